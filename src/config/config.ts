@@ -1,0 +1,158 @@
+import path from 'node:path';
+
+/**
+ * Everything the program reads from the environment, validated once at start.
+ * This module is the only reader of process.env; everything else receives a Config.
+ */
+export interface Config {
+  /** Postgres server URL; undefined means embedded PGlite in dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** SMTP URL for nodemailer; undefined means .eml files in outboxDir. */
+  smtpUrl: string | undefined;
+  outboxDir: string;
+  smtpPoolSize: number;
+  /** Messages per second across this process; 0 means no limit. */
+  sendRateLimit: number;
+  mailFrom: string;
+  baseUrl: string;
+  /** Undefined until resolved by ensureSecret in embedded mode. */
+  secret: string | undefined;
+  /** Older secret still accepted for links already mailed (key rotation). */
+  secretPrevious: string | undefined;
+  fetchTimeoutMs: number;
+  fetchConcurrency: number;
+  fetchPerHost: number;
+  fetchMaxBytes: number;
+  fetchMaxItems: number;
+  fetchIntervalMinutes: number;
+  host: string;
+  port: number;
+  logLevel: string;
+  defaultTimezone: string;
+  defaultDeliveryHour: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(key: string, fallback: string): string {
+    const value = this.env[key]?.trim();
+    return value ? value : fallback;
+  }
+
+  optional(key: string): string | undefined {
+    const value = this.env[key]?.trim();
+    return value ? value : undefined;
+  }
+
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${key}=${raw} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  url(key: string, fallback: string | undefined, protocols: string[]): string | undefined {
+    const raw = this.optional(key) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if (!protocols.includes(url.protocol)) {
+        this.problems.push(`${key} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${url.protocol}//)`);
+      }
+    } catch {
+      this.problems.push(`${key}=${raw} is not a valid URL`);
+    }
+    return raw;
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const MAIL_FROM_PATTERN = /^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new Reader(env);
+  const baseUrl = read.url('BASE_URL', 'http://localhost:8080', ['http:', 'https:'])!.replace(/\/+$/, '');
+  const mailFrom = read.string('MAIL_FROM', `feed-digest <digest@${hostOf(baseUrl)}>`);
+  if (!MAIL_FROM_PATTERN.test(mailFrom)) {
+    read.problems.push(`MAIL_FROM=${mailFrom} must be an address like "Digest <digest@example.org>"`);
+  }
+  const secret = read.optional('SECRET');
+  const databaseUrl = read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
+  if (secret !== undefined && secret.length < 32) {
+    read.problems.push('SECRET must be at least 32 characters (try: openssl rand -hex 32)');
+  }
+  if (secret === undefined && databaseUrl !== undefined) {
+    read.problems.push('SECRET is required with DATABASE_URL, so that every instance signs links alike (try: openssl rand -hex 32)');
+  }
+  const defaultTimezone = read.string('DEFAULT_TIMEZONE', 'UTC');
+  if (!isTimeZone(defaultTimezone)) {
+    read.problems.push(`DEFAULT_TIMEZONE=${defaultTimezone} is not an IANA time zone (e.g. Europe/Berlin)`);
+  }
+  const logLevel = read.string('LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+
+  const config: Config = {
+    databaseUrl,
+    dataDir: path.resolve(read.string('DATA_DIR', './data')),
+    smtpUrl: read.url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    outboxDir: path.resolve(read.string('OUTBOX_DIR', './outbox')),
+    smtpPoolSize: read.integer('SMTP_POOL_SIZE', 4, 1, 50),
+    sendRateLimit: read.integer('SEND_RATE_LIMIT', 0, 0, 100_000),
+    mailFrom,
+    baseUrl,
+    secret,
+    secretPrevious: read.optional('SECRET_PREVIOUS'),
+    fetchTimeoutMs: read.integer('FETCH_TIMEOUT_MS', 20_000, 100, 600_000),
+    fetchConcurrency: read.integer('FETCH_CONCURRENCY', 16, 1, 256),
+    fetchPerHost: read.integer('FETCH_PER_HOST', 2, 1, 64),
+    fetchMaxBytes: read.integer('FETCH_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    fetchMaxItems: read.integer('FETCH_MAX_ITEMS', 500, 1, 100_000),
+    fetchIntervalMinutes: read.integer('FETCH_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
+    host: read.string('HOST', '127.0.0.1'),
+    port: read.integer('PORT', 8080, 0, 65_535),
+    logLevel,
+    defaultTimezone,
+    defaultDeliveryHour: read.integer('DEFAULT_DELIVERY_HOUR', 7, 0, 23),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname || 'localhost';
+  } catch {
+    return 'localhost';
+  }
+}
+
+/** The domain used for Message-IDs and List-Id: our own, taken from BASE_URL. */
+export function mailDomain(config: Config): string {
+  return hostOf(config.baseUrl);
+}

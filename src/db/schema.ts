@@ -1,0 +1,138 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** xid8 values travel as decimal strings. */
+type Xid8 = ColumnType<string, string, string>;
+
+export interface CategoryTable {
+  id: Generated<number>;
+  name: string;
+  title: string;
+  description: Generated<string>;
+  created_at: CreatedAt;
+}
+export type Category = Selectable<CategoryTable>;
+export type NewCategory = Insertable<CategoryTable>;
+
+export type FeedStatus = 'ok' | 'not_modified' | 'error';
+
+export interface FeedTable {
+  id: Generated<number>;
+  category_id: number;
+  url: string;
+  title: string | null;
+  site_url: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  created_at: CreatedAt;
+  last_fetched_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  next_fetch_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_status: FeedStatus | null;
+  last_error: string | null;
+  consecutive_failures: Generated<number>;
+  disabled_at: Timestamp | null;
+  disabled_reason: string | null;
+}
+export type Feed = Selectable<FeedTable>;
+export type NewFeed = Insertable<FeedTable>;
+export type FeedUpdate = Updateable<FeedTable>;
+
+export interface ItemTable {
+  id: Generated<number>;
+  feed_id: number;
+  guid: string;
+  url: string | null;
+  title: string;
+  author: string | null;
+  content_html: string;
+  excerpt: string;
+  content_hash: string;
+  published_at: Timestamp | null;
+  first_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: Timestamp | null;
+  mailable: ColumnType<boolean, boolean | undefined, boolean>;
+  created_xid: ColumnType<string, never, never>;
+}
+export type Item = Selectable<ItemTable>;
+export type NewItem = Insertable<ItemTable>;
+
+export type SubscriberStatus = 'pending' | 'active' | 'paused' | 'unsubscribed' | 'bounced';
+export type Frequency = 'daily' | 'weekly';
+
+export interface SubscriberTable {
+  id: Generated<number>;
+  email: string;
+  email_normalized: string;
+  status: ColumnType<SubscriberStatus, SubscriberStatus | undefined, SubscriberStatus>;
+  timezone: ColumnType<string, string | undefined, string>;
+  delivery_hour: ColumnType<number, number | undefined, number>;
+  frequency: ColumnType<Frequency, Frequency | undefined, Frequency>;
+  weekly_day: ColumnType<number, number | undefined, number>;
+  items_cursor: Xid8 | null;
+  bounce_count: Generated<number>;
+  created_at: CreatedAt;
+  confirmed_at: Timestamp | null;
+  unsubscribed_at: Timestamp | null;
+}
+export type Subscriber = Selectable<SubscriberTable>;
+export type NewSubscriber = Insertable<SubscriberTable>;
+export type SubscriberUpdate = Updateable<SubscriberTable>;
+
+export interface SubscriberCategoryTable {
+  subscriber_id: number;
+  category_id: number;
+}
+
+export interface EditionTable {
+  id: Generated<number>;
+  key: string;
+  category_ids: number[];
+  item_ids: number[];
+  created_at: CreatedAt;
+  subject: string | null;
+  html: string | null;
+  text: string | null;
+  rendered_at: Timestamp | null;
+}
+export type Edition = Selectable<EditionTable>;
+export type NewEdition = Insertable<EditionTable>;
+
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
+
+export interface DeliveryTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  period: Timestamp;
+  edition_id: number | null;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  message_id: string | null;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+}
+export type Delivery = Selectable<DeliveryTable>;
+export type NewDelivery = Insertable<DeliveryTable>;
+
+export interface RunTable {
+  id: Generated<number>;
+  kind: string;
+  started_at: CreatedAt;
+  finished_at: Timestamp | null;
+  summary: ColumnType<unknown, string | undefined, string>;
+}
+
+export interface Database {
+  categories: CategoryTable;
+  feeds: FeedTable;
+  items: ItemTable;
+  subscribers: SubscriberTable;
+  subscriber_categories: SubscriberCategoryTable;
+  editions: EditionTable;
+  deliveries: DeliveryTable;
+  runs: RunTable;
+}

@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
+
+/** Problems a person can fix; returned, not thrown. */
+export type SubscriberProblem = { problem: string };
+
+// Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
+const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+export function normalizeEmail(email: string): string | undefined {
+  const trimmed = email.trim();
+  if (trimmed.length > 254 || !EMAIL_PATTERN.test(trimmed)) return undefined;
+  return trimmed.toLowerCase();
+}
+
+export interface SubscriberInput {
+  email: string;
+  categoryNames: string[];
+  status?: SubscriberStatus;
+  timezone?: string;
+  deliveryHour?: number;
+  frequency?: Frequency;
+  weeklyDay?: number;
+}
+
+/** The xmin of a fresh snapshot: every post inserted before it has settled. */
+export const currentCursor = sql<string>`pg_snapshot_xmin(pg_current_snapshot())`;
+
+export async function categoryIdsByName(db: Db, names: string[]): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map();
+  const rows = await db.selectFrom('categories').select(['id', 'name']).where('name', 'in', names).execute();
+  return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+export async function addSubscriber(db: Db, input: SubscriberInput): Promise<Subscriber | SubscriberProblem> {
+  const normalized = normalizeEmail(input.email);
+  if (normalized === undefined) return { problem: `"${input.email}" is not a valid email address` };
+  const ids = await categoryIdsByName(db, input.categoryNames);
+  const unknown = input.categoryNames.filter((name) => !ids.has(name));
+  if (unknown.length > 0) return { problem: `unknown categor${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}` };
+  if (ids.size === 0) return { problem: 'choose at least one category' };
+  return db.transaction().execute(async (trx) => {
+    const status = input.status ?? 'active';
+    const subscriber = await trx
+      .insertInto('subscribers')
+      .values({
+        email: input.email.trim(),
+        email_normalized: normalized,
+        status,
+        timezone: input.timezone,
+        delivery_hour: input.deliveryHour,
+        frequency: input.frequency,
+        weekly_day: input.weeklyDay,
+        confirmed_at: status === 'active' ? new Date() : null,
+        items_cursor: status === 'active' ? currentCursor : null,
+      })
+      .onConflict((oc) => oc.column('email_normalized').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (subscriber === undefined) return { problem: `${normalized} is already subscribed` };
+    await setSubscriberCategories(trx, subscriber.id, [...ids.values()]);
+    return subscriber;
+  });
+}
+
+export async function setSubscriberCategories(db: Db, subscriberId: number, categoryIds: number[]): Promise<void> {
+  await db.deleteFrom('subscriber_categories').where('subscriber_id', '=', subscriberId).execute();
+  if (categoryIds.length === 0) return;
+  await db
+    .insertInto('subscriber_categories')
+    .values(categoryIds.map((category_id) => ({ subscriber_id: subscriberId, category_id })))
+    .execute();
+}
+
+export interface SubscriberListing extends Subscriber {
+  categories: string[];
+}
+
+export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
+  const rows = await db
+    .selectFrom('subscribers as s')
+    .leftJoin('subscriber_categories as sc', 'sc.subscriber_id', 's.id')
+    .leftJoin('categories as c', 'c.id', 'sc.category_id')
+    .selectAll('s')
+    .select(sql<string[]>`coalesce(array_agg(c.name order by c.name) filter (where c.name is not null), '{}')`.as('categories'))
+    .groupBy('s.id')
+    .orderBy('s.id')
+    .execute();
+  return rows;
+}
+
+export async function findSubscriberByEmail(db: Db, email: string): Promise<Subscriber | undefined> {
+  const normalized = normalizeEmail(email) ?? email.trim().toLowerCase();
+  return db.selectFrom('subscribers').selectAll().where('email_normalized', '=', normalized).executeTakeFirst();
+}
+
+export async function removeSubscriber(db: Db, email: string): Promise<boolean> {
+  const normalized = normalizeEmail(email) ?? email.trim().toLowerCase();
+  const result = await db.deleteFrom('subscribers').where('email_normalized', '=', normalized).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openEmbedded, openServer, type OpenDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { migrationsDir } from '../../src/paths.js';
+
+/**
+ * A fresh, migrated database for one test file: a new database on the server named
+ * by TEST_DATABASE_URL, else a PGlite folder copied from a migrated template
+ * (making a PGlite folder from scratch costs seconds; copying one, milliseconds).
+ */
+export interface TestDatabase extends OpenDatabase {
+  /** DATABASE_URL for child processes (server mode), or the DATA_DIR (embedded). */
+  env: Record<string, string>;
+}
+
+export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  return serverUrl !== undefined ? createServerDatabase(serverUrl) : createEmbeddedDatabase();
+}
+
+async function createServerDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = `fd_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const opened = openServer(url.toString(), 10);
+  await migrateToLatest(opened.db);
+  return {
+    ...opened,
+    env: { DATABASE_URL: url.toString() },
+    close: async () => {
+      await opened.close();
+      const dropper = new pg.Client({ connectionString: adminUrl });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropper.end();
+    },
+  };
+}
+
+async function migrationsFingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of (await readdir(migrationsDir)).sort()) {
+    hash.update(file).update(await readFile(path.join(migrationsDir, file)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
+}
+
+async function embeddedTemplate(): Promise<string> {
+  const template = path.join(os.tmpdir(), `feed-digest-template-${await migrationsFingerprint()}`);
+  if (await exists(path.join(template, 'ready'))) return template;
+  const building = `${template}.${process.pid}.${randomBytes(3).toString('hex')}`;
+  const opened = await openEmbedded(building);
+  await migrateToLatest(opened.db);
+  await opened.close();
+  await mkdir(path.join(building, 'ready'));
+  await rm(template, { recursive: true, force: true });
+  await cp(building, template, { recursive: true });
+  await rm(building, { recursive: true, force: true });
+  return template;
+}
+
+export async function createEmbeddedDatabase(): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-test-'));
+  await cp(await embeddedTemplate(), dataDir, { recursive: true });
+  await rm(path.join(dataDir, 'ready'), { recursive: true, force: true });
+  const opened = await openEmbedded(dataDir);
+  return {
+    ...opened,
+    env: { DATA_DIR: dataDir },
+    close: async () => {
+      await opened.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
