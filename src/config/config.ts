@@ -15,6 +15,8 @@ export interface Config {
   /** Messages per second across this process; 0 means no limit. */
   sendRateLimit: number;
   mailFrom: string;
+  /** Shown in the digest's title and the web pages. */
+  siteName: string;
   baseUrl: string;
   /** Undefined until resolved by ensureSecret in embedded mode. */
   secret: string | undefined;
@@ -82,7 +84,7 @@ class Reader {
   }
 }
 
-function isTimeZone(zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
@@ -96,7 +98,8 @@ const MAIL_FROM_PATTERN = /^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$
 export function loadConfig(env: Env = process.env): Config {
   const read = new Reader(env);
   const baseUrl = read.url('BASE_URL', 'http://localhost:8080', ['http:', 'https:'])!.replace(/\/+$/, '');
-  const mailFrom = read.string('MAIL_FROM', `feed-digest <digest@${hostOf(baseUrl)}>`);
+  const siteName = read.string('SITE_NAME', 'feed-digest');
+  const mailFrom = read.string('MAIL_FROM', `${siteName.replace(/[<>"@]/g, '')} <digest@${hostOf(baseUrl)}>`);
   if (!MAIL_FROM_PATTERN.test(mailFrom)) {
     read.problems.push(`MAIL_FROM=${mailFrom} must be an address like "Digest <digest@example.org>"`);
   }
@@ -125,6 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpPoolSize: read.integer('SMTP_POOL_SIZE', 4, 1, 50),
     sendRateLimit: read.integer('SEND_RATE_LIMIT', 0, 0, 100_000),
     mailFrom,
+    siteName,
     baseUrl,
     secret,
     secretPrevious: read.optional('SECRET_PREVIOUS'),

@@ -19,7 +19,7 @@ export interface OutgoingMessage {
  */
 export type SendResult =
   | { ok: true; response: string }
-  | { ok: false; permanent: boolean; error: string };
+  | { ok: false; permanent: boolean; serverDown: boolean; error: string };
 
 export interface Mailer {
   kind: 'smtp' | 'outbox';
@@ -56,7 +56,7 @@ export function createSmtpMailer(smtpUrl: string, poolSize: number): Mailer {
           envelope: { from: message.from, to: [message.to] },
           raw: message.raw,
         });
-        if (info.rejected.length > 0) return { ok: false, permanent: true, error: String(info.response) };
+        if (info.rejected.length > 0) return { ok: false, permanent: true, serverDown: false, error: String(info.response) };
         return { ok: true, response: String(info.response) };
       } catch (error) {
         return classifySmtpError(error);
@@ -72,7 +72,14 @@ export function classifySmtpError(error: unknown): SendResult & { ok: false } {
   const { responseCode, response, message } = error as { responseCode?: number; response?: string; message?: string };
   const text = (response ?? message ?? String(error)).split('\n')[0]!.slice(0, 500);
   const permanent = typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600;
-  return { ok: false, permanent, error: responseCode ? `${responseCode} ${text.replace(/^\d{3}\s*/, '')}` : text };
+  // No reply code means the connection failed; 421 means the server is closing it.
+  const serverDown = typeof responseCode !== 'number' || responseCode === 421;
+  return {
+    ok: false,
+    permanent,
+    serverDown,
+    error: responseCode ? `${responseCode} ${text.replace(/^\d{3}\s*/, '')}` : text,
+  };
 }
 
 /** With no SMTP server: each message becomes an .eml file that any mail program opens. */

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import { duePeriod } from './due.js';
+
+/**
+ * Planning turns "who is owed a digest now" into ledger rows. Subscribers who are
+ * due and share both their categories and their items cursor get the same posts,
+ * so they share one edition: one render, one MIME build (see src/mail/compose.ts).
+ *
+ * New posts are those inserted by transactions between a subscriber's cursor and
+ * the xmin of the planning snapshot. Sequence ids or timestamps would not do:
+ * with several writers, a post with a smaller id can commit after a digest read a
+ * larger one. Everything below xmin has settled, so nothing is ever skipped.
+ */
+export interface PlanSummary {
+  editions: number;
+  pending: number;
+  skipped: number;
+}
+
+interface DueGroup {
+  category_ids: number[];
+  items_cursor: string;
+  members: number;
+}
+
+const PLAN_LOCK = 0x66640001; // "fd" + 1: one planner at a time across instances
+
+/** The subscribers owed a digest for their latest period who have no ledger row for it. */
+function dueSubscribers(now: Date) {
+  return sql`
+    SELECT s.id, s.items_cursor, ${duePeriod(now, 'latest')} AS period,
+           coalesce((SELECT array_agg(sc.category_id ORDER BY sc.category_id)
+                     FROM subscriber_categories sc WHERE sc.subscriber_id = s.id), '{}') AS category_ids
+    FROM subscribers s
+    WHERE s.status = 'active' AND s.items_cursor IS NOT NULL`;
+}
+
+function unplanned(now: Date) {
+  return sql`
+    SELECT due.* FROM (${dueSubscribers(now)}) due
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = due.id AND d.period = due.period)`;
+}
+
+export async function planDeliveries(db: Db, now: Date = new Date()): Promise<PlanSummary> {
+  const summary: PlanSummary = { editions: 0, pending: 0, skipped: 0 };
+  const groups = await sql<DueGroup>`
+    SELECT category_ids, items_cursor, count(*) AS members FROM (${unplanned(now)}) u
+    WHERE cardinality(category_ids) > 0
+    GROUP BY category_ids, items_cursor`.execute(db);
+  for (const group of groups.rows) {
+    const outcome = await db.transaction().execute((trx) => planGroup(trx, group, now));
+    summary.editions += outcome.edition ? 1 : 0;
+    summary.pending += outcome.pending;
+    summary.skipped += outcome.skipped;
+  }
+  return summary;
+}
+
+async function planGroup(trx: Db, group: DueGroup, now: Date) {
+  await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
+  const { rows: [cut] } = await sql<{ xmin: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`.execute(trx);
+  const itemIds = await newItemIds(trx, group.category_ids, group.items_cursor, cut!.xmin);
+  const members = sql`SELECT id, period FROM (${unplanned(now)}) u
+    WHERE category_ids = ${group.category_ids}::int[] AND items_cursor = ${group.items_cursor}::xid8`;
+
+  if (itemIds.length === 0) {
+    // An empty period is still recorded, so the subscriber is not re-examined all day
+    // and a post arriving at noon waits for tomorrow's digest.
+    const result = await sql`INSERT INTO deliveries (subscriber_id, period, status)
+      SELECT id, period, 'skipped' FROM (${members}) m
+      ON CONFLICT (subscriber_id, period) DO NOTHING`.execute(trx);
+    return { edition: false, pending: 0, skipped: Number(result.numAffectedRows ?? 0) };
+  }
+
+  const editionId = await upsertEdition(trx, group.category_ids, itemIds);
+  const result = await sql<{ n: number }>`
+    WITH planned AS (
+      INSERT INTO deliveries (subscriber_id, period, edition_id, status)
+      SELECT id, period, ${editionId}, 'pending' FROM (${members}) m
+      ON CONFLICT (subscriber_id, period) DO NOTHING
+      RETURNING subscriber_id
+    ), moved AS (
+      UPDATE subscribers SET items_cursor = ${cut!.xmin}::xid8
+      FROM planned WHERE subscribers.id = planned.subscriber_id
+      RETURNING 1
+    )
+    SELECT count(*) AS n FROM moved`.execute(trx);
+  return { edition: true, pending: result.rows[0]?.n ?? 0, skipped: 0 };
+}
+
+async function newItemIds(trx: Db, categoryIds: number[], from: string, to: string): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`
+    SELECT i.id FROM items i JOIN feeds f ON f.id = i.feed_id
+    WHERE f.category_id = ANY(${categoryIds}::int[]) AND i.mailable
+      AND i.created_xid >= ${from}::xid8 AND i.created_xid < ${to}::xid8
+    ORDER BY i.id`.execute(trx);
+  return rows.map((r) => r.id);
+}
+
+/** Editions are keyed by their content, so equal digests are rendered once whoever planned them. */
+async function upsertEdition(trx: Db, categoryIds: number[], itemIds: number[]): Promise<number> {
+  const key = createHash('sha256').update(JSON.stringify([categoryIds, itemIds])).digest('base64url');
+  const inserted = await trx
+    .insertInto('editions')
+    .values({ key, category_ids: categoryIds, item_ids: itemIds })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted !== undefined) return inserted.id;
+  const existing = await trx.selectFrom('editions').select('id').where('key', '=', key).executeTakeFirstOrThrow();
+  return existing.id;
+}

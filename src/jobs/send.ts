@@ -1,0 +1,57 @@
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/connect.js';
+import { buildDigest } from '../digest/build.js';
+import { planDeliveries, type PlanSummary } from '../digest/plan.js';
+import { deliverQueue, type DeliverOptions, type DeliverSummary } from '../mail/deliver.js';
+import type { Mailer } from '../mail/transport.js';
+import { renderDigest, type RenderedDigest } from '../render/digest.js';
+import { loadRenderedEdition, saveRenderedEdition, unrenderedEditionIds } from '../render/store.js';
+import type { LinkConfig } from '../subscribers/links.js';
+
+export type SendConfig = Config & LinkConfig;
+
+export interface SendSummary {
+  planned: PlanSummary;
+  rendered: number;
+  delivered: DeliverSummary;
+}
+
+/** Renders an edition once and stores it; rendering and sending stay separate, retryable steps. */
+export async function renderEdition(db: Db, config: Config, editionId: number, now = new Date()): Promise<RenderedDigest> {
+  const digest = await buildDigest(db, editionId);
+  const rendered = await renderDigest(digest, {
+    siteName: config.siteName,
+    baseUrl: config.baseUrl,
+    onlineUrl: `${config.baseUrl}/editions/${digest.editionKey}`,
+    now,
+  });
+  await saveRenderedEdition(db, editionId, rendered);
+  return rendered;
+}
+
+export async function renderPendingEditions(db: Db, config: Config, now = new Date()): Promise<number> {
+  const ids = await unrenderedEditionIds(db);
+  for (const id of ids) await renderEdition(db, config, id, now);
+  return ids.length;
+}
+
+async function loadOrRender(db: Db, config: Config, editionId: number): Promise<RenderedDigest> {
+  return (await loadRenderedEdition(db, editionId)) ?? renderEdition(db, config, editionId);
+}
+
+/** Plan who is owed a digest, render the editions, then work the delivery queue. */
+export async function sendDueDigests(
+  db: Db,
+  config: SendConfig,
+  mailer: Mailer,
+  options: Omit<DeliverOptions, 'loadEdition'> & { now?: Date } = {},
+): Promise<SendSummary> {
+  const now = options.now ?? new Date();
+  const planned = await planDeliveries(db, now);
+  const rendered = await renderPendingEditions(db, config, now);
+  const delivered = await deliverQueue(db, config, mailer, {
+    ...options,
+    loadEdition: (editionId) => loadOrRender(db, config, editionId),
+  });
+  return { planned, rendered, delivered };
+}

@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+
+/**
+ * The deliveries table is the queue. A row is claimed (pending -> sending, with a
+ * lease), sent, then marked. A process killed mid-send leaves rows 'sending' whose
+ * lease runs out; they are claimed again, so nobody misses a digest. Claims use
+ * FOR UPDATE SKIP LOCKED so that several instances share the work without
+ * waiting on each other.
+ */
+export interface ClaimedDelivery {
+  id: number;
+  subscriber_id: number;
+  edition_id: number;
+  attempts: number;
+  email: string;
+}
+
+export async function claimDeliveries(db: Db, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+  const { rows } = await sql<ClaimedDelivery>`
+    WITH claimable AS (
+      SELECT id FROM deliveries
+      WHERE (status = 'pending' AND next_attempt_at <= now())
+         OR (status = 'sending' AND lease_until < now())
+      ORDER BY next_attempt_at, id
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE deliveries d
+    SET status = 'sending', attempts = d.attempts + 1,
+        lease_until = now() + make_interval(secs => ${leaseSeconds})
+    FROM claimable, subscribers s
+    WHERE d.id = claimable.id AND s.id = d.subscriber_id
+    RETURNING d.id, d.subscriber_id, d.edition_id, d.attempts, s.email`.execute(db);
+  return rows;
+}
+
+/** Marks a delivery sent and, in the same round trip, clears the subscriber's run of bounces. */
+export async function markSent(db: Db, id: number, messageId: string): Promise<void> {
+  await sql`
+    WITH sent AS (
+      UPDATE deliveries SET status = 'sent', sent_at = now(), message_id = ${messageId},
+                            lease_until = NULL, last_error = NULL
+      WHERE id = ${id} RETURNING subscriber_id
+    )
+    UPDATE subscribers SET bounce_count = 0 FROM sent
+    WHERE subscribers.id = sent.subscriber_id AND subscribers.bounce_count > 0`.execute(db);
+}
+
+export async function markForRetry(db: Db, id: number, error: string, delaySeconds: number): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set({
+      status: 'pending',
+      last_error: error,
+      lease_until: null,
+      next_attempt_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Hands claimed rows back untouched (the SMTP server is down): the attempt does not count. */
+export async function releaseClaims(db: Db, ids: number[], error: string, delaySeconds: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('deliveries')
+    .set({
+      status: 'pending',
+      last_error: error,
+      lease_until: null,
+      attempts: sql<number>`greatest(attempts - 1, 0)`,
+      next_attempt_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})`,
+    })
+    .where('id', 'in', ids)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/**
+ * A delivery that will not be tried again. A hard bounce (`bounceLimit` set) also
+ * counts against the subscriber, who is set to bounced after that many in a row.
+ */
+export async function markFailed(db: Db, delivery: ClaimedDelivery, error: string, bounceLimit?: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('deliveries')
+      .set({ status: 'failed', last_error: error, lease_until: null })
+      .where('id', '=', delivery.id)
+      .execute();
+    if (bounceLimit === undefined) return;
+    await trx
+      .updateTable('subscribers')
+      .set({
+        bounce_count: sql<number>`bounce_count + 1`,
+        status: sql`CASE WHEN bounce_count + 1 >= ${bounceLimit} THEN 'bounced' ELSE status END`,
+      })
+      .where('id', '=', delivery.subscriber_id)
+      .execute();
+  });
+}

@@ -1,0 +1,95 @@
+import type { Digest, DigestCategory, DigestPost } from '../digest/model.js';
+import { compileMjml } from './mjml.js';
+import { markupTemplates, textTemplates } from './templates.js';
+
+/**
+ * A rendered edition. Links that differ per subscriber are left as placeholders
+ * (see PLACEHOLDERS) so that one compile serves every subscriber of the edition.
+ */
+export interface RenderedDigest {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export const PLACEHOLDERS = {
+  unsubscribeUrl: '{{unsubscribe_url}}',
+  preferencesUrl: '{{preferences_url}}',
+} as const;
+
+export interface RenderContext {
+  siteName: string;
+  baseUrl: string;
+  /** Where "N more posts" points when the email cannot hold them all. */
+  onlineUrl: string;
+  now: Date;
+}
+
+/** Gmail clips messages past about 102 KB; stay well below. */
+export const HTML_BUDGET_BYTES = 90 * 1024;
+/** About 1 KB of HTML per post with the template's one-column layout; the budget is re-checked after compiling. */
+const FIRST_GUESS_POSTS = 60;
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC',
+});
+
+export async function renderDigest(digest: Digest, context: RenderContext): Promise<RenderedDigest> {
+  let shown = Math.min(digest.postCount, FIRST_GUESS_POSTS);
+  for (;;) {
+    const view = digestView(digest, context, shown);
+    const html = await compileMjml(markupTemplates.render('./email/digest.mjml.eta', view));
+    const size = Buffer.byteLength(html);
+    if (size <= HTML_BUDGET_BYTES || shown <= 1) {
+      const text = tidyText(textTemplates.render('./email/digest.txt.eta', view));
+      return { subject: view.subject, html, text };
+    }
+    shown = Math.max(1, Math.floor((shown * HTML_BUDGET_BYTES * 0.95) / size));
+  }
+}
+
+function postView(post: DigestPost, source: string) {
+  const meta = [source, post.author, dateFormat.format(post.date)].filter(Boolean).join(' · ');
+  return { id: post.id, title: post.title, url: post.url, excerpt: post.excerpt, meta, source };
+}
+
+/** Keeps the first `budget` posts (spread across categories in order) and counts the rest per category. */
+function categoryView(category: DigestCategory, budget: { left: number }) {
+  let hiddenCount = 0;
+  const sources = [];
+  for (const source of category.sources) {
+    const take = Math.min(source.posts.length, budget.left);
+    budget.left -= take;
+    hiddenCount += source.posts.length - take;
+    if (take === 0) continue;
+    const posts = source.posts.slice(0, take).map((post) => postView(post, source.title));
+    sources.push({ title: source.title, siteUrl: source.siteUrl, posts });
+  }
+  return { title: category.title, sources, posts: sources.flatMap((s) => s.posts), hiddenCount };
+}
+
+function digestView(digest: Digest, context: RenderContext, shown: number) {
+  const budget = { left: shown };
+  const categories = digest.categories.map((category) => categoryView(category, budget));
+  const names = digest.categories.map((c) => c.title).join(', ');
+  const posts = `${digest.postCount} new post${digest.postCount === 1 ? '' : 's'}`;
+  const first = categories[0]?.posts[0]?.title ?? '';
+  return {
+    subject: `${context.siteName}: ${posts} in ${names}`,
+    preheader: first ? `${first}${digest.postCount > 1 ? ` and ${digest.postCount - 1} more` : ''}` : posts,
+    title: `${context.siteName} digest`,
+    dateLabel: dateFormat.format(context.now),
+    intro: `${posts} in ${names}.`,
+    categories,
+    siteName: context.siteName,
+    baseUrl: context.baseUrl,
+    onlineUrl: context.onlineUrl,
+    unsubscribeUrl: PLACEHOLDERS.unsubscribeUrl,
+    preferencesUrl: PLACEHOLDERS.preferencesUrl,
+  };
+}
+
+/** Template control lines leave blank runs behind; a reader wants at most one blank line. */
+function tidyText(text: string): string {
+  return `${text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
