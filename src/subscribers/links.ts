@@ -1,0 +1,40 @@
+import type { Config } from '../config/config.js';
+import { signToken, tokenKeys, type TokenPurpose } from './tokens.js';
+
+/** What signing a link needs: the config after ensureSecret has resolved the secret. */
+export type LinkConfig = Pick<Config, 'baseUrl' | 'secretPrevious'> & { secret: string };
+
+/** Confirmation links stop working after this long (the sign-up is purged after 7 days). */
+export const CONFIRM_LINK_HOURS = 72;
+
+function linkToken(config: LinkConfig, purpose: TokenPurpose, subscriberId: number, expiresAt?: Date): string {
+  return signToken(tokenKeys(config), {
+    purpose,
+    subscriberId,
+    ...(expiresAt === undefined ? {} : { expiresAt: Math.floor(expiresAt.getTime() / 1000) }),
+  });
+}
+
+export function confirmUrl(config: LinkConfig, subscriberId: number, expiresAt: Date): string {
+  return `${config.baseUrl}/confirm/${linkToken(config, 'confirm', subscriberId, expiresAt)}`;
+}
+
+/** Never expires: RFC 8058 one-click and old digests must keep working. */
+export function unsubscribeUrl(config: LinkConfig, subscriberId: number): string {
+  return `${config.baseUrl}/unsubscribe/${linkToken(config, 'unsubscribe', subscriberId)}`;
+}
+
+export function preferencesUrl(config: LinkConfig, subscriberId: number): string {
+  return `${config.baseUrl}/preferences/${linkToken(config, 'preferences', subscriberId)}`;
+}
+
+/** The bare address of MAIL_FROM ("Digest <d@x.org>" gives "d@x.org"). */
+export function mailFromAddress(config: Pick<Config, 'mailFrom'>): string {
+  return /<([^<>]+)>\s*$/.exec(config.mailFrom)?.[1] ?? config.mailFrom.trim();
+}
+
+/** The List-Unsubscribe mailto: alternative, for mail clients that do not POST. */
+export function unsubscribeMailto(config: LinkConfig & Pick<Config, 'mailFrom'>, subscriberId: number): string {
+  const token = linkToken(config, 'unsubscribe', subscriberId);
+  return `mailto:${mailFromAddress(config)}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
+}
