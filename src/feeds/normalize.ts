@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { decodeHTML } from 'entities';
+import { convert } from 'html-to-text';
+import { parseFeedDate } from './dates.js';
+import type { RawFeed, RawItem } from './parse.js';
+import { resolveUrl } from './sanitize.js';
+
+export interface FeedInfo {
+  title?: string;
+  siteUrl?: string;
+  ttlMinutes?: number;
+}
+
+/** A post with identity, absolute link, trusted date and plain title; content not yet sanitized. */
+export interface NormalizedItem {
+  guid: string;
+  url: string | null;
+  title: string | undefined;
+  author: string | null;
+  /** Null when the feed gave no date we trust: the store uses the first-seen time. */
+  publishedAt: Date | null;
+  html: string;
+  /** What relative URLs inside the content resolve against. */
+  contentBase: string | undefined;
+}
+
+/** What the store keeps. */
+export interface PreparedItem extends Omit<NormalizedItem, 'html' | 'contentBase' | 'title'> {
+  title: string;
+  contentHtml: string;
+  excerpt: string;
+  contentHash: string;
+}
+
+const EXCERPT_LENGTH = 300;
+/** Clock skew we forgive; later than this a date is a lie (or a scheduled post) and is ignored. */
+const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
+
+/** Each base resolves against the one before; an unusable base (empty, fragment-only, broken) is skipped. */
+export function resolveBase(start: string | undefined, bases: string[]): string | undefined {
+  let base = start;
+  for (const next of bases) {
+    if (next.trim() === '' || next.trim().startsWith('#')) continue;
+    try {
+      base = new URL(next.trim(), base).href;
+    } catch {
+      // Relative xml:base without an absolute one above it: keep what we have.
+    }
+  }
+  return base;
+}
+
+function plainText(text: string | undefined, isHtml: boolean): string | undefined {
+  if (text === undefined) return undefined;
+  const plain = isHtml ? decodeHTML(text.replace(/<[^>]*>/g, ' ')) : text;
+  const collapsed = plain.replace(/\s+/g, ' ').trim();
+  return collapsed === '' ? undefined : collapsed;
+}
+
+/** Links we can put in a digest; a tag: or urn: id is an identity, not a link. */
+function linkOf(item: RawItem, base: string | undefined): string | null {
+  const link = resolveUrl(item.link, base);
+  if (link !== undefined) return link;
+  // An empty link falls back to a guid that is itself a URL (RSS isPermaLink).
+  return item.guidIsLink ? resolveUrl(item.guid, undefined) ?? null : null;
+}
+
+function hash(...parts: Array<string | null | undefined>): string {
+  return createHash('sha256').update(parts.map((part) => part ?? '').join('\u0000')).digest('hex');
+}
+
+function trustedDate(raw: string | undefined, now: Date): Date | null {
+  const date = parseFeedDate(raw);
+  if (date === undefined || date.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) return null;
+  return date;
+}
+
+export function feedInfo(feed: RawFeed, documentUrl: string): FeedInfo {
+  const base = resolveBase(documentUrl, feed.bases);
+  return {
+    title: plainText(feed.title, feed.titleIsHtml),
+    siteUrl: resolveUrl(feed.link, base),
+    ttlMinutes: feed.ttlMinutes,
+  };
+}
+
+/**
+ * Identity, absolute links, dates and titles for each post. Identity is the guid, else the
+ * link, else a hash of title and date; a second post with an identity already seen in this
+ * feed is the same post (the first wins).
+ */
+export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): NormalizedItem[] {
+  const feedBase = resolveBase(documentUrl, feed.bases);
+  const seen = new Set<string>();
+  const items: NormalizedItem[] = [];
+  for (const raw of feed.items) {
+    const url = linkOf(raw, resolveBase(feedBase, raw.bases));
+    const title = plainText(raw.title, raw.titleIsHtml);
+    const guid = raw.guid ?? url ?? `sha256:${hash(title, raw.date, raw.html)}`;
+    if (seen.has(guid)) continue;
+    seen.add(guid);
+    items.push({
+      guid,
+      url,
+      title,
+      author: plainText(raw.author, true) ?? null,
+      publishedAt: trustedDate(raw.date, now),
+      html: raw.html ?? '',
+      contentBase: resolveBase(feedBase, raw.contentBases),
+    });
+  }
+  return items;
+}
+
+function cutAtWord(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const cut = text.slice(0, length + 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > length * 0.6 ? cut.slice(0, space) : cut.slice(0, length)).replace(/[\s,;:.!?-]+$/, '')}…`;
+}
+
+export function excerptOf(html: string): string {
+  if (html === '') return '';
+  const text = convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+      { selector: 'h1', options: { uppercase: false } },
+      { selector: 'h2', options: { uppercase: false } },
+      { selector: 'h3', options: { uppercase: false } },
+      { selector: 'table', format: 'dataTable' },
+    ],
+  });
+  return cutAtWord(text.replace(/\s+/g, ' ').trim(), EXCERPT_LENGTH);
+}
+
+/** The stored post, from a normalized one and its sanitized HTML. */
+export function prepareItem(item: NormalizedItem, contentHtml: string): PreparedItem {
+  const excerpt = excerptOf(contentHtml);
+  const title = item.title ?? (excerpt ? cutAtWord(excerpt.replace(/…$/, ''), 80) : item.url ?? 'Untitled');
+  return {
+    guid: item.guid,
+    url: item.url,
+    title,
+    author: item.author,
+    publishedAt: item.publishedAt,
+    contentHtml,
+    excerpt,
+    contentHash: hash(title, item.url, contentHtml),
+  };
+}

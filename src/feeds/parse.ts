@@ -1,0 +1,361 @@
+import { decodeHTML } from 'entities';
+import Parser from 'rss-parser';
+import { parseFeedDate } from './dates.js';
+
+/** What the parse step hands on: plain strings, no parser objects. */
+export interface RawFeed {
+  format: 'rss' | 'atom' | 'rdf';
+  title?: string;
+  /** True when the title is markup (RSS, Atom html/xhtml), false for Atom type="text". */
+  titleIsHtml: boolean;
+  link?: string;
+  /** xml:base of the root and channel/feed, in order, each relative to the one before. */
+  bases: string[];
+  ttlMinutes?: number;
+  items: RawItem[];
+  /** Posts left out past the per-feed cap. */
+  dropped: number;
+}
+
+export interface RawItem {
+  title?: string;
+  titleIsHtml: boolean;
+  link?: string;
+  guid?: string;
+  /** False when the guid says isPermaLink="false". */
+  guidIsLink: boolean;
+  /** xml:base of the entry, then of its link, relative to the feed's. */
+  bases: string[];
+  contentBases: string[];
+  date?: string;
+  author?: string;
+  /** HTML (text content already escaped). */
+  html?: string;
+}
+
+export type ParseOutcome = { kind: 'feed'; feed: RawFeed } | { kind: 'rejected'; reason: string };
+
+/** Bytes that can never be a feed, told apart before decoding. */
+export function rejectBytes(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return 'empty body';
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'not a feed: gzip bytes';
+  return undefined;
+}
+
+type Node = unknown;
+type Attrs = Record<string, string | undefined>;
+
+const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
+const ATOM_NAMESPACES = ['http://www.w3.org/2005/Atom', 'http://purl.org/atom/ns#'];
+const RSS1_NAMESPACES = ['http://purl.org/rss/1.0/', 'http://my.netscape.com/rdf/simple/0.9/'];
+const RSS2_NAMESPACES = ['http://backend.userland.com/rss2', 'http://blogs.law.harvard.edu/tech/rss'];
+
+const ITEM_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
+  ['$', 'xmlAttrs', { keepArray: true }],
+  ['link', 'linkNodes', { keepArray: true }],
+  ['atom:link', 'atomLinkNodes', { keepArray: true }],
+  ['title', 'titleNode', { keepArray: true }],
+  ['guid', 'guidNodes', { keepArray: true }],
+  ['id', 'idNodes', { keepArray: true }],
+  ['content', 'contentNodes', { keepArray: true }],
+  ['summary', 'summaryNodes', { keepArray: true }],
+  ['description', 'descriptionNodes', { keepArray: true }],
+  ['content:encoded', 'encodedNodes', { keepArray: true }],
+  ['author', 'authorNodes', { keepArray: true }],
+  ['dc:creator', 'creatorNodes', { keepArray: true }],
+  ['published', 'publishedNodes', { keepArray: true }],
+  ['updated', 'updatedNodes', { keepArray: true }],
+  ['issued', 'issuedNodes', { keepArray: true }],
+  ['modified', 'modifiedNodes', { keepArray: true }],
+  ['created', 'createdNodes', { keepArray: true }],
+  ['dc:date', 'dcDateNodes', { keepArray: true }],
+  ['pubDate', 'pubDateNodes', { keepArray: true }],
+];
+const FEED_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
+  ['$', 'xmlAttrs', { keepArray: true }],
+  ['title', 'titleNode', { keepArray: true }],
+  ['link', 'linkNodes', { keepArray: true }],
+  ['ttl', 'ttlNodes', { keepArray: true }],
+];
+const customFields = { item: ITEM_FIELDS as string[], feed: FEED_FIELDS as string[] };
+
+const strictParser = new Parser({ defaultRSS: 2, customFields });
+
+// sax without strict mode shouts names in capitals; rss-parser looks them up in their usual case.
+const CAMEL_NAMES = new Map(
+  ['pubDate', 'lastBuildDate', 'managingEditor', 'webMaster', 'skipHours', 'skipDays', 'textInput', 'rdf:RDF', 'isPermaLink']
+    .map((name) => [name.toLowerCase(), name]),
+);
+const restoreCase = (name: string): string => CAMEL_NAMES.get(name.toLowerCase()) ?? name.toLowerCase();
+// A new one each time: xml2js never answers on a truncated document, and its listeners would linger.
+const lenientParser = () => new Parser({
+  defaultRSS: 2,
+  customFields,
+  xml2js: { strict: false, tagNameProcessors: [restoreCase], attrNameProcessors: [restoreCase] },
+});
+
+/** The first element of the document, past the prolog. */
+function rootTag(text: string): { name: string; tag: string } | undefined {
+  const match = text.match(/^(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>)*<([A-Za-z_][\w.:-]*)([^>]*)>/i);
+  return match ? { name: match[1]!, tag: match[0].slice(match[0].lastIndexOf('<')) } : undefined;
+}
+
+function attribute(tag: string, name: string): string | undefined {
+  const match = tag.match(new RegExp(`\\s${name.replace(':', '\\:')}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`));
+  return match ? decodeHTML(match[1] ?? match[2] ?? '') : undefined;
+}
+
+function prefixBoundTo(text: string, namespaces: string[]): string | undefined {
+  for (const match of text.matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']/g)) {
+    if (namespaces.includes(match[2]!)) return match[1];
+  }
+  return undefined;
+}
+
+function rejectText(text: string): string | undefined {
+  const start = text.trimStart();
+  if (start === '') return 'empty body';
+  if (start.startsWith('{') || start.startsWith('[')) {
+    return /jsonfeed\.org/.test(start.slice(0, 2000)) ? 'not a feed: JSON Feed' : 'not a feed: JSON';
+  }
+  const markup = start.replace(/^[^<]*/, '');
+  if (/^<!DOCTYPE\s+html/i.test(markup)) return 'not a feed: HTML page';
+  const root = rootTag(markup);
+  if (root === undefined) return markup.startsWith('<') ? 'not well-formed XML: no root element' : 'not a feed: no XML markup';
+  const local = root.name.replace(/^.*:/, '').toLowerCase();
+  if (local === 'html') return 'not a feed: HTML page';
+  if (local === 'opml') return 'not a feed: OPML';
+  const known = ['rss', 'feed', 'entry'].includes(local) || /^[\w-]+:RDF$/i.test(root.name);
+  if (!known) return `not a feed: XML document <${root.name}>`;
+  return undefined;
+}
+
+/** CDATA sections hold markup as text: the repairs below must leave them alone. */
+function outsideCdata(text: string, repair: (part: string) => string): string {
+  return text
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part, i) => (i % 2 === 1 ? part : repair(part)))
+    .join('');
+}
+
+function characterReference(name: string): string {
+  if (XML_ENTITIES.has(name)) return `&${name};`;
+  const decoded = decodeHTML(`&${name};`);
+  if (decoded === `&${name};`) return `&amp;${name};`; // unknown (a DTD's, now dropped): shown as written
+  return [...decoded].map((char) => `&#x${char.codePointAt(0)!.toString(16)};`).join('');
+}
+
+const XHTML_CONSTRUCT = /<((?:[\w-]+:)?(?:title|subtitle|tagline|summary|content|rights|copyright|info))(\s[^>]*?type\s*=\s*["'](?:xhtml|application\/xhtml\+xml)["'][^>]*)>([\s\S]*?)<\/\1\s*>/g;
+
+/**
+ * What a forgiving reader accepts and the strict XML parser does not. Each repair touches
+ * only markup that would otherwise fail or be misread.
+ */
+export function repairXml(text: string): string {
+  let xml = text.replace(/\ufeff/g, '').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
+  xml = xml.replace(/^[^<]+/, '');
+  xml = xml.replace(/^((?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*)<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>/i, '$1');
+  // xml2js flattens mixed content (text order is lost), so XHTML constructs travel as HTML text.
+  xml = xml.replace(XHTML_CONSTRUCT, (_all, name: string, attrs: string, inner: string) =>
+    `<${name}${attrs.replace(/type\s*=\s*["'][^"']*["']/, 'type="html"')}><![CDATA[${inner.replace(/]]>/g, ']]]]><![CDATA[>')}]]></${name}>`);
+  xml = outsideCdata(xml, (part) =>
+    part
+      .replace(/&([A-Za-z][A-Za-z0-9]*);/g, (_all, name: string) => characterReference(name))
+      .replace(/&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)/g, '&amp;'));
+  const root = rootTag(xml);
+  if (root === undefined) return xml;
+  const [prefix] = root.name.includes(':') ? root.name.split(':') : [];
+  if (prefix !== undefined && prefix === prefixBoundTo(root.tag, [...ATOM_NAMESPACES, ...RSS2_NAMESPACES])) xml = unprefix(xml, prefix);
+  const rss1Prefix = prefixBoundTo(root.tag, RSS1_NAMESPACES);
+  if (rss1Prefix !== undefined) xml = unprefix(xml, rss1Prefix);
+  if (/^(?:[\w-]+:)?(?:feed|entry)$/.test(root.name)) xml = repairAtom(xml);
+  if (/^(?:[\w-]+:)?entry$/.test(root.name)) xml = `<feed>${xml.replace(/^<\?xml[^>]*>/, '')}</feed>`;
+  return xml;
+}
+
+function unprefix(xml: string, prefix: string): string {
+  return xml.replace(new RegExp(`<(/?)${prefix}:`, 'g'), '<$1');
+}
+
+/** rss-parser throws on an Atom <link> without attributes and on a date it cannot read. */
+function repairAtom(xml: string): string {
+  return xml
+    .replace(/<link\s*>\s*([^<]*?)\s*<\/link>/g, (_all, href: string) => `<link href="${href}"/>`)
+    .replace(/<link\s*\/>/g, '')
+    .replace(/<(published|updated|issued|modified|created)(\s[^>]*)?>([^<]*)<\/\1>/g, (all, name: string, _attrs, value: string) => {
+      if (!Number.isNaN(new Date(value).getTime())) return all;
+      const date = parseFeedDate(value);
+      return date ? `<${name}>${date.toISOString()}</${name}>` : '';
+    });
+}
+
+/** rss-parser's TypeError for a well-formed <rss> or <rdf:RDF> without a channel: a feed with no posts. */
+function isMissingChannel(error: Error): boolean {
+  return error instanceof TypeError && /reading '0'|reading 'channel'/.test(error.message);
+}
+
+function emptyFeed(xml: string): RawFeed {
+  return { format: /rdf$/i.test(rootTag(xml)?.name ?? '') ? 'rdf' : 'rss', titleIsHtml: true, bases: [], items: [], dropped: 0 };
+}
+
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Feed not recognized/.test(message)) return 'not a feed: neither RSS nor Atom';
+  if (error instanceof RangeError) return 'not well-formed XML: nested too deeply';
+  const line = message.match(/Line: (\d+)/)?.[1];
+  const first = message.split('\n')[0]!.replace(/\.$/, '');
+  return `not well-formed XML: ${first}${line ? ` (line ${line})` : ''}`;
+}
+
+type ParsedFeed = Parser.Output<Record<string, unknown>> & Record<string, unknown>;
+
+/** xml2js parses synchronously: a promise still pending after the current turn never settles. */
+function unanswered(): Promise<Error> {
+  return new Promise((resolve) => setImmediate(() => resolve(new Error('document ends before its root element is closed'))));
+}
+
+async function parseWith(parser: Parser<Record<string, unknown>, Record<string, unknown>>, xml: string): Promise<ParsedFeed | Error> {
+  try {
+    return await Promise.race([parser.parseString(xml) as Promise<ParsedFeed>, unanswered()]);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** Closing tags for a document cut short; sax (not strict) closes whatever is open inside them. */
+function closeTruncated(xml: string): string {
+  const root = rootTag(xml)?.name ?? 'rss';
+  return /rss$/.test(root) ? `${xml}</channel></${root}>` : `${xml}</${root}>`;
+}
+
+/**
+ * Text to a RawFeed: rejects what is not a feed with a reason, repairs what a forgiving
+ * reader accepts, parses strictly, then leniently (sax without strict mode) as a last try.
+ */
+export async function parseFeed(text: string, maxItems: number): Promise<ParseOutcome> {
+  const rejected = rejectText(text);
+  if (rejected !== undefined) return { kind: 'rejected', reason: rejected };
+  const xml = repairXml(text);
+  let parsed = await parseWith(strictParser, xml);
+  if (parsed instanceof Error && !isMissingChannel(parsed)) {
+    let lenient = await parseWith(lenientParser(), xml);
+    if (lenient instanceof Error) lenient = await parseWith(lenientParser(), closeTruncated(xml));
+    if (!(lenient instanceof Error)) parsed = lenient;
+  }
+  if (parsed instanceof Error && isMissingChannel(parsed)) return { kind: 'feed', feed: emptyFeed(xml) };
+  if (parsed instanceof Error) return { kind: 'rejected', reason: describeError(parsed) };
+  return { kind: 'feed', feed: toRawFeed(parsed, xml, maxItems) };
+}
+
+// ---- from xml2js nodes to strings
+
+function attrsOf(node: Node): Attrs {
+  return (typeof node === 'object' && node !== null && '$' in node ? (node as { $: Attrs }).$ : undefined) ?? {};
+}
+
+/** The text of a node; for mixed content, all descendant text. */
+function textOf(node: Node): string | undefined {
+  if (typeof node === 'string') return node;
+  if (typeof node !== 'object' || node === null) return undefined;
+  const record = node as Record<string, unknown>;
+  if (typeof record._ === 'string') return record._;
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (key === '$') continue;
+    for (const child of Array.isArray(value) ? value : [value]) {
+      const text = textOf(child);
+      if (text) parts.push(text);
+    }
+  }
+  return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
+function first(nodes: unknown): Node {
+  return Array.isArray(nodes) ? nodes[0] : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** An Atom text construct (or RSS element) as HTML. */
+function htmlOf(node: Node): string | undefined {
+  const text = textOf(node);
+  if (text === undefined) return undefined;
+  const type = attrsOf(node).type?.toLowerCase();
+  return type === 'text' || type === 'text/plain' ? escapeHtml(text) : text;
+}
+
+function isHtmlTitle(node: Node, format: RawFeed['format']): boolean {
+  const type = attrsOf(node).type?.toLowerCase();
+  if (format !== 'atom') return true;
+  return type === 'html' || type === 'text/html' || type === 'xhtml';
+}
+
+function bestLink(nodes: unknown): { href?: string; base?: string } {
+  if (!Array.isArray(nodes)) return {};
+  const candidates = nodes.map((node) => {
+    const attrs = attrsOf(node);
+    return { href: attrs.href ?? (typeof node === 'string' ? node : textOf(node)), rel: attrs.rel ?? 'alternate', type: attrs.type, base: attrs['xml:base'] };
+  }).filter((link) => nonEmpty(link.href) !== undefined);
+  const alternates = candidates.filter((link) => link.rel === 'alternate');
+  const chosen = alternates.find((link) => !link.type || /html/.test(link.type)) ?? alternates[0] ?? candidates.find((link) => link.rel !== 'self' && link.rel !== 'enclosure');
+  return chosen ? { href: nonEmpty(chosen.href), base: chosen.base } : {};
+}
+
+function authorOf(item: Record<string, unknown>): string | undefined {
+  const node = first(item.authorNodes) ?? first(item.creatorNodes);
+  const name = typeof node === 'object' && node !== null && 'name' in node ? textOf(first((node as { name: unknown }).name)) : textOf(node);
+  const plain = nonEmpty(name);
+  // RSS <author> is "email (Name)": the name is what people read.
+  return plain?.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]?.trim() ?? plain;
+}
+
+const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNodes', 'createdNodes', 'updatedNodes', 'modifiedNodes'];
+
+function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): RawItem {
+  const attrs = (item.xmlAttrs ?? {}) as Attrs;
+  const titleNode = first(item.titleNode);
+  const guidNode = first(item.guidNodes) ?? first(item.idNodes);
+  const link = format === 'atom' ? bestLink(item.linkNodes) : { href: nonEmpty(textOf(first(item.linkNodes))) ?? bestLink(item.atomLinkNodes).href };
+  const contentNode = first(item.contentNodes) ?? first(item.encodedNodes) ?? first(item.descriptionNodes) ?? first(item.summaryNodes);
+  const dateNode = DATE_FIELDS.map((field) => first(item[field])).find((node) => nonEmpty(textOf(node)) !== undefined);
+  const base = attrs['xml:base'];
+  const contentBase = attrsOf(contentNode)['xml:base'];
+  return {
+    title: nonEmpty(textOf(titleNode)),
+    titleIsHtml: isHtmlTitle(titleNode, format),
+    link: link.href,
+    guid: nonEmpty(textOf(guidNode)) ?? nonEmpty(attrs['rdf:about']),
+    guidIsLink: attrsOf(guidNode).isPermaLink?.toLowerCase() !== 'false',
+    bases: [base, link.base].filter((value): value is string => value !== undefined),
+    contentBases: [base, contentBase].filter((value): value is string => value !== undefined),
+    date: nonEmpty(textOf(dateNode)),
+    author: authorOf(item),
+    html: htmlOf(contentNode),
+  };
+}
+
+function toRawFeed(parsed: ParsedFeed, xml: string, maxItems: number): RawFeed {
+  const root = rootTag(xml);
+  const format: RawFeed['format'] = /feed$/.test(root?.name ?? '') ? 'atom' : /rdf$/i.test(root?.name ?? '') ? 'rdf' : 'rss';
+  const titleNode = first(parsed.titleNode);
+  const rootBase = root ? attribute(root.tag, 'xml:base') : undefined;
+  const channelBase = format === 'atom' ? undefined : ((parsed.xmlAttrs ?? {}) as Attrs)['xml:base'];
+  const link = format === 'atom' ? bestLink(parsed.linkNodes).href : nonEmpty(textOf(first(parsed.linkNodes)));
+  const ttl = Number(nonEmpty(textOf(first(parsed.ttlNodes))));
+  const items = (parsed.items ?? []) as Record<string, unknown>[];
+  return {
+    format,
+    title: nonEmpty(textOf(titleNode)),
+    titleIsHtml: isHtmlTitle(titleNode, format),
+    link,
+    bases: [rootBase, channelBase].filter((value): value is string => value !== undefined),
+    ttlMinutes: Number.isFinite(ttl) && ttl > 0 ? ttl : undefined,
+    items: items.slice(0, maxItems).map((item) => toRawItem(item, format)),
+    dropped: Math.max(0, items.length - maxItems),
+  };
+}

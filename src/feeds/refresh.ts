@@ -1,0 +1,144 @@
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/connect.js';
+import type { Feed, FeedUpdate } from '../db/schema.js';
+import { fetchFeed, type FetchResult } from './fetch.js';
+import { runBounded } from './limit.js';
+import { ingestFeed } from './pipeline.js';
+import { FAILURES_BEFORE_DISABLING, nextFetchAt, type ScheduleHints } from './schedule.js';
+import { storeItems } from './store.js';
+
+export interface RefreshOutcome {
+  feedId: number;
+  url: string;
+  status: 'ok' | 'not_modified' | 'error';
+  /** "ingested with N posts" or the one-line reason it failed. */
+  message: string;
+  newItems: number;
+  updatedItems: number;
+  /** Set when this refresh disabled the feed. */
+  disabledReason?: string;
+}
+
+export interface RefreshSummary {
+  feeds: number;
+  ok: number;
+  notModified: number;
+  failed: number;
+  newItems: number;
+  errors: Array<{ url: string; error: string }>;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 500);
+}
+
+async function recordFailure(db: Db, config: Config, feed: Feed, now: Date, reason: string, fetched?: Extract<FetchResult, { kind: 'error' }>): Promise<RefreshOutcome> {
+  const failures = feed.consecutive_failures + 1;
+  const disabledReason = fetched?.status === 410
+    ? 'HTTP 410 Gone: the feed was removed'
+    : failures >= FAILURES_BEFORE_DISABLING ? `${failures} failures in a row, last: ${oneLine(reason)}` : undefined;
+  const update: FeedUpdate = {
+    last_fetched_at: now,
+    last_status: 'error',
+    last_error: oneLine(reason),
+    consecutive_failures: failures,
+    next_fetch_at: nextFetchAt(config, now, failures, { retryAfter: fetched?.retryAfter }),
+  };
+  if (disabledReason !== undefined) Object.assign(update, { disabled_at: now, disabled_reason: disabledReason });
+  await movedOrUpdate(db, feed, update, fetched?.permanentRedirect);
+  return { feedId: feed.id, url: feed.url, status: 'error', message: oneLine(reason), newItems: 0, updatedItems: 0, disabledReason };
+}
+
+/** A permanent redirect updates the stored URL, unless another feed row already has that URL. */
+async function movedOrUpdate(db: Db, feed: Feed, update: FeedUpdate, movedTo: string | undefined): Promise<void> {
+  if (movedTo !== undefined) {
+    const taken = await db.selectFrom('feeds').select('id').where('url', '=', movedTo).executeTakeFirst();
+    if (taken === undefined) update.url = movedTo;
+  }
+  await db.updateTable('feeds').set(update).where('id', '=', feed.id).execute();
+}
+
+/**
+ * Fetches one feed and records what happened on its row; stores its posts. Expected
+ * failures (HTTP errors, timeouts, not a feed) are outcomes, never exceptions.
+ */
+export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new Date()): Promise<RefreshOutcome> {
+  const fetched = await fetchFeed(config, feed.url, { etag: feed.etag, lastModified: feed.last_modified }, now);
+  if (fetched.kind === 'error') return recordFailure(db, config, feed, now, fetched.reason, fetched);
+  if (fetched.kind === 'not_modified') {
+    await movedOrUpdate(db, feed, {
+      last_fetched_at: now,
+      last_status: 'not_modified',
+      last_error: null,
+      consecutive_failures: 0,
+      next_fetch_at: nextFetchAt(config, now, 0, fetched.cacheHints),
+    }, fetched.permanentRedirect);
+    return { feedId: feed.id, url: feed.url, status: 'not_modified', message: 'not modified', newItems: 0, updatedItems: 0 };
+  }
+
+  const ingested = await ingestFeed(fetched.bytes, fetched.contentType, fetched.finalUrl, { maxItems: config.fetchMaxItems, now });
+  if (ingested.kind === 'rejected') return recordFailure(db, config, feed, now, `rejected: ${ingested.reason}`);
+  const hints: ScheduleHints = { ...fetched.cacheHints, ttlMinutes: ingested.info.ttlMinutes };
+  const stored = await db.transaction().execute(async (trx) => {
+    const outcome = await storeItems(trx, feed.id, ingested.items, { baseline: feed.last_success_at === null, now });
+    await movedOrUpdate(trx, feed, {
+      title: ingested.info.title ?? feed.title,
+      site_url: ingested.info.siteUrl ?? feed.site_url,
+      etag: fetched.etag,
+      last_modified: fetched.lastModified,
+      last_fetched_at: now,
+      last_success_at: now,
+      last_status: 'ok',
+      last_error: null,
+      consecutive_failures: 0,
+      next_fetch_at: nextFetchAt(config, now, 0, hints),
+    }, fetched.permanentRedirect);
+    return outcome;
+  });
+  return {
+    feedId: feed.id,
+    url: feed.url,
+    status: 'ok',
+    message: `ingested with ${ingested.items.length} posts`,
+    newItems: stored.inserted,
+    updatedItems: stored.updated,
+  };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Refreshes every enabled feed (or only those due), concurrently within
+ * config.fetchConcurrency and at most config.fetchPerHost at once per host. A feed whose
+ * refresh fails, even by a bug, is recorded and the others go on.
+ */
+export async function refreshFeeds(db: Db, config: Config, options: { onlyDue?: boolean; now?: Date } = {}): Promise<RefreshSummary> {
+  const now = options.now ?? new Date();
+  let query = db.selectFrom('feeds').selectAll().where('disabled_at', 'is', null);
+  if (options.onlyDue) query = query.where('next_fetch_at', '<=', now);
+  const feeds = await query.orderBy('next_fetch_at').execute();
+
+  const outcomes = await runBounded(
+    feeds,
+    { total: config.fetchConcurrency, perKey: config.fetchPerHost, keyOf: (feed) => hostOf(feed.url) },
+    (feed) => refreshFeed(db, config, feed, new Date()).catch((error: unknown) =>
+      recordFailure(db, config, feed, new Date(), `internal error: ${error instanceof Error ? error.message : String(error)}`)),
+  );
+  const summary: RefreshSummary = { feeds: feeds.length, ok: 0, notModified: 0, failed: 0, newItems: 0, errors: [] };
+  for (const outcome of outcomes) {
+    summary.newItems += outcome.newItems;
+    if (outcome.status === 'ok') summary.ok++;
+    else if (outcome.status === 'not_modified') summary.notModified++;
+    else {
+      summary.failed++;
+      summary.errors.push({ url: outcome.url, error: outcome.message });
+    }
+  }
+  return summary;
+}

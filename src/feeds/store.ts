@@ -1,0 +1,188 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { Category, Feed } from '../db/schema.js';
+import type { PreparedItem } from './normalize.js';
+
+/** Problems a person can fix; returned, not thrown. */
+export type FeedProblem = { problem: string };
+
+export function isProblem(value: unknown): value is FeedProblem {
+  return typeof value === 'object' && value !== null && 'problem' in value;
+}
+
+const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export async function addCategory(db: Db, input: { name: string; title?: string; description?: string }): Promise<Category | FeedProblem> {
+  const name = input.name.trim().toLowerCase();
+  if (!CATEGORY_NAME.test(name)) return { problem: `category name "${input.name}" must be lower-case letters, digits, - or _ (at most 63)` };
+  const category = await db
+    .insertInto('categories')
+    .values({ name, title: input.title?.trim() || name, description: input.description?.trim() ?? '' })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return category ?? { problem: `category ${name} already exists` };
+}
+
+export interface CategoryListing extends Category {
+  feeds: number;
+}
+
+export async function listCategories(db: Db): Promise<CategoryListing[]> {
+  return db
+    .selectFrom('categories as c')
+    .selectAll('c')
+    .select((eb) => eb.selectFrom('feeds').whereRef('feeds.category_id', '=', 'c.id').select(eb.fn.countAll<number>().as('n')).as('feeds'))
+    .orderBy('c.name')
+    .execute() as Promise<CategoryListing[]>;
+}
+
+export async function removeCategory(db: Db, name: string): Promise<{ removed: true } | FeedProblem> {
+  const category = await db.selectFrom('categories').select('id').where('name', '=', name).executeTakeFirst();
+  if (category === undefined) return { problem: `no category ${name}` };
+  const used = await db.selectFrom('feeds').select(db.fn.countAll<number>().as('n')).where('category_id', '=', category.id).executeTakeFirstOrThrow();
+  if (used.n > 0) return { problem: `category ${name} still has ${used.n} feed${used.n === 1 ? '' : 's'}: remove or move them first` };
+  await db.deleteFrom('categories').where('id', '=', category.id).execute();
+  return { removed: true };
+}
+
+function feedUrlProblem(url: string): FeedProblem | undefined {
+  try {
+    const parsed = new URL(url);
+    return ['http:', 'https:'].includes(parsed.protocol) ? undefined : { problem: `feed URL must be http or https: ${url}` };
+  } catch {
+    return { problem: `not a URL: ${url}` };
+  }
+}
+
+export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string }): Promise<Feed | FeedProblem> {
+  const url = input.url.trim();
+  const bad = feedUrlProblem(url);
+  if (bad !== undefined) return bad;
+  const category = await db.selectFrom('categories').select('id').where('name', '=', input.categoryName).executeTakeFirst();
+  if (category === undefined) return { problem: `no category ${input.categoryName}` };
+  const feed = await db
+    .insertInto('feeds')
+    .values({ url, category_id: category.id, title: input.title ?? null })
+    .onConflict((oc) => oc.column('url').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return feed ?? { problem: `feed ${url} is already added` };
+}
+
+export interface FeedListing extends Feed {
+  category: string;
+  items: number;
+}
+
+export async function listFeeds(db: Db): Promise<FeedListing[]> {
+  return db
+    .selectFrom('feeds as f')
+    .innerJoin('categories as c', 'c.id', 'f.category_id')
+    .selectAll('f')
+    .select('c.name as category')
+    .select((eb) => eb.selectFrom('items').whereRef('items.feed_id', '=', 'f.id').select(eb.fn.countAll<number>().as('n')).as('items'))
+    .orderBy('c.name')
+    .orderBy('f.url')
+    .execute() as Promise<FeedListing[]>;
+}
+
+/** By URL or id. */
+export async function removeFeed(db: Db, urlOrId: string): Promise<boolean> {
+  const result = await db.deleteFrom('feeds').where(feedKey(urlOrId)).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function enableFeed(db: Db, urlOrId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('feeds')
+    .set({ disabled_at: null, disabled_reason: null, consecutive_failures: 0, next_fetch_at: new Date() })
+    .where(feedKey(urlOrId))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+function feedKey(urlOrId: string) {
+  return /^\d+$/.test(urlOrId) ? sql<boolean>`id = ${Number(urlOrId)}` : sql<boolean>`url = ${urlOrId}`;
+}
+
+export interface StoreOutcome {
+  inserted: number;
+  updated: number;
+}
+
+const BATCH = 250;
+/** On a feed's first fetch, posts older than this are stored but never mailed (no flood). */
+const BASELINE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A guid that changed while the link stayed is the same post: give it the stored guid, so
+ * the upsert below finds it instead of inserting (and mailing) it again.
+ */
+async function keepKnownGuids(db: Db, feedId: number, items: PreparedItem[]): Promise<PreparedItem[]> {
+  const urls = items.map((item) => item.url).filter((url): url is string => url !== null);
+  if (urls.length === 0) return items;
+  const known = await db
+    .selectFrom('items')
+    .select(['guid', 'url'])
+    .where('feed_id', '=', feedId)
+    .where((eb) => eb.or([eb('guid', 'in', items.map((item) => item.guid)), eb('url', 'in', urls)]))
+    .execute();
+  const guids = new Set(known.map((row) => row.guid));
+  const guidByUrl = new Map(known.filter((row) => row.url !== null).map((row) => [row.url!, row.guid]));
+  const seen = new Set<string>();
+  return items.flatMap((item) => {
+    const stored = !guids.has(item.guid) && item.url !== null ? guidByUrl.get(item.url) : undefined;
+    const guid = stored ?? item.guid;
+    if (seen.has(guid)) return [];
+    seen.add(guid);
+    return [stored === undefined ? item : { ...item, guid }];
+  });
+}
+
+/**
+ * Inserts new posts in multi-row batches. A post already stored is updated only when its
+ * content hash changed, and never becomes mailable again: mailable, created_xid and
+ * first_seen_at are left as they are. On a baseline (the feed's first successful fetch)
+ * only posts published in the last 24 hours are mailable.
+ */
+export async function storeItems(db: Db, feedId: number, items: PreparedItem[], options: { baseline: boolean; now: Date }): Promise<StoreOutcome> {
+  const outcome: StoreOutcome = { inserted: 0, updated: 0 };
+  const recent = options.now.getTime() - BASELINE_WINDOW_MS;
+  for (let start = 0; start < items.length; start += BATCH) {
+    const batch = await keepKnownGuids(db, feedId, items.slice(start, start + BATCH));
+    if (batch.length === 0) continue;
+    const rows = await db
+      .insertInto('items')
+      .values(batch.map((item) => ({
+        feed_id: feedId,
+        guid: item.guid,
+        url: item.url,
+        title: item.title,
+        author: item.author,
+        content_html: item.contentHtml,
+        excerpt: item.excerpt,
+        content_hash: item.contentHash,
+        published_at: item.publishedAt ?? options.now,
+        first_seen_at: options.now,
+        mailable: !options.baseline || (item.publishedAt !== null && item.publishedAt.getTime() >= recent),
+      })))
+      .onConflict((oc) => oc
+        .columns(['feed_id', 'guid'])
+        .doUpdateSet((eb) => ({
+          url: eb.ref('excluded.url'),
+          title: eb.ref('excluded.title'),
+          author: eb.ref('excluded.author'),
+          content_html: eb.ref('excluded.content_html'),
+          excerpt: eb.ref('excluded.excerpt'),
+          content_hash: eb.ref('excluded.content_hash'),
+          updated_at: options.now,
+        }))
+        .whereRef('items.content_hash', '!=', 'excluded.content_hash'))
+      // xmax is 0 on a row this statement inserted, set on one it updated.
+      .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
+      .execute();
+    for (const row of rows) row.inserted ? outcome.inserted++ : outcome.updated++;
+  }
+  return outcome;
+}
