@@ -8,8 +8,16 @@ export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
     .select(['id', 'key', 'item_ids'])
     .where('id', '=', editionId)
     .executeTakeFirstOrThrow();
+  return buildDigestOfItems(db, edition.item_ids.map(Number), { editionId: edition.id, editionKey: edition.key });
+}
+
+export async function buildDigestOfItems(
+  db: Db,
+  itemIds: number[],
+  identity: Pick<Digest, 'editionId' | 'editionKey'>,
+): Promise<Digest> {
   const rows =
-    edition.item_ids.length === 0
+    itemIds.length === 0
       ? []
       : await db
           .selectFrom('items as i')
@@ -20,7 +28,7 @@ export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
             'f.id as feed_id', 'f.title as feed_title', 'f.url as feed_url', 'f.site_url',
             'c.name as category_name', 'c.title as category_title',
           ])
-          .where('i.id', 'in', edition.item_ids.map(Number))
+          .where('i.id', 'in', itemIds)
           .orderBy('c.title')
           .orderBy('f.title')
           .orderBy('f.id')
@@ -50,5 +58,5 @@ export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
     });
   }
   for (const source of sources.values()) source.posts.sort((a, b) => b.date.getTime() - a.date.getTime());
-  return { editionId: edition.id, editionKey: edition.key, categories: [...categories.values()], postCount: rows.length };
+  return { ...identity, categories: [...categories.values()], postCount: rows.length };
 }

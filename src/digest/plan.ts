@@ -90,6 +90,19 @@ async function planGroup(trx: Db, group: DueGroup, now: Date) {
   return { edition: true, pending: result.rows[0]?.n ?? 0, skipped: 0 };
 }
 
+/** What a subscriber would get if their digest were planned now; writes nothing. */
+export async function pendingItemIdsFor(db: Db, subscriberId: number): Promise<number[]> {
+  const subscriber = await sql<{ category_ids: number[]; items_cursor: string | null; xmin: string }>`
+    SELECT coalesce(array_agg(sc.category_id ORDER BY sc.category_id), '{}') AS category_ids,
+           s.items_cursor::text AS items_cursor,
+           pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
+    FROM subscribers s LEFT JOIN subscriber_categories sc ON sc.subscriber_id = s.id
+    WHERE s.id = ${subscriberId} GROUP BY s.id`.execute(db);
+  const row = subscriber.rows[0];
+  if (row === undefined || row.items_cursor === null) return [];
+  return newItemIds(db, row.category_ids, row.items_cursor, row.xmin);
+}
+
 async function newItemIds(trx: Db, categoryIds: number[], from: string, to: string): Promise<number[]> {
   const { rows } = await sql<{ id: number }>`
     SELECT i.id FROM items i JOIN feeds f ON f.id = i.feed_id

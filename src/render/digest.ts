@@ -17,6 +17,13 @@ export const PLACEHOLDERS = {
   preferencesUrl: '{{preferences_url}}',
 } as const;
 
+/** Puts one subscriber's links into a rendered HTML or text body (previews and web views). */
+export function fillPlaceholders(body: string, links: { unsubscribeUrl: string; preferencesUrl: string }): string {
+  return body
+    .replaceAll(PLACEHOLDERS.unsubscribeUrl, links.unsubscribeUrl)
+    .replaceAll(PLACEHOLDERS.preferencesUrl, links.preferencesUrl);
+}
+
 export interface RenderContext {
   siteName: string;
   baseUrl: string;
@@ -48,8 +55,9 @@ export async function renderDigest(digest: Digest, context: RenderContext): Prom
   }
 }
 
+/** The source is the heading above its posts, so a post's own line names only author and date. */
 function postView(post: DigestPost, source: string) {
-  const meta = [source, post.author, dateFormat.format(post.date)].filter(Boolean).join(' · ');
+  const meta = [post.author, dateFormat.format(post.date)].filter(Boolean).join(' · ');
   return { id: post.id, title: post.title, url: post.url, excerpt: post.excerpt, meta, source };
 }
 
@@ -77,7 +85,7 @@ function digestView(digest: Digest, context: RenderContext, shown: number) {
   return {
     subject: `${context.siteName}: ${posts} in ${names}`,
     preheader: first ? `${first}${digest.postCount > 1 ? ` and ${digest.postCount - 1} more` : ''}` : posts,
-    title: `${context.siteName} digest`,
+    title: context.siteName,
     dateLabel: dateFormat.format(context.now),
     intro: `${posts} in ${names}.`,
     categories,

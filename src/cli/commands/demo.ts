@@ -1,0 +1,107 @@
+import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { sql } from 'kysely';
+import type { Db } from '../../db/connect.js';
+import { demoCategories, demoFeeds } from '../../demo/content.js';
+import { startDemoFeedServer, type DemoFeedServer } from '../../demo/server.js';
+import { addCategory, addFeed } from '../../feeds/store.js';
+import { describeFetch, describeSend, runJob } from '../../jobs/run.js';
+import { createMailer } from '../../mail/transport.js';
+import { fillPlaceholders } from '../../render/digest.js';
+import { loadRenderedEdition } from '../../render/store.js';
+import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../../subscribers/links.js';
+import { addSubscriber } from '../../subscribers/store.js';
+import { withContext } from '../context.js';
+
+export const DEMO_SUBSCRIBER = 'demo@example.org';
+
+/** The demo's posts are dated from its first run, so a later run finds nothing new. */
+async function demoAnchor(dataDir: string): Promise<Date> {
+  const file = path.join(dataDir, 'demo-anchor');
+  try {
+    return new Date((await readFile(file, 'utf8')).trim());
+  } catch {
+    const now = new Date();
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, `${now.toISOString()}\n`);
+    return now;
+  }
+}
+
+/**
+ * The demo server gets a new port each run; its feeds are found by path and
+ * pointed at the current port, so they stay the same feeds with the same posts.
+ */
+async function ensureDemoData(db: Db, server: DemoFeedServer): Promise<void> {
+  for (const category of demoCategories) await addCategory(db, category);
+  for (const feed of demoFeeds) {
+    const url = server.urlOf(feed);
+    const moved = await db
+      .updateTable('feeds')
+      .set({ url })
+      .where(sql<boolean>`url ~ ${`^http://127\\.0\\.0\\.1:\\d+/${feed.slug}\\.xml$`}`)
+      .executeTakeFirst();
+    if (moved.numUpdatedRows === 0n) await addFeed(db, { url, categoryName: feed.category });
+  }
+  await addSubscriber(db, { email: DEMO_SUBSCRIBER, categoryNames: demoCategories.map((c) => c.name) });
+}
+
+/** An .html beside the .eml files, for a look in a browser. */
+async function writeHtmlPreview(db: Db, config: LinkConfig, outboxDir: string, since: Date): Promise<string | undefined> {
+  const delivery = await db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .select(['d.id', 'd.edition_id', 'd.subscriber_id'])
+    .where('s.email_normalized', '=', DEMO_SUBSCRIBER)
+    .where('d.status', '=', 'sent')
+    .where('d.sent_at', '>=', since)
+    .orderBy('d.id', 'desc')
+    .executeTakeFirst();
+  if (delivery?.edition_id == null) return undefined;
+  const rendered = await loadRenderedEdition(db, delivery.edition_id);
+  if (rendered === undefined) return undefined;
+  const file = path.join(outboxDir, `digest-${delivery.id}.html`);
+  await writeFile(file, fillPlaceholders(rendered.html, {
+    unsubscribeUrl: unsubscribeUrl(config, delivery.subscriber_id),
+    preferencesUrl: preferencesUrl(config, delivery.subscriber_id),
+  }));
+  return file;
+}
+
+async function filesWrittenSince(dir: string, since: Date, extension: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const files = [];
+  for (const name of names.filter((n) => n.endsWith(extension))) {
+    const file = path.join(dir, name);
+    if ((await stat(file)).mtime >= since) files.push(file);
+  }
+  return files;
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('offline demo: serve sample feeds locally, fetch them and mail a digest to the outbox')
+    .action(() =>
+      withContext(async ({ db, config }) => {
+        const server = await startDemoFeedServer(await demoAnchor(config.dataDir));
+        const mailer = createMailer(config);
+        const started = new Date();
+        try {
+          await ensureDemoData(db, server);
+          console.log(`Demo feeds served at ${server.origin}; database in ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}.`);
+          const { fetched, sent } = await runJob(db, config, mailer);
+          [...describeFetch(fetched), ...describeSend(sent, mailer)].forEach((line) => console.log(line));
+          if (mailer.kind === 'outbox' && sent.delivered.sent > 0) {
+            const preview = await writeHtmlPreview(db, config, config.outboxDir, started);
+            for (const file of await filesWrittenSince(config.outboxDir, started, '.eml')) console.log(`Wrote ${path.relative(process.cwd(), file)}`);
+            if (preview) console.log(`Wrote ${path.relative(process.cwd(), preview)} (open it in a browser)`);
+          }
+        } finally {
+          await mailer.close();
+          await server.close();
+        }
+      }),
+    );
+}

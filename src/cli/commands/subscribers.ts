@@ -1,0 +1,92 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { subscribersCsv } from '../../subscribers/export.js';
+import { addSubscriber, listSubscribers, removeSubscriber } from '../../subscribers/store.js';
+import { withContext } from '../context.js';
+import { CliProblem, printRows, unwrap } from '../output.js';
+
+function parseHour(value: string): number {
+  const hour = Number(value);
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new CliProblem(`--hour must be 0 to 23, got ${value}`);
+  return hour;
+}
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+function parseWeekday(value: string): number {
+  const day = WEEKDAYS.indexOf(value.slice(0, 3).toLowerCase()) + 1;
+  if (day === 0) throw new CliProblem(`--weekly takes a weekday (mon ... sun), got ${value}`);
+  return day;
+}
+
+export function registerSubscriberCommands(program: Command): void {
+  const subscribers = program.command('subscribers').description('manage the people who get digests');
+
+  subscribers
+    .command('add <email>')
+    .description('add a confirmed subscriber (the operator vouches for consent)')
+    .requiredOption('--categories <names>', 'comma-separated category names, e.g. thinktime,releases')
+    .option('--timezone <zone>', 'IANA time zone for the delivery hour (default: DEFAULT_TIMEZONE)')
+    .option('--hour <hour>', 'local hour the digest is sent, 0-23 (default: DEFAULT_DELIVERY_HOUR)', parseHour)
+    .option('--weekly <weekday>', 'send weekly on this day instead of daily', parseWeekday)
+    .action((email: string, options: { categories: string; timezone?: string; hour?: number; weekly?: number }) =>
+      withContext(async ({ db, config }) => {
+        const subscriber = unwrap(
+          await addSubscriber(db, {
+            email,
+            categoryNames: options.categories.split(',').map((c) => c.trim()).filter(Boolean),
+            timezone: options.timezone ?? config.defaultTimezone,
+            deliveryHour: options.hour ?? config.defaultDeliveryHour,
+            ...(options.weekly === undefined ? {} : { frequency: 'weekly' as const, weeklyDay: options.weekly }),
+          }),
+        );
+        console.log(`Added ${subscriber.email} (active).`);
+      }),
+    );
+
+  subscribers
+    .command('list')
+    .description('list subscribers with their status (pending, active, paused, unsubscribed, bounced)')
+    .option('--json', 'print JSON')
+    .option('--status <status>', 'only subscribers with this status')
+    .action((options: { json?: boolean; status?: string }) =>
+      withContext(async ({ db }) => {
+        const rows = (await listSubscribers(db)).filter((s) => options.status === undefined || s.status === options.status);
+        printRows(rows, [
+          { header: 'EMAIL', value: (s) => s.email },
+          { header: 'STATUS', value: (s) => s.status },
+          { header: 'CATEGORIES', value: (s) => s.categories },
+          { header: 'SCHEDULE', value: (s) => `${s.frequency === 'weekly' ? `${WEEKDAYS[s.weekly_day - 1]} ` : ''}${String(s.delivery_hour).padStart(2, '0')}:00 ${s.timezone}` },
+          { header: 'SINCE', value: (s) => s.confirmed_at ?? s.created_at },
+        ], options);
+      }),
+    );
+
+  subscribers
+    .command('remove <email>')
+    .description('delete a subscriber and their delivery history')
+    .action((email: string) =>
+      withContext(async ({ db }) => {
+        if (!(await removeSubscriber(db, email))) throw new CliProblem(`no subscriber ${email}`);
+        console.log(`Removed ${email}.`);
+      }),
+    );
+
+  subscribers
+    .command('export [file]')
+    .description('write all subscribers as CSV (to stdout without a file)')
+    .action((file: string | undefined) =>
+      withContext(async ({ db }) => {
+        const out = file === undefined ? process.stdout : createWriteStream(file);
+        for await (const chunk of subscribersCsv(db)) {
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+        if (file !== undefined) {
+          out.end();
+          await once(out, 'finish');
+          console.error(`Wrote ${file}.`);
+        }
+      }),
+    );
+}

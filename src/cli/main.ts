@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { DataFolderBusyError } from '../db/connect.js';
+import { registerCategoryCommands } from './commands/categories.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerFeedCommands } from './commands/feeds.js';
+import { registerJobCommands } from './commands/jobs.js';
+import { registerSubscriberCommands } from './commands/subscribers.js';
+import { CliProblem } from './output.js';
+
+const program = new Command()
+  .name('feed-digest')
+  .description('Feeds in, one digest email per subscriber out. Settings come from the environment (see .env.example).')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCategoryCommands(program);
+registerFeedCommands(program);
+registerSubscriberCommands(program);
+registerJobCommands(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof ConfigError) {
+    console.error(`feed-digest: ${error.message}`);
+    process.exitCode = 2;
+  } else if (error instanceof CliProblem || error instanceof DataFolderBusyError) {
+    console.error(`feed-digest: ${error.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error('feed-digest: unexpected error (a bug; please report it with this output):');
+    console.error(error);
+    process.exitCode = 70;
+  }
+}
