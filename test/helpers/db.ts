@@ -72,10 +72,16 @@ async function embeddedTemplate(): Promise<string> {
   return template;
 }
 
-export async function createEmbeddedDatabase(): Promise<TestDatabase> {
+/** A migrated PGlite data folder that nothing has open, for tests that start processes on it. */
+export async function createEmbeddedFolder(): Promise<string> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-test-'));
   await cp(await embeddedTemplate(), dataDir, { recursive: true });
   await rm(path.join(dataDir, 'ready'), { recursive: true, force: true });
+  return dataDir;
+}
+
+export async function createEmbeddedDatabase(): Promise<TestDatabase> {
+  const dataDir = await createEmbeddedFolder();
   const opened = await openEmbedded(dataDir);
   return {
     ...opened,
