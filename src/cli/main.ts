@@ -6,6 +6,7 @@ import { registerCategoryCommands } from './commands/categories.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerFeedCommands } from './commands/feeds.js';
 import { registerJobCommands } from './commands/jobs.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSubscriberCommands } from './commands/subscribers.js';
 import { CliProblem } from './output.js';
 
@@ -20,6 +21,7 @@ registerFeedCommands(program);
 registerSubscriberCommands(program);
 registerJobCommands(program);
 registerDemoCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

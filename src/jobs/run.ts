@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.js';
 import { refreshFeeds, type RefreshSummary } from '../feeds/refresh.js';
 import type { Mailer } from '../mail/transport.js';
 import { finishRun, startRun } from './runs.js';
-import { sendDueDigests, type SendConfig, type SendSummary } from './send.js';
+import { sendDueDigests, type SendConfig, type SendOptions, type SendSummary } from './send.js';
 
 /** Every job records a run row: its summary is what `status` shows. */
 async function recorded<T>(db: Db, kind: string, job: () => Promise<T>): Promise<T> {
@@ -21,7 +21,7 @@ export function fetchJob(db: Db, config: SendConfig, options: { onlyDue?: boolea
   return recorded(db, 'fetch', () => refreshFeeds(db, config, options));
 }
 
-export function sendJob(db: Db, config: SendConfig, mailer: Mailer, options: { now?: Date } = {}): Promise<SendSummary> {
+export function sendJob(db: Db, config: SendConfig, mailer: Mailer, options: SendOptions = {}): Promise<SendSummary> {
   return recorded(db, 'send', () => sendDueDigests(db, config, mailer, options));
 }
 

@@ -10,6 +10,8 @@ import type { LinkConfig } from '../subscribers/links.js';
 
 export type SendConfig = Config & LinkConfig;
 
+export type SendOptions = Omit<DeliverOptions, 'loadEdition'> & { now?: Date };
+
 export interface SendSummary {
   planned: PlanSummary;
   rendered: number;
@@ -44,7 +46,7 @@ export async function sendDueDigests(
   db: Db,
   config: SendConfig,
   mailer: Mailer,
-  options: Omit<DeliverOptions, 'loadEdition'> & { now?: Date } = {},
+  options: SendOptions = {},
 ): Promise<SendSummary> {
   const now = options.now ?? new Date();
   const planned = await planDeliveries(db, now);

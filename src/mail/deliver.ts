@@ -17,6 +17,8 @@ export interface DeliverOptions {
   /** Hard bounces in a row before a subscriber is set to bounced. */
   bounceLimit?: number;
   signal?: AbortSignal;
+  /** Called with the seconds each accepted message took, for the send-latency metric. */
+  onSent?: (seconds: number) => void;
 }
 
 export interface DeliverSummary {
@@ -57,7 +59,7 @@ export async function deliverQueue(
   };
 
   while (!summary.paused && !options.signal?.aborted) {
-    const claimed = await claimDeliveries(db, concurrency * 8, options.leaseSeconds ?? 300);
+    const claimed = await claimDeliveries(db, concurrency * 8, options.leaseSeconds ?? config.sendLeaseSeconds);
     if (claimed.length === 0) break;
     let next = 0;
     const worker = async () => {
@@ -96,8 +98,10 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     unsubscribeMailto: unsubscribeMailto(config, delivery.subscriber_id),
   });
   await context.pace();
+  const started = performance.now();
   const result = await mailer.send({ from: mailFromAddress(config), to: delivery.email, raw });
   if (result.ok) {
+    options.onSent?.((performance.now() - started) / 1000);
     await markSent(db, delivery.id, `<${messageId}>`);
     return 'sent';
   }

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { createLogger } from '../../log/logger.js';
+import { createMailer } from '../../mail/transport.js';
+import { Metrics } from '../../scheduler/metrics.js';
+import { startScheduler } from '../../scheduler/scheduler.js';
+import { buildWebServer } from '../../web/server.js';
+import { withContext } from '../context.js';
+
+/**
+ * The long-running service: web pages, /healthz and /metrics, and the scheduler.
+ * SIGTERM or SIGINT: stop taking work, let in-flight sends finish, close cleanly.
+ */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the web server and the scheduler (fetches due feeds, sends due digests)')
+    .option('--no-scheduler', 'web pages only: another instance or cron does the sending')
+    .action((options: { scheduler: boolean }) =>
+      withContext(
+        async ({ db, config, database }) => {
+          const logger = createLogger(config);
+          const mailer = createMailer(config);
+          const metrics = new Metrics(db);
+          const app = await buildWebServer({ db, config, mailer, logger });
+          app.get('/metrics', async (_request, reply) => {
+            reply.type(metrics.registry.contentType);
+            return metrics.registry.metrics();
+          });
+          const address = await app.listen({ host: config.host, port: config.port });
+          const scheduler = options.scheduler ? startScheduler({ db, config, mailer, logger, metrics }) : undefined;
+          logger.info(
+            { address, baseUrl: config.baseUrl, database: database.mode, access: database.access, mail: mailer.describe, scheduler: Boolean(scheduler) },
+            `feed-digest serving on ${address}`,
+          );
+          const signal = await new Promise<NodeJS.Signals>((resolve) => {
+            process.once('SIGTERM', () => resolve('SIGTERM'));
+            process.once('SIGINT', () => resolve('SIGINT'));
+          });
+          logger.info({ signal }, 'stopping: finishing in-flight sends');
+          await scheduler?.stop();
+          await app.close();
+          await mailer.close();
+          logger.info('stopped');
+        },
+        { serve: true },
+      ),
+    );
+}

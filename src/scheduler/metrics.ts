@@ -1,0 +1,44 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from '../db/connect.js';
+import type { RefreshSummary } from '../feeds/refresh.js';
+import type { SendSummary } from '../jobs/send.js';
+import { queueStats } from '../mail/ledger.js';
+
+/** Prometheus metrics of one process, served at /metrics by `serve`. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly feedsFetched = new Counter({ name: 'feed_digest_feeds_fetched_total', help: 'Feed fetches by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly itemsStored = new Counter({ name: 'feed_digest_items_stored_total', help: 'New posts stored', registers: [this.registry] });
+  private readonly digests = new Counter({ name: 'feed_digest_digests_total', help: 'Digest deliveries by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly sendLatency = new Histogram({
+    name: 'feed_digest_send_seconds',
+    help: 'Time for the mail server to accept one digest',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor(db: Db) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'feed_digest_' });
+    new Gauge({
+      name: 'feed_digest_queue_depth',
+      help: 'Deliveries waiting to be sent (pending or claimed)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await queueStats(db)).queued);
+      },
+    });
+  }
+
+  recordFetch(summary: RefreshSummary): void {
+    this.feedsFetched.inc({ outcome: 'ok' }, summary.ok);
+    this.feedsFetched.inc({ outcome: 'not_modified' }, summary.notModified);
+    this.feedsFetched.inc({ outcome: 'failed' }, summary.failed);
+    this.itemsStored.inc(summary.newItems);
+  }
+
+  recordSend(summary: SendSummary): void {
+    this.digests.inc({ outcome: 'sent' }, summary.delivered.sent);
+    this.digests.inc({ outcome: 'failed' }, summary.delivered.failed);
+    this.digests.inc({ outcome: 'retried' }, summary.delivered.retried);
+  }
+}

@@ -1,0 +1,83 @@
+import schedule from 'node-schedule';
+import type { Db } from '../db/connect.js';
+import { fetchJob, sendJob } from '../jobs/run.js';
+import type { SendConfig } from '../jobs/send.js';
+import type { Logger } from '../log/logger.js';
+import type { Mailer } from '../mail/transport.js';
+import { purgeUnconfirmed } from '../subscribers/purge.js';
+import type { Metrics } from './metrics.js';
+
+export interface SchedulerDeps {
+  db: Db;
+  config: SendConfig;
+  mailer: Mailer;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+export interface RunningScheduler {
+  /** Stops ticking, lets in-flight sends finish, and resolves when the last tick has ended. */
+  stop(): Promise<void>;
+  /** Runs one tick now (tests, and the first tick at start). */
+  tick(): Promise<void>;
+}
+
+/**
+ * On each tick: fetch the feeds that are due, then plan, render and send the
+ * digests that are due, then housekeeping. Ticks never overlap; a slow tick makes
+ * the next one wait. Every instance may tick: the ledger's unique key, advisory
+ * lock and SKIP LOCKED claims make the work shared, never duplicated.
+ */
+export function startScheduler(deps: SchedulerDeps): RunningScheduler {
+  const { db, config, mailer, logger, metrics } = deps;
+  const stopping = new AbortController();
+  let running: Promise<void> | undefined;
+  let lastPurge = 0;
+
+  async function work(): Promise<void> {
+    const fetched = await fetchJob(db, config, { onlyDue: true });
+    metrics?.recordFetch(fetched);
+    if (fetched.feeds > 0) logger.info({ job: 'fetch', ...fetched }, 'fetched due feeds');
+    if (stopping.signal.aborted) return;
+    const sent = await sendJob(db, config, mailer, {
+      signal: stopping.signal,
+      onSent: (seconds) => metrics?.sendLatency.observe(seconds),
+    });
+    metrics?.recordSend(sent);
+    if (sent.planned.pending + sent.delivered.sent + sent.delivered.failed + sent.delivered.retried > 0 || sent.delivered.paused) {
+      logger.info({ job: 'send', ...sent }, sent.delivered.paused ? 'mail server unreachable: sending paused' : 'sent due digests');
+    }
+    if (Date.now() - lastPurge > 3600_000) {
+      lastPurge = Date.now();
+      const purged = await purgeUnconfirmed(db);
+      if (purged > 0) logger.info({ job: 'purge', purged }, 'purged unconfirmed sign-ups');
+    }
+  }
+
+  function tick(): Promise<void> {
+    if (running !== undefined || stopping.signal.aborted) return running ?? Promise.resolve();
+    running = work()
+      .catch((error: unknown) => logger.error({ err: error }, 'scheduler tick failed; the next tick tries again'))
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  const job = schedule.scheduleJob(cronForTick(config.schedulerTickSeconds), () => void tick());
+  void tick();
+
+  return {
+    tick,
+    async stop() {
+      job.cancel();
+      stopping.abort();
+      await running;
+    },
+  };
+}
+
+/** node-schedule's cron has a seconds field; ticks of a minute or more run on whole minutes. */
+function cronForTick(seconds: number): string {
+  return seconds < 60 ? `*/${seconds} * * * * *` : `0 */${Math.round(seconds / 60)} * * * *`;
+}
