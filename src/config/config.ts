@@ -30,9 +30,18 @@ export interface Config {
   fetchIntervalMinutes: number;
   host: string;
   port: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client IP (rate limits, consent
+   * records): false (none), true (any), a hop count, or addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
   logLevel: string;
   defaultTimezone: string;
   defaultDeliveryHour: number;
+  /** How often `serve` looks for feeds to fetch and digests to send. */
+  schedulerTickSeconds: number;
+  /** How long a claimed delivery stays claimed before another instance may take it over. */
+  sendLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -140,12 +149,22 @@ export function loadConfig(env: Env = process.env): Config {
     fetchIntervalMinutes: read.integer('FETCH_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 8080, 0, 65_535),
+    trustProxy: parseTrustProxy(read.optional('TRUST_PROXY')),
     logLevel,
     defaultTimezone,
     defaultDeliveryHour: read.integer('DEFAULT_DELIVERY_HOUR', 7, 0, 23),
+    schedulerTickSeconds: read.integer('SCHEDULER_TICK_SECONDS', 30, 1, 3600),
+    sendLeaseSeconds: read.integer('SEND_LEASE_SECONDS', 300, 5, 86_400),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim()).filter(Boolean);
 }
 
 function hostOf(url: string): string {

@@ -99,3 +99,22 @@ export async function markFailed(db: Db, delivery: ClaimedDelivery, error: strin
       .execute();
   });
 }
+
+export interface QueueStats {
+  /** Waiting to be sent (pending or claimed). */
+  queued: number;
+  sentToday: number;
+  failedToday: number;
+  retrying: number;
+}
+
+/** "Today" is the last 24 hours: the operator's zone is not the subscribers'. */
+export async function queueStats(db: Db): Promise<QueueStats> {
+  const { rows } = await sql<QueueStats>`
+    SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')) AS queued,
+           count(*) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '24 hours') AS "sentToday",
+           count(*) FILTER (WHERE status = 'failed' AND created_at > now() - interval '24 hours') AS "failedToday",
+           count(*) FILTER (WHERE status = 'pending' AND attempts > 0) AS retrying
+    FROM deliveries WHERE status IN ('pending', 'sending') OR created_at > now() - interval '48 hours'`.execute(db);
+  return rows[0]!;
+}
