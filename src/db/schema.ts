@@ -75,10 +75,27 @@ export interface SubscriberTable {
   created_at: CreatedAt;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
+  confirmation_sent_at: Timestamp | null;
 }
 export type Subscriber = Selectable<SubscriberTable>;
 export type NewSubscriber = Insertable<SubscriberTable>;
 export type SubscriberUpdate = Updateable<SubscriberTable>;
+
+export type ConsentAction = 'signup' | 'confirm' | 'preferences' | 'pause' | 'resume' | 'unsubscribe' | 'resubscribe';
+export type ConsentChannel = 'web' | 'one-click' | 'mail' | 'cli';
+
+export interface ConsentTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  action: ConsentAction;
+  channel: ConsentChannel;
+  ip: string | null;
+  user_agent: string | null;
+  choices: ColumnType<unknown, string | undefined, string>;
+  created_at: CreatedAt;
+}
+export type Consent = Selectable<ConsentTable>;
+export type NewConsent = Insertable<ConsentTable>;
 
 export interface SubscriberCategoryTable {
   subscriber_id: number;
@@ -132,6 +149,7 @@ export interface Database {
   items: ItemTable;
   subscribers: SubscriberTable;
   subscriber_categories: SubscriberCategoryTable;
+  consents: ConsentTable;
   editions: EditionTable;
   deliveries: DeliveryTable;
   runs: RunTable;

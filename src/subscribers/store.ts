@@ -100,3 +100,39 @@ export async function removeSubscriber(db: Db, email: string): Promise<boolean> 
   const result = await db.deleteFrom('subscribers').where('email_normalized', '=', normalized).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+export async function getSubscriber(db: Db, id: number): Promise<Subscriber | undefined> {
+  return db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function subscriberCategoryNames(db: Db, subscriberId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('subscriber_categories as sc')
+    .innerJoin('categories as c', 'c.id', 'sc.category_id')
+    .select('c.name')
+    .where('sc.subscriber_id', '=', subscriberId)
+    .orderBy('c.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = ['pending', 'active', 'paused', 'unsubscribed', 'bounced'];
+
+/** For `subscribers list` and `status`: every status, zero included. */
+export async function countSubscribersByStatus(db: Db): Promise<Record<SubscriberStatus, number>> {
+  const rows = await db
+    .selectFrom('subscribers')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy('status')
+    .execute();
+  const counts = Object.fromEntries(SUBSCRIBER_STATUSES.map((s) => [s, 0])) as Record<SubscriberStatus, number>;
+  for (const row of rows) counts[row.status] = Number(row.count);
+  return counts;
+}
+
+/** Titles for category names, in title order, for pages and mails. */
+export async function categoryTitles(db: Db, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await db.selectFrom('categories').select('title').where('name', 'in', names).orderBy('title').execute();
+  return rows.map((r) => r.title);
+}

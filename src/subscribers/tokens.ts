@@ -25,8 +25,14 @@ function keyId(secret: string): string {
   return createHash('sha256').update(`feed-digest key id:${secret}`).digest('base64url').slice(0, 6);
 }
 
-function mac(secret: string, signed: string): string {
+/** A truncated HMAC-SHA256 of `signed`, base64url: also used for the web forms' tokens. */
+export function mac(secret: string, signed: string): string {
   return createHmac('sha256', secret).update(signed).digest('base64url').slice(0, MAC_LENGTH);
+}
+
+/** Constant-time comparison of two canonical MAC strings (see verifyToken for why strings). */
+export function sameMac(given: string, expected: string): boolean {
+  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 }
 
 export function signToken(keys: TokenKeys, claims: TokenClaims): string {
@@ -55,9 +61,7 @@ export function verifyToken(
   const secret = [keys.current, keys.previous].find((s) => s !== undefined && keyId(s) === kid);
   if (secret === undefined) return undefined;
   const expected = mac(secret, `${kid}.${payload}`);
-  if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
-    return undefined;
-  }
+  if (!sameMac(given, expected)) return undefined;
   const fields = Buffer.from(payload, 'base64url').toString('utf8').split(':');
   if (fields.length !== 3 || fields[0] !== purpose) return undefined;
   const subscriberId = Number(fields[1]);

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mailDomain, type Config } from '../config/config.js';
+import type { Db } from '../db/connect.js';
+import { composeMessage, type Mailer, type SendResult } from '../mail/transport.js';
+import { compileMjml } from '../render/mjml.js';
+import { markupTemplates, textTemplates } from '../render/templates.js';
+import { CONFIRM_LINK_HOURS, confirmUrl, mailFromAddress, preferencesUrl } from './links.js';
+import { describeSchedule, type Preferences } from './preferences.js';
+import { categoryTitles } from './store.js';
+
+/** The whole config, with the secret resolved by ensureSecret. */
+export type MailConfig = Config & { secret: string };
+
+export interface ConfirmationRequest {
+  subscriberId: number;
+  email: string;
+  prefs: Preferences;
+  /** Active or paused already: the mail explains that confirming replaces their settings. */
+  alreadySubscribed: boolean;
+}
+
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export async function renderConfirmationMail(
+  db: Db,
+  config: MailConfig,
+  request: ConfirmationRequest,
+  now: Date = new Date(),
+): Promise<RenderedMail> {
+  const expiresAt = new Date(now.getTime() + CONFIRM_LINK_HOURS * 3600_000);
+  const titles = await categoryTitles(db, request.prefs.categories);
+  const subject = request.alreadySubscribed
+    ? `Confirm your new settings for ${config.siteName}`
+    : `Confirm your subscription to ${config.siteName}`;
+  const view = {
+    subject,
+    heading: request.alreadySubscribed ? 'Confirm your new settings' : 'Please confirm your subscription',
+    preheader: `One click and your ${request.prefs.frequency} digest starts. The link works for ${CONFIRM_LINK_HOURS} hours.`,
+    siteName: config.siteName,
+    baseUrl: config.baseUrl,
+    email: request.email,
+    categories: titles,
+    schedule: describeSchedule(request.prefs),
+    confirmUrl: confirmUrl(config, request.subscriberId, expiresAt),
+    preferencesUrl: request.alreadySubscribed ? preferencesUrl(config, request.subscriberId) : undefined,
+    expiresHours: CONFIRM_LINK_HOURS,
+    alreadySubscribed: request.alreadySubscribed,
+  };
+  const html = await compileMjml(markupTemplates.render('./email/confirm.mjml.eta', view));
+  const text = textTemplates.render('./email/confirm.txt.eta', view);
+  return { subject, html, text };
+}
+
+export async function sendConfirmationMail(
+  db: Db,
+  mailer: Mailer,
+  config: MailConfig,
+  request: ConfirmationRequest,
+): Promise<SendResult> {
+  const mail = await renderConfirmationMail(db, config, request);
+  const raw = await composeMessage({
+    from: config.mailFrom,
+    to: request.email,
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    messageId: `<confirm.${request.subscriberId}.${randomBytes(8).toString('hex')}@${mailDomain(config)}>`,
+    // A transactional mail: no auto-replies (RFC 3834).
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  });
+  return mailer.send({ from: mailFromAddress(config), to: request.email, raw });
+}

@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { Subscriber } from '../db/schema.js';
+import { recordConsent, type RequestOrigin } from './consent.js';
+import { applyPreferences, type Preferences } from './preferences.js';
+
+/** At most one confirmation mail per address in this many hours. */
+export const CONFIRMATION_MAIL_INTERVAL_HOURS = 24;
+
+export type SignupDecision =
+  /** A confirmation went to this address recently: send nothing, change nothing. */
+  | { send: false }
+  | {
+      send: true;
+      subscriber: Subscriber;
+      /** Active or paused already: the mail offers to apply the new choices instead. */
+      alreadySubscribed: boolean;
+      /** To give the claim back if the mail cannot be sent. */
+      previousSentAt: Date | null;
+    };
+
+/**
+ * Records a sign-up and claims the right to mail a confirmation. A new address becomes
+ * a pending subscriber with its choices; an existing one keeps its settings until the
+ * confirmation link is used (so nobody can change another person's subscription by
+ * typing their address), and the choices wait in the consent record.
+ */
+export async function registerSignup(
+  db: Db,
+  email: { raw: string; normalized: string },
+  prefs: Preferences,
+  origin: RequestOrigin,
+): Promise<SignupDecision> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('subscribers')
+      .values({ email: email.raw.trim(), email_normalized: email.normalized, status: 'pending' })
+      .onConflict((oc) => oc.column('email_normalized').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    const subscriber =
+      inserted ??
+      (await trx
+        .selectFrom('subscribers')
+        .selectAll()
+        .where('email_normalized', '=', email.normalized)
+        .forUpdate()
+        .executeTakeFirstOrThrow());
+    const recent = await trx
+      .selectFrom('subscribers')
+      .select('id')
+      .where('id', '=', subscriber.id)
+      .where('confirmation_sent_at', '>', sql<Date>`now() - make_interval(hours => ${CONFIRMATION_MAIL_INTERVAL_HOURS})`)
+      .executeTakeFirst();
+    if (recent !== undefined) return { send: false };
+    if (subscriber.status === 'pending') {
+      const problem = await applyPreferences(trx, subscriber.id, prefs);
+      if (problem !== undefined) throw new Error(`sign-up choices were not validated: ${problem.problem}`);
+    }
+    await recordConsent(trx, subscriber.id, 'signup', origin, prefs);
+    await trx.updateTable('subscribers').set({ confirmation_sent_at: sql`now()` }).where('id', '=', subscriber.id).execute();
+    return {
+      send: true,
+      subscriber,
+      alreadySubscribed: subscriber.status === 'active' || subscriber.status === 'paused',
+      previousSentAt: subscriber.confirmation_sent_at,
+    };
+  });
+}
+
+/** The mail could not go out: let the person try again rather than wait a day. */
+export async function releaseConfirmationClaim(db: Db, subscriberId: number, previousSentAt: Date | null): Promise<void> {
+  await db.updateTable('subscribers').set({ confirmation_sent_at: previousSentAt }).where('id', '=', subscriberId).execute();
+}
