@@ -1,0 +1,46 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+
+export interface CatalogFeed {
+  title: string;
+  siteUrl: string | null;
+}
+
+export interface CatalogCategory {
+  name: string;
+  title: string;
+  description: string;
+  feeds: CatalogFeed[];
+  postsLastWeek: number;
+}
+
+/**
+ * What the home page shows about each category. A read-only view over the feeds
+ * stage's tables: the web is its only reader.
+ */
+export async function loadCatalog(db: Db): Promise<CatalogCategory[]> {
+  const categories = await db.selectFrom('categories').select(['id', 'name', 'title', 'description']).orderBy('title').execute();
+  const feeds = await db
+    .selectFrom('feeds')
+    .select(['category_id', 'title', 'url', 'site_url'])
+    .where('disabled_at', 'is', null)
+    .orderBy(sql`lower(coalesce(title, url))`)
+    .execute();
+  const counts = await db
+    .selectFrom('items')
+    .innerJoin('feeds', 'feeds.id', 'items.feed_id')
+    .select(['feeds.category_id', (eb) => eb.fn.countAll<number>().as('posts')])
+    .where(sql<Date>`coalesce(items.published_at, items.first_seen_at)`, '>', sql<Date>`now() - interval '7 days'`)
+    .groupBy('feeds.category_id')
+    .execute();
+  const postsBy = new Map(counts.map((c) => [c.category_id, Number(c.posts)]));
+  return categories.map((category) => ({
+    name: category.name,
+    title: category.title,
+    description: category.description,
+    feeds: feeds
+      .filter((feed) => feed.category_id === category.id)
+      .map((feed) => ({ title: feed.title ?? new URL(feed.url).hostname, siteUrl: feed.site_url })),
+    postsLastWeek: postsBy.get(category.id) ?? 0,
+  }));
+}

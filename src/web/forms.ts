@@ -1,0 +1,64 @@
+import { isTimeZone } from '../config/config.js';
+import type { Frequency } from '../db/schema.js';
+import type { Preferences } from '../subscribers/preferences.js';
+
+/** A parsed form body: urlencoded (@fastify/formbody) or multipart fields. */
+export type FormBody = Record<string, string | string[] | undefined>;
+
+export function asFormBody(body: unknown): FormBody {
+  return typeof body === 'object' && body !== null ? (body as FormBody) : {};
+}
+
+export function field(body: FormBody, name: string): string {
+  const value = body[name];
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+export function fields(body: FormBody, name: string): string[] {
+  const value = body[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Problems by form field name, shown next to the field. */
+export type Problems = Record<string, string>;
+
+function integerIn(text: string, min: number, max: number): number | undefined {
+  if (!/^\d{1,2}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= min && value <= max ? value : undefined;
+}
+
+/**
+ * Reads the choices fields shared by the sign-up and preferences forms. What was
+ * typed is kept (even when wrong) so the page can show it again with the problems.
+ */
+export function readPreferences(body: FormBody, knownCategories: string[], fallback: Preferences): { prefs: Preferences; problems: Problems } {
+  const problems: Problems = {};
+  const categories = fields(body, 'categories').filter((name) => knownCategories.includes(name));
+  if (categories.length === 0) problems.categories = 'Choose at least one category.';
+
+  const hour = integerIn(field(body, 'hour'), 0, 23);
+  if (hour === undefined) problems.hour = 'Choose an hour from 00:00 to 23:00.';
+
+  const timezone = field(body, 'timezone').trim();
+  if (!isTimeZone(timezone)) problems.timezone = 'Choose a time zone from the list.';
+
+  const frequencyText = field(body, 'frequency') || fallback.frequency;
+  const frequency: Frequency = frequencyText === 'weekly' ? 'weekly' : 'daily';
+  if (frequencyText !== 'daily' && frequencyText !== 'weekly') problems.frequency = 'Choose daily or weekly.';
+
+  const weekdayText = field(body, 'weekday');
+  const weeklyDay = weekdayText === '' ? fallback.weeklyDay : integerIn(weekdayText, 1, 7);
+  if (weeklyDay === undefined) problems.weekday = 'Choose a day of the week.';
+
+  return {
+    prefs: {
+      categories,
+      timezone: timezone || fallback.timezone,
+      deliveryHour: hour ?? fallback.deliveryHour,
+      frequency,
+      weeklyDay: weeklyDay ?? fallback.weeklyDay,
+    },
+    problems,
+  };
+}

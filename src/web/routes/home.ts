@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Preferences } from '../../subscribers/preferences.js';
+import { sendConfirmationMail } from '../../subscribers/confirmation-mail.js';
+import { CONFIRM_LINK_HOURS } from '../../subscribers/links.js';
+import { registerSignup, releaseConfirmationClaim } from '../../subscribers/signup.js';
+import { normalizeEmail } from '../../subscribers/store.js';
+import { loadCatalog, type CatalogCategory } from '../catalog.js';
+import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, type WebContext } from '../context.js';
+import { asFormBody, field, readPreferences, type Problems } from '../forms.js';
+import { sendPage } from '../views.js';
+
+/** Bots fill every field; people never see this one. */
+export const HONEYPOT_FIELD = 'website';
+
+export interface SignupRouteOptions {
+  /** Per IP, on top of the global limit. */
+  signupsPerHour: number;
+}
+
+function defaultPreferences(ctx: WebContext, catalog: CatalogCategory[]): Preferences {
+  return {
+    categories: catalog.map((c) => c.name),
+    timezone: ctx.config.defaultTimezone,
+    deliveryHour: ctx.config.defaultDeliveryHour,
+    frequency: 'daily',
+    weeklyDay: 1,
+  };
+}
+
+interface HomeForm {
+  email: string;
+  prefs: Preferences;
+  problems: Problems;
+  /** Only a fresh form takes the browser's zone: a resubmitted one keeps what was chosen. */
+  detectZone: boolean;
+}
+
+function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply, catalog: CatalogCategory[], form: HomeForm, status = 200) {
+  return sendPage(reply, ctx.site, 'home', {
+    title: 'Subscribe',
+    catalog,
+    email: form.email,
+    detectZone: form.detectZone,
+    choices: choicesView(catalog, form.prefs, form.problems, false),
+    problems: form.problems,
+    csrf: formToken(ctx, request, reply),
+    honeypot: HONEYPOT_FIELD,
+  }, status);
+}
+
+export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, options: SignupRouteOptions): void {
+  app.get('/', async (request, reply) => {
+    const catalog = await loadCatalog(ctx.db);
+    return sendHome(ctx, request, reply, catalog, { email: '', prefs: defaultPreferences(ctx, catalog), problems: {}, detectZone: true });
+  });
+
+  app.post('/subscribe', { config: { rateLimit: { max: options.signupsPerHour, timeWindow: '1 hour' } } }, async (request, reply) => {
+    if (!formIsGenuine(ctx, request)) return sendFormExpired(ctx, reply);
+    const body = asFormBody(request.body);
+    const email = field(body, 'email').trim();
+    const checkInbox = () => sendPage(reply, ctx.site, 'check-inbox', { title: 'Check your inbox', email, hours: CONFIRM_LINK_HOURS });
+    // A filled honeypot gets the ordinary answer, so a bot learns nothing to adapt to.
+    if (field(body, HONEYPOT_FIELD) !== '') return checkInbox();
+
+    const catalog = await loadCatalog(ctx.db);
+    const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), defaultPreferences(ctx, catalog));
+    const normalized = normalizeEmail(email);
+    if (normalized === undefined) problems.email = 'Enter an email address like name@example.org.';
+    if (normalized === undefined || Object.keys(problems).length > 0) {
+      return sendHome(ctx, request, reply, catalog, { email, prefs, problems, detectZone: false }, 400);
+    }
+
+    const decision = await registerSignup(ctx.db, { raw: email, normalized }, prefs, originOf(request, 'web'));
+    if (decision.send) {
+      const { subscriber, alreadySubscribed } = decision;
+      const sent = await sendConfirmationMail(ctx.db, ctx.mailer, ctx.config, {
+        subscriberId: subscriber.id,
+        email: subscriber.email,
+        prefs,
+        alreadySubscribed,
+      });
+      if (!sent.ok) {
+        request.log.warn({ subscriberId: subscriber.id, error: sent.error }, 'confirmation mail not sent');
+        await releaseConfirmationClaim(ctx.db, subscriber.id, decision.previousSentAt);
+        return sendPage(reply, ctx.site, 'error', {
+          title: 'We could not send the email',
+          message: 'Our mail server did not take the confirmation email just now. Please try again in a few minutes.',
+        }, 503);
+      }
+    }
+    // The same answer whether the address is new, pending, subscribed or mailed today.
+    return checkInbox();
+  });
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Subscriber } from '../../db/schema.js';
+import { unsubscribeUrl } from '../../subscribers/links.js';
+import { changeStatus, describeSchedule, preferencesOf, savePreferences, type Preferences, type StatusAction } from '../../subscribers/preferences.js';
+import { subscriberCategoryNames } from '../../subscribers/store.js';
+import { loadCatalog, type CatalogCategory } from '../catalog.js';
+import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
+import { asFormBody, field, readPreferences, type Problems } from '../forms.js';
+import { sendPage } from '../views.js';
+
+type TokenParams = { Params: { token: string }; Querystring: { done?: string } };
+
+const STATUS_ACTIONS: readonly StatusAction[] = ['pause', 'resume', 'unsubscribe', 'resubscribe'];
+
+const NOTICES: Record<string, string> = {
+  saved: 'Your choices are saved.',
+  pause: 'Your digests are paused. Resume them whenever you like.',
+  resume: 'Your digests are back on.',
+  unsubscribe: 'You are unsubscribed and will get no more digests.',
+  resubscribe: 'Welcome back: your digests start again.',
+};
+
+const STATUS_LABELS: Record<Subscriber['status'], string> = {
+  pending: 'Waiting for you to confirm your email address',
+  active: 'Subscribed',
+  paused: 'Paused: no digests until you resume',
+  unsubscribed: 'Unsubscribed',
+  bounced: 'Stopped: our emails to this address bounced',
+};
+
+interface PreferencesForm {
+  prefs: Preferences;
+  problems: Problems;
+  notice?: string | undefined;
+}
+
+function sendPreferencesPage(
+  ctx: WebContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  subscriber: Subscriber,
+  catalog: CatalogCategory[],
+  form: PreferencesForm,
+  status = 200,
+) {
+  return sendPage(reply, ctx.site, 'preferences', {
+    title: 'Your preferences',
+    email: subscriber.email,
+    status: subscriber.status,
+    statusLabel: STATUS_LABELS[subscriber.status],
+    schedule: describeSchedule(preferencesOf(subscriber, [])),
+    canResubscribe: subscriber.confirmed_at !== null,
+    notice: form.notice,
+    choices: choicesView(catalog, form.prefs, form.problems, true),
+    problems: form.problems,
+    unsubscribeUrl: unsubscribeUrl(ctx.config, subscriber.id),
+    csrf: formToken(ctx, request, reply),
+  }, status);
+}
+
+export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext): void {
+  app.get<TokenParams>('/preferences/:token', async (request, reply) => {
+    const subscriber = await subscriberFor(ctx, request.params.token, 'preferences');
+    if (subscriber === undefined) return sendNotFound(ctx, reply);
+    const prefs = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
+    const notice = NOTICES[request.query.done ?? ''];
+    return sendPreferencesPage(ctx, request, reply, subscriber, await loadCatalog(ctx.db), { prefs, problems: {}, notice });
+  });
+
+  app.post<TokenParams>('/preferences/:token', async (request, reply) => {
+    const { token } = request.params;
+    const subscriber = await subscriberFor(ctx, token, 'preferences');
+    if (subscriber === undefined) return sendNotFound(ctx, reply);
+    if (!formIsGenuine(ctx, request)) return sendFormExpired(ctx, reply);
+    const body = asFormBody(request.body);
+    const action = field(body, 'action');
+    // Post, redirect, get: a reload does not post again, and the page shows the stored state.
+    const done = (what: string) => reply.redirect(`${ctx.site.base}/preferences/${token}?done=${what}`, 303);
+
+    const statusAction = STATUS_ACTIONS.find((a) => a === action);
+    if (statusAction !== undefined) {
+      await changeStatus(ctx.db, subscriber.id, statusAction, originOf(request, 'web'));
+      return done(statusAction);
+    }
+    const catalog = await loadCatalog(ctx.db);
+    const current = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
+    const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), current);
+    const problem = Object.keys(problems).length === 0 ? await savePreferences(ctx.db, subscriber.id, prefs, originOf(request, 'web')) : undefined;
+    if (problem !== undefined) problems.categories = 'Choose at least one category.';
+    if (Object.keys(problems).length > 0) {
+      return sendPreferencesPage(ctx, request, reply, subscriber, catalog, { prefs, problems }, 400);
+    }
+    return done('saved');
+  });
+}
