@@ -95,12 +95,6 @@ async function readHolder(file: string): Promise<{ raw: string; holder: LockHold
   }
 }
 
-/** The lock's holder if a live process holds it, else undefined. */
-export async function lockHolder(dataDir: string): Promise<LockHolder | undefined> {
-  const found = await readHolder(path.join(dataDir, lockName));
-  return found?.holder && isAlive(found.holder) ? found.holder : undefined;
-}
-
 async function removeQuietly(file: string): Promise<void> {
   await unlink(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
