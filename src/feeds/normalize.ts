@@ -36,6 +36,16 @@ const EXCERPT_LENGTH = 300;
 /** Clock skew we forgive; later than this a date is a lie (or a scheduled post) and is ignored. */
 const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * What a feed's relative links resolve against: its xml:base chain when it has one; else its
+ * own absolute site link (feeds served through a proxy or copied elsewhere still point
+ * at their site); else the URL it was fetched from.
+ */
+function feedBase(feed: RawFeed, documentUrl: string): string | undefined {
+  if (feed.bases.some((base) => base.trim() !== '' && !base.trim().startsWith('#'))) return resolveBase(documentUrl, feed.bases);
+  return resolveUrl(feed.link, undefined) ?? documentUrl;
+}
+
 /** Each base resolves against the one before; an unusable base (empty, fragment-only, broken) is skipped. */
 export function resolveBase(start: string | undefined, bases: string[]): string | undefined {
   let base = start;
@@ -52,7 +62,7 @@ export function resolveBase(start: string | undefined, bases: string[]): string 
 
 function plainText(text: string | undefined, isHtml: boolean): string | undefined {
   if (text === undefined) return undefined;
-  const plain = isHtml ? decodeHTML(text.replace(/<[^>]*>/g, ' ')) : text;
+  const plain = isHtml ? decodeHTML(text.replace(/<!--[\s\S]*?(?:-->|$)|<(script|style)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, '').replace(/<[^>]*>/g, ' ')) : text;
   const collapsed = plain.replace(/\s+/g, ' ').trim();
   return collapsed === '' ? undefined : collapsed;
 }
@@ -90,11 +100,11 @@ export function feedInfo(feed: RawFeed, documentUrl: string): FeedInfo {
  * feed is the same post (the first wins).
  */
 export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): NormalizedItem[] {
-  const feedBase = resolveBase(documentUrl, feed.bases);
+  const base = feedBase(feed, documentUrl);
   const seen = new Set<string>();
   const items: NormalizedItem[] = [];
   for (const raw of feed.items) {
-    const url = linkOf(raw, resolveBase(feedBase, raw.bases));
+    const url = linkOf(raw, resolveBase(base, raw.bases));
     const title = plainText(raw.title, raw.titleIsHtml);
     const guid = raw.guid ?? url ?? `sha256:${hash(title, raw.date, raw.html)}`;
     if (seen.has(guid)) continue;
@@ -106,7 +116,7 @@ export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): N
       author: plainText(raw.author, true) ?? null,
       publishedAt: trustedDate(raw.date, now),
       html: raw.html ?? '',
-      contentBase: resolveBase(feedBase, raw.contentBases),
+      contentBase: resolveBase(base, raw.contentBases),
     });
   }
   return items;
@@ -130,6 +140,7 @@ export function excerptOf(html: string): string {
       { selector: 'h2', options: { uppercase: false } },
       { selector: 'h3', options: { uppercase: false } },
       { selector: 'table', format: 'dataTable' },
+      { selector: 'blockquote', format: 'block' },
     ],
   });
   return cutAtWord(text.replace(/\s+/g, ' ').trim(), EXCERPT_LENGTH);

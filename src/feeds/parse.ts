@@ -55,6 +55,10 @@ const ITEM_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['link', 'linkNodes', { keepArray: true }],
   ['atom:link', 'atomLinkNodes', { keepArray: true }],
   ['title', 'titleNode', { keepArray: true }],
+  ['dc:title', 'dcTitleNodes', { keepArray: true }],
+  ['dcterms:created', 'dctermsCreatedNodes', { keepArray: true }],
+  ['dcterms:issued', 'dctermsIssuedNodes', { keepArray: true }],
+  ['dcterms:modified', 'dctermsModifiedNodes', { keepArray: true }],
   ['guid', 'guidNodes', { keepArray: true }],
   ['id', 'idNodes', { keepArray: true }],
   ['content', 'contentNodes', { keepArray: true }],
@@ -74,7 +78,9 @@ const ITEM_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
 const FEED_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['$', 'xmlAttrs', { keepArray: true }],
   ['title', 'titleNode', { keepArray: true }],
+  ['dc:title', 'dcTitleNodes', { keepArray: true }],
   ['link', 'linkNodes', { keepArray: true }],
+  ['atom:link', 'atomLinkNodes', { keepArray: true }],
   ['ttl', 'ttlNodes', { keepArray: true }],
 ];
 const customFields = { item: ITEM_FIELDS as string[], feed: FEED_FIELDS as string[] };
@@ -126,6 +132,7 @@ function rejectText(text: string): string | undefined {
   if (local === 'html') return 'not a feed: HTML page';
   if (local === 'opml') return 'not a feed: OPML';
   const known = ['rss', 'feed', 'entry'].includes(local) || /^[\w-]+:RDF$/i.test(root.name);
+  if (local === 'channel') return 'not a feed: CDF channel';
   if (!known) return `not a feed: XML document <${root.name}>`;
   return undefined;
 }
@@ -253,21 +260,30 @@ function attrsOf(node: Node): Attrs {
   return (typeof node === 'object' && node !== null && '$' in node ? (node as { $: Attrs }).$ : undefined) ?? {};
 }
 
+/** Atom 0.3 mode="base64", or an Atom 1.0 media type that is neither text nor XML (RFC 4287 4.1.3.3). */
+function isBase64(attrs: Attrs | undefined): boolean {
+  const type = attrs?.type?.toLowerCase();
+  if (attrs?.mode === 'base64') return true;
+  return type !== undefined && type.includes('/') && !type.startsWith('text/') && !/[/+]xml$/.test(type);
+}
+
 /** The text of a node; for mixed content, all descendant text. */
 function textOf(node: Node): string | undefined {
   if (typeof node === 'string') return node;
   if (typeof node !== 'object' || node === null) return undefined;
   const record = node as Record<string, unknown>;
-  if (typeof record._ === 'string') return record._;
-  const parts: string[] = [];
+  if (isBase64(record.$ as Attrs | undefined) && typeof record._ === 'string') {
+    return Buffer.from(record._, 'base64').toString('utf8');
+  }
+  const parts: string[] = typeof record._ === 'string' ? [record._] : [];
   for (const [key, value] of Object.entries(record)) {
-    if (key === '$') continue;
+    if (key === '$' || key === '_') continue;
     for (const child of Array.isArray(value) ? value : [value]) {
       const text = textOf(child);
       if (text) parts.push(text);
     }
   }
-  return parts.length > 0 ? parts.join(' ') : undefined;
+  return parts.length > 0 ? parts.join(parts.length > 1 && typeof record._ === 'string' ? '' : ' ') : undefined;
 }
 
 function first(nodes: unknown): Node {
@@ -292,7 +308,7 @@ function htmlOf(node: Node): string | undefined {
 function isHtmlTitle(node: Node, format: RawFeed['format']): boolean {
   const type = attrsOf(node).type?.toLowerCase();
   if (format !== 'atom') return true;
-  return type === 'html' || type === 'text/html' || type === 'xhtml';
+  return type !== undefined && type !== 'text' && type !== 'text/plain';
 }
 
 function bestLink(nodes: unknown): { href?: string; base?: string } {
@@ -314,11 +330,11 @@ function authorOf(item: Record<string, unknown>): string | undefined {
   return plain?.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]?.trim() ?? plain;
 }
 
-const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNodes', 'createdNodes', 'updatedNodes', 'modifiedNodes'];
+const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNodes', 'createdNodes', 'dctermsIssuedNodes', 'dctermsCreatedNodes', 'updatedNodes', 'modifiedNodes', 'dctermsModifiedNodes'];
 
 function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): RawItem {
   const attrs = (item.xmlAttrs ?? {}) as Attrs;
-  const titleNode = first(item.titleNode);
+  const titleNode = first(item.titleNode) ?? first(item.dcTitleNodes);
   const guidNode = first(item.guidNodes) ?? first(item.idNodes);
   const link = format === 'atom' ? bestLink(item.linkNodes) : { href: nonEmpty(textOf(first(item.linkNodes))) ?? bestLink(item.atomLinkNodes).href };
   const contentNode = first(item.contentNodes) ?? first(item.encodedNodes) ?? first(item.descriptionNodes) ?? first(item.summaryNodes);
@@ -342,7 +358,7 @@ function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): Ra
 function toRawFeed(parsed: ParsedFeed, xml: string, maxItems: number): RawFeed {
   const root = rootTag(xml);
   const format: RawFeed['format'] = /feed$/.test(root?.name ?? '') ? 'atom' : /rdf$/i.test(root?.name ?? '') ? 'rdf' : 'rss';
-  const titleNode = first(parsed.titleNode);
+  const titleNode = first(parsed.titleNode) ?? first(parsed.dcTitleNodes);
   const rootBase = root ? attribute(root.tag, 'xml:base') : undefined;
   const channelBase = format === 'atom' ? undefined : ((parsed.xmlAttrs ?? {}) as Attrs)['xml:base'];
   const link = format === 'atom' ? bestLink(parsed.linkNodes).href : nonEmpty(textOf(first(parsed.linkNodes)));
