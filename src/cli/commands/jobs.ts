@@ -65,7 +65,9 @@ export function registerJobCommands(program: Command): void {
         withMailer(context, async (mailer) => {
           const { fetched, sent } = await runJob(context.db, context.config, mailer);
           [...describeFetch(fetched), ...describeSend(sent, mailer)].forEach((l) => console.log(l));
-          if (sent.delivered.failed > 0 || fetched.failed > 0) process.exitCode = 1;
+          // Failed feeds and bounces are recorded and shown by status; only a mail server
+          // that cannot be reached makes the run incomplete (EX_TEMPFAIL, for cron).
+          if (sent.delivered.paused) process.exitCode = 75;
         }),
       ),
     );

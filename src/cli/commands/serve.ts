@@ -26,16 +26,18 @@ export function registerServeCommand(program: Command): void {
             reply.type(metrics.registry.contentType);
             return metrics.registry.metrics();
           });
+          // Listen for the stop signal before anything can announce readiness.
+          const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+            process.once('SIGTERM', () => resolve('SIGTERM'));
+            process.once('SIGINT', () => resolve('SIGINT'));
+          });
           const address = await app.listen({ host: config.host, port: config.port });
           const scheduler = options.scheduler ? startScheduler({ db, config, mailer, logger, metrics }) : undefined;
           logger.info(
             { address, baseUrl: config.baseUrl, database: database.mode, access: database.access, mail: mailer.describe, scheduler: Boolean(scheduler) },
             `feed-digest serving on ${address}`,
           );
-          const signal = await new Promise<NodeJS.Signals>((resolve) => {
-            process.once('SIGTERM', () => resolve('SIGTERM'));
-            process.once('SIGINT', () => resolve('SIGINT'));
-          });
+          const signal = await stopSignal;
           logger.info({ signal }, 'stopping: finishing in-flight sends');
           await scheduler?.stop();
           await app.close();
