@@ -37,7 +37,8 @@ export async function renderPendingEditions(db: Db, config: Config, now = new Da
   return ids.length;
 }
 
-async function loadOrRender(db: Db, config: Config, editionId: number): Promise<RenderedDigest> {
+/** The stored rendering of an edition, rendered now if nobody has yet: what deliverQueue needs as loadEdition. */
+export async function loadOrRender(db: Db, config: Config, editionId: number): Promise<RenderedDigest> {
   return (await loadRenderedEdition(db, editionId)) ?? renderEdition(db, config, editionId);
 }
 

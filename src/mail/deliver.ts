@@ -121,7 +121,8 @@ function retryDelay(options: DeliverOptions, attempts: number): number {
   return Math.min((options.retryBaseSeconds ?? 60) * 2 ** Math.max(0, attempts - 1), 6 * 3600);
 }
 
-function editionMessage(config: Config, rendered: RenderedDigest) {
+/** What every message of an edition shares: built into a MessageTemplate once per edition. */
+export function editionMessage(config: Config, rendered: RenderedDigest) {
   return {
     from: config.mailFrom,
     subject: rendered.subject,

@@ -23,7 +23,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return serverUrl !== undefined ? createServerDatabase(serverUrl) : createEmbeddedDatabase();
 }
 
-async function createServerDatabase(adminUrl: string): Promise<TestDatabase> {
+export async function createServerDatabase(adminUrl: string): Promise<TestDatabase> {
   const name = `fd_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
