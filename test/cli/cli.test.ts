@@ -62,6 +62,13 @@ test('operators manage categories, feeds and subscribers', async () => {
   const subscribers = JSON.parse(await ok(['subscribers', 'list', '--json'])) as Array<{ email: string; status: string; categories: string[] }>;
   assert.deepEqual(subscribers.map((s) => [s.email, s.status, s.categories]), [['ada@example.org', 'active', ['releases', 'thinktime']]]);
   assert.match(await ok(['subscribers', 'export']), /ada@example\.org/);
+
+  const opml = path.join(work, 'feeds.opml');
+  await ok(['feeds', 'export', opml]);
+  const exported = await readFile(opml, 'utf8');
+  assert.match(exported, /<outline[^>]+xmlUrl="http:\/\/127\.0\.0\.1:\d+\/planet-linux-australia\.xml"/);
+  const imported = await ok(['feeds', 'import', opml]);
+  assert.match(imported, /Added 0 feeds/, 'importing the same feeds again adds nothing');
 });
 
 test('expected failures print one line and exit non-zero', async () => {

@@ -1,4 +1,6 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { exportOpml, importOpml } from '../../feeds/opml.js';
 import { addFeed, enableFeed, listFeeds, removeFeed } from '../../feeds/store.js';
 import { withContext } from '../context.js';
 import { CliProblem, printRows, unwrap } from '../output.js';
@@ -53,6 +55,29 @@ export function registerFeedCommands(program: Command): void {
       withContext(async ({ db }) => {
         if (!(await enableFeed(db, urlOrId))) throw new CliProblem(`no feed ${urlOrId}`);
         console.log(`Enabled ${urlOrId}; it is fetched on the next run.`);
+      }),
+    );
+
+  feeds
+    .command('import <file>')
+    .description('add the feeds of an OPML file; folders (or category attributes) become categories')
+    .option('--category <name>', 'category for feeds outside any folder', 'imported')
+    .action((file: string, options: { category: string }) =>
+      withContext(async ({ db }) => {
+        const outcome = unwrap(await importOpml(db, await readFile(file, 'utf8'), options.category));
+        console.log(`Added ${outcome.feedsAdded} feed${outcome.feedsAdded === 1 ? '' : 's'}${outcome.categoriesAdded.length > 0 ? ` and categories ${outcome.categoriesAdded.join(', ')}` : ''}.`);
+        for (const { url, reason } of outcome.skipped) console.log(`  skipped ${url}: ${reason}`);
+      }),
+    );
+
+  feeds
+    .command('export [file]')
+    .description('write every feed as OPML, grouped by category (to stdout without a file)')
+    .action((file: string | undefined) =>
+      withContext(async ({ db }) => {
+        const opml = await exportOpml(db);
+        if (file === undefined) process.stdout.write(opml);
+        else await writeFile(file, opml);
       }),
     );
 }
