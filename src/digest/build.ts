@@ -11,6 +11,12 @@ export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
   return buildDigestOfItems(db, edition.item_ids.map(Number), { editionId: edition.id, editionKey: edition.key });
 }
 
+/** The edition named by its (unguessable) content key, as on its web page. */
+export async function buildDigestByKey(db: Db, key: string): Promise<Digest | undefined> {
+  const edition = await db.selectFrom('editions').select('id').where('key', '=', key).executeTakeFirst();
+  return edition === undefined ? undefined : buildDigest(db, edition.id);
+}
+
 export async function buildDigestOfItems(
   db: Db,
   itemIds: number[],

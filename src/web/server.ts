@@ -9,6 +9,7 @@ import type { Mailer } from '../mail/transport.js';
 import { createContext, sendNotFound, type WebConfig } from './context.js';
 import { parseMultipartFields } from './multipart.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
+import { registerEditionRoutes } from './routes/edition.js';
 import { registerHomeRoutes } from './routes/home.js';
 import { registerPreferencesRoutes } from './routes/preferences.js';
 import { registerStaticRoutes } from './routes/static.js';
@@ -101,5 +102,6 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   registerConfirmRoutes(app, ctx);
   registerUnsubscribeRoutes(app, ctx);
   registerPreferencesRoutes(app, ctx);
+  registerEditionRoutes(app, ctx);
   return app;
 }

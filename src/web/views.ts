@@ -19,6 +19,7 @@ export type PageName =
   | 'confirmed'
   | 'unsubscribe'
   | 'preferences'
+  | 'edition'
   | 'not-found'
   | 'error';
 

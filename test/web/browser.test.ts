@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { sendDueDigests } from '../../src/jobs/send.js';
 import { unsubscribeUrl } from '../../src/subscribers/links.js';
 import { subscriberCategoryNames } from '../../src/subscribers/store.js';
 import { browserSkipReason, launchBrowser, screenshotBothWidths, VIEWPORTS } from '../helpers/browser.js';
+import { seedItem } from '../helpers/seed.js';
 import { linkIn, seedCatalog, startWeb, type WebHarness } from './harness.js';
 
 /**
@@ -16,8 +18,21 @@ interface Walk {
   page: Page;
   email: string;
   subscriberId?: number;
+  /** Text part of the last digest received, for its links. */
+  lastDigest?: string;
   /** Script errors, CSP violations and failed stylesheets, scripts or icons: the pages must cause none. */
   pageErrors: string[];
+}
+
+/** A new post in each category, then a digest run at `now`: returns the digest mail, if any. */
+async function newPostsThenDigestRun(walk: Walk, label: string, now: Date) {
+  const { db } = walk.harness.database;
+  const feeds = await db.selectFrom('feeds as f').innerJoin('categories as c', 'c.id', 'f.category_id').select(['f.id', 'c.name']).execute();
+  for (const feed of feeds) await seedItem(db, feed.id, { title: `${label} in ${feed.name} (${feed.id})` });
+  const before = walk.harness.sink.received.length;
+  const summary = await sendDueDigests(db, walk.harness.config, walk.harness.mailer, { now });
+  if (summary.delivered.sent === 0) return undefined;
+  return (await walk.harness.sink.waitFor(before + 1))[before]!;
 }
 
 async function subscriber(walk: Walk) {
@@ -71,9 +86,18 @@ const steps: Array<[string, (walk: Walk) => Promise<void>]> = [
     assert.notEqual(row.items_cursor, null);
   }],
 
-  ['open the preferences page and change categories', async (walk) => {
+  ['a digest run mails the new posts of both chosen categories', async (walk) => {
+    const mail = await newPostsThenDigestRun(walk, 'First digest post', new Date());
+    assert.ok(mail, 'a digest was sent');
+    assert.deepEqual(mail.envelopeTo, [walk.email]);
+    assert.match(mail.parsed.html || '', /First digest post in thinktime/);
+    assert.match(mail.parsed.html || '', /First digest post in tech/);
+    walk.lastDigest = mail.parsed.text ?? '';
+  }],
+
+  ['open the preferences link of the digest and change categories', async (walk) => {
     const { page, harness } = walk;
-    await page.getByRole('link', { name: 'Change your preferences' }).click();
+    await page.goto(linkIn(walk.lastDigest!, 'preferences'));
     await page.getByRole('heading', { name: 'Your preferences' }).waitFor();
     await screenshotBothWidths(page, '06-preferences');
     await page.getByRole('checkbox', { name: 'Tech & Code' }).uncheck();
@@ -88,6 +112,15 @@ const steps: Array<[string, (walk: Walk) => Promise<void>]> = [
     assert.equal(row.weekly_day, 5);
   }],
 
+  ['the next digest follows the new choices: weekly, thinktime only', async (walk) => {
+    const nextWeek = new Date(Date.now() + 8 * 24 * 3600_000);
+    const mail = await newPostsThenDigestRun(walk, 'Second digest post', nextWeek);
+    assert.ok(mail, 'the weekly digest was sent');
+    assert.match(mail.parsed.html || '', /Second digest post in thinktime/);
+    assert.doesNotMatch(mail.parsed.html || '', /in tech/);
+    assert.doesNotMatch(mail.parsed.html || '', /First digest post/, 'posts already mailed are not mailed again');
+  }],
+
   ['one-click unsubscribe with a plain HTTP POST, as a mail provider sends it', async (walk) => {
     const response = await fetch(unsubscribeUrl(walk.harness.config, walk.subscriberId!), {
       method: 'POST',
@@ -98,6 +131,11 @@ const steps: Array<[string, (walk: Walk) => Promise<void>]> = [
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('location'), null);
     assert.equal((await subscriber(walk)).status, 'unsubscribed');
+  }],
+
+  ['after unsubscribing, the next digest run sends nothing', async (walk) => {
+    const inTwoWeeks = new Date(Date.now() + 16 * 24 * 3600_000);
+    assert.equal(await newPostsThenDigestRun(walk, 'After leaving', inTwoWeeks), undefined);
   }],
 
   ['the unsubscribe link offers to resubscribe, and unsubscribes again', async (walk) => {
