@@ -1,4 +1,13 @@
-import mjml2html from 'mjml';
+import type mjml2htmlFunction from 'mjml';
+
+type Mjml2Html = typeof mjml2htmlFunction;
+
+// mjml takes about a second to load: only commands that render pay for it.
+let mjml: Promise<Mjml2Html> | undefined;
+function loadMjml(): Promise<Mjml2Html> {
+  mjml ??= import('mjml').then((module) => module.default as unknown as Mjml2Html);
+  return mjml;
+}
 
 export class MjmlError extends Error {}
 
@@ -15,12 +24,13 @@ export function mjmlCompileCount(): number {
  */
 export async function compileMjml(source: string): Promise<string> {
   compiles += 1;
+  const mjml2html = await loadMjml();
   const result = await mjml2html(source, {
     validationLevel: 'strict',
     fonts: {},
     minify: true,
     minifyOptions: { minifyCss: false },
-  } as Parameters<typeof mjml2html>[1]);
+  } as Parameters<Mjml2Html>[1]);
   if (result.errors.length > 0) {
     throw new MjmlError(`MJML template error: ${result.errors.map((e) => e.formattedMessage).join('; ')}`);
   }

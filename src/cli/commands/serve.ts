@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log/logger.js';
 import { createMailer } from '../../mail/transport.js';
-import { Metrics } from '../../scheduler/metrics.js';
-import { startScheduler } from '../../scheduler/scheduler.js';
-import { buildWebServer } from '../../web/server.js';
 import { withContext } from '../context.js';
 
 /**
@@ -18,6 +15,12 @@ export function registerServeCommand(program: Command): void {
     .action((options: { scheduler: boolean }) =>
       withContext(
         async ({ db, config, database }) => {
+          // The web stack loads only here, so that the other commands start quickly.
+          const [{ buildWebServer }, { Metrics }, { startScheduler }] = await Promise.all([
+            import('../../web/server.js'),
+            import('../../scheduler/metrics.js'),
+            import('../../scheduler/scheduler.js'),
+          ]);
           const logger = createLogger(config);
           const mailer = createMailer(config);
           const metrics = new Metrics(db);
