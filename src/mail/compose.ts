@@ -76,20 +76,31 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
   return { segments };
 }
 
+/**
+ * Quoted-printable lines may hold 76 characters. Chunks are wrapped at 75 so that a
+ * soft line break ("=" + CRLF) always fits before a slot; the slot's value then
+ * gets lines of its own (see slotValue), and no line ever grows past the limit.
+ */
+const QP_LINE = 75;
+const SOFT_BREAK = '=\r\n';
+
 function bodySegments(body: string): Segment[] {
-  return body.split(PLACEHOLDER_PATTERN).map((part, index) =>
+  const crlf = body.replace(/\r?\n/g, '\r\n');
+  return crlf.split(PLACEHOLDER_PATTERN).map((part, index) =>
     index % 2 === 0
-      ? Buffer.from(qpWrap(qpEncode(Buffer.from(part, 'utf8'))), 'ascii')
+      ? Buffer.from(qpWrap(qpEncode(Buffer.from(part, 'utf8')), QP_LINE), 'ascii')
       : { slot: BODY_PLACEHOLDERS[part]!, body: true },
   );
+}
+
+function slotValue(value: string, body: boolean): string {
+  return body ? `${SOFT_BREAK}${qpWrap(qpEncode(value), QP_LINE)}${SOFT_BREAK}` : value;
 }
 
 export function personalize(template: MessageTemplate, values: SlotValues): Buffer {
   return Buffer.concat(
     template.segments.map((segment) =>
-      Buffer.isBuffer(segment)
-        ? segment
-        : Buffer.from(segment.body ? qpEncode(values[segment.slot]) : values[segment.slot], 'ascii'),
+      Buffer.isBuffer(segment) ? segment : Buffer.from(slotValue(values[segment.slot], segment.body), 'ascii'),
     ),
   );
 }
