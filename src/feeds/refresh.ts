@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Feed, FeedUpdate } from '../db/schema.js';
@@ -113,24 +114,9 @@ function hostOf(url: string): string {
   }
 }
 
-/**
- * Refreshes every enabled feed (or only those due), concurrently within
- * config.fetchConcurrency and at most config.fetchPerHost at once per host. A feed whose
- * refresh fails, even by a bug, is recorded and the others go on.
- */
-export async function refreshFeeds(db: Db, config: Config, options: { onlyDue?: boolean; now?: Date } = {}): Promise<RefreshSummary> {
-  const now = options.now ?? new Date();
-  let query = db.selectFrom('feeds').selectAll().where('disabled_at', 'is', null);
-  if (options.onlyDue) query = query.where('next_fetch_at', '<=', now);
-  const feeds = await query.orderBy('next_fetch_at').execute();
-
-  const outcomes = await runBounded(
-    feeds,
-    { total: config.fetchConcurrency, perKey: config.fetchPerHost, keyOf: (feed) => hostOf(feed.url) },
-    (feed) => refreshFeed(db, config, feed, new Date()).catch((error: unknown) =>
-      recordFailure(db, config, feed, new Date(), `internal error: ${error instanceof Error ? error.message : String(error)}`)),
-  );
-  const summary: RefreshSummary = { feeds: feeds.length, ok: 0, notModified: 0, failed: 0, newItems: 0, errors: [] };
+/** Outcomes added up for the job's report. */
+function summarize(outcomes: RefreshOutcome[]): RefreshSummary {
+  const summary: RefreshSummary = { feeds: outcomes.length, ok: 0, notModified: 0, failed: 0, newItems: 0, errors: [] };
   for (const outcome of outcomes) {
     summary.newItems += outcome.newItems;
     if (outcome.status === 'ok') summary.ok++;
@@ -141,4 +127,76 @@ export async function refreshFeeds(db: Db, config: Config, options: { onlyDue?: 
     }
   }
   return summary;
+}
+
+/** Refreshes the feeds within config.fetchConcurrency, and config.fetchPerHost at once per host. */
+function refreshAll(db: Db, config: Config, feeds: Feed[]): Promise<RefreshOutcome[]> {
+  return runBounded(
+    feeds,
+    { total: config.fetchConcurrency, perKey: config.fetchPerHost, keyOf: (feed) => hostOf(feed.url) },
+    (feed) => refreshFeed(db, config, feed, new Date()).catch((error: unknown) =>
+      recordFailure(db, config, feed, new Date(), `internal error: ${error instanceof Error ? error.message : String(error)}`)),
+  );
+}
+
+/** Feeds claimed at once: small enough that a claim is not held long, large enough to keep fetches in flight. */
+function claimBatchSize(config: Config): number {
+  return config.fetchConcurrency * 2;
+}
+
+/**
+ * How long a claim holds a feed. A batch all on one host takes at most
+ * ceil(batch / fetchPerHost) timeouts in a row; doubled for parsing and storing. The claim
+ * ends early when the refresh sets the real next fetch; a process that dies leaves it to
+ * expire, and the feed is due again.
+ */
+export function claimLeaseMs(config: Config): number {
+  const rounds = Math.ceil(claimBatchSize(config) / config.fetchPerHost);
+  return Math.max(10 * 60_000, 2 * rounds * config.fetchTimeoutMs);
+}
+
+/**
+ * Claims up to `limit` due feeds for this process in one statement: rows another process is
+ * claiming are skipped (SKIP LOCKED), and the claimed ones are pushed a lease into the
+ * future, so no other process sees them due. `skip` holds the feeds this run already did.
+ */
+async function claimDueFeeds(db: Db, config: Config, now: Date, limit: number, skip: number[]): Promise<Feed[]> {
+  return db
+    .updateTable('feeds')
+    .set({ next_fetch_at: new Date(now.getTime() + claimLeaseMs(config)) })
+    .where('id', 'in', (eb) => eb
+      .selectFrom('feeds')
+      .select('id')
+      .where('disabled_at', 'is', null)
+      .where('next_fetch_at', '<=', now)
+      .where(sql<boolean>`id <> all(${skip}::int[])`)
+      .orderBy('next_fetch_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked())
+    .returningAll()
+    .execute();
+}
+
+/**
+ * Refreshes every enabled feed (the `fetch` command), or with onlyDue the feeds that are
+ * due, claimed batch by batch so that several processes sharing the database fetch each
+ * feed once between them. A feed whose refresh fails, even by a bug, is recorded and the
+ * others go on.
+ */
+export async function refreshFeeds(db: Db, config: Config, options: { onlyDue?: boolean; now?: Date } = {}): Promise<RefreshSummary> {
+  if (!options.onlyDue) {
+    const feeds = await db.selectFrom('feeds').selectAll().where('disabled_at', 'is', null).orderBy('next_fetch_at').execute();
+    return summarize(await refreshAll(db, config, feeds));
+  }
+  const now = options.now ?? new Date();
+  const outcomes: RefreshOutcome[] = [];
+  const done: number[] = [];
+  for (;;) {
+    const claimed = await claimDueFeeds(db, config, now, claimBatchSize(config), done);
+    if (claimed.length === 0) break;
+    done.push(...claimed.map((feed) => feed.id));
+    outcomes.push(...await refreshAll(db, config, claimed));
+  }
+  return summarize(outcomes);
 }

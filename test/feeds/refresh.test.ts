@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
+import { openServer } from '../../src/db/connect.js';
 import type { Feed } from '../../src/db/schema.js';
 import { fetchFeed } from '../../src/feeds/fetch.js';
-import { refreshFeed, refreshFeeds } from '../../src/feeds/refresh.js';
+import { claimLeaseMs, refreshFeed, refreshFeeds } from '../../src/feeds/refresh.js';
 import { addCategory, addFeed, enableFeed, isProblem, listCategories, listFeeds, removeCategory, removeFeed } from '../../src/feeds/store.js';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
 import { startServer, type TestServer } from './server.js';
@@ -41,6 +42,10 @@ before(async () => {
       res.write('<rss version="2.0"><channel>');
       for (let i = 0; i < 100; i++) res.write(`<item><title>${'x'.repeat(1000)}</title></item>`);
       return void res.end('</channel></rss>');
+    }
+    if (path.startsWith('/slow/')) {
+      // Slow enough that two refreshes running together overlap on every feed.
+      return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss([{ guid: path, title: 'Slow' }])), 50);
     }
     if (path === '/trickle') {
       res.writeHead(200, { 'content-type': 'text/xml' });
@@ -203,6 +208,43 @@ test('refresh: non-feeds, gzip bytes without a header and timeouts are recorded 
     assert.equal(outcome.status, 'error');
     assert.equal((await reload(feed)).last_error, reason);
   }
+});
+
+test('refreshFeeds onlyDue: two processes refreshing at once fetch each due feed exactly once', {
+  skip: serverUrl ? false : 'needs a Postgres server (TEST_DATABASE_URL): PGlite serves one process',
+}, async () => {
+  await database.db.deleteFrom('feeds').execute();
+  const paths = Array.from({ length: 24 }, (_, i) => `/slow/${i}`);
+  for (const path of paths) await feedFor(path);
+  const other = openServer(database.env.DATABASE_URL!, 4);
+  const fetchedBefore = server.requests.length;
+  try {
+    const small = { ...config, fetchConcurrency: 3, fetchPerHost: 3 };
+    const [one, two] = await Promise.all([
+      refreshFeeds(database.db, small, { onlyDue: true }),
+      refreshFeeds(other.db, small, { onlyDue: true }),
+    ]);
+    assert.equal(one.ok + two.ok, paths.length);
+    assert.ok(one.ok > 0 && two.ok > 0, `both processes share the work (${one.ok} and ${two.ok})`);
+  } finally {
+    await other.close();
+  }
+  const counts = new Map<string, number>();
+  for (const req of server.requests.slice(fetchedBefore)) counts.set(req.url!, (counts.get(req.url!) ?? 0) + 1);
+  assert.deepEqual([...counts.keys()].sort(), [...paths].sort());
+  assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify(Object.fromEntries(counts)));
+  const rows = await database.db.selectFrom('feeds').select(['last_status', 'next_fetch_at']).execute();
+  assert.ok(rows.every((row) => row.last_status === 'ok' && row.next_fetch_at.getTime() > Date.now() + 0.9 * HOUR), 'the refresh replaced the claim with the real next fetch');
+});
+
+test('refreshFeeds onlyDue: a claim left by a process that died expires and the feed is due again', async () => {
+  await database.db.deleteFrom('feeds').execute();
+  const feed = await feedFor('/slow/abandoned');
+  const now = new Date();
+  await database.db.updateTable('feeds').set({ next_fetch_at: new Date(now.getTime() + claimLeaseMs(config)) }).where('id', '=', feed.id).execute();
+  assert.equal((await refreshFeeds(database.db, config, { onlyDue: true, now })).feeds, 0, 'claimed: not due');
+  const afterLease = new Date(now.getTime() + claimLeaseMs(config) + 1000);
+  assert.equal((await refreshFeeds(database.db, config, { onlyDue: true, now: afterLease })).ok, 1);
 });
 
 test('refreshFeeds: one broken feed never stops the others; onlyDue skips feeds not due', async () => {
