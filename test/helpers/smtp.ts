@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, for tests. */
 export interface ReceivedMail {
+  envelopeFrom: string;
   envelopeTo: string[];
   raw: Buffer;
   parsed: ParsedMail;
@@ -13,21 +14,36 @@ export interface SmtpSink {
   /** SMTP_URL for the program under test. */
   url: string;
   received: ReceivedMail[];
+  /** Messages whose data has arrived but which are not answered yet, now and at most so far. */
+  inFlight: { now: number; max: number };
   /** Resolves when at least n messages have arrived (rejects after timeoutMs). */
   waitFor(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
 
+export type SmtpReply = { code: number; message: string };
+export type Verdict = SmtpReply | 'drop' | undefined;
+
 export interface SmtpSinkOptions {
   /**
    * Decides each message's fate before it is stored: undefined accepts it; an object
    * answers with that SMTP reply code; 'drop' closes the connection without a reply.
+   * A promise makes the server slow (the answer waits for it).
    */
-  onMessage?: (envelopeTo: string[], index: number) => { code: number; message: string } | 'drop' | undefined;
+  onMessage?: (envelopeTo: string[], index: number) => Verdict | Promise<Verdict>;
+  /** Answers RCPT TO: undefined accepts the address, a reply rejects it (like an unknown mailbox). */
+  onRecipient?: (address: string) => SmtpReply | undefined;
+  /** Listen on this port (a server coming back where it was); default: any free port. */
+  port?: number;
+}
+
+function smtpError(reply: SmtpReply): Error {
+  return Object.assign(new Error(reply.message), { responseCode: reply.code });
 }
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
+  const inFlight = { now: 0, max: 0 };
   const waiters: Array<() => void> = [];
   let index = 0;
   const server = new SMTPServer({
@@ -36,35 +52,51 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     disableReverseLookup: true,
     logger: false,
     size: 50 * 1024 * 1024,
+    onRcptTo(address, _session, callback) {
+      const reply = options.onRecipient?.(address.address);
+      callback(reply === undefined ? undefined : smtpError(reply));
+    },
     onData(stream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
-        const verdict = options.onMessage?.(envelopeTo, index++);
+        inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+        const answer = (error?: Error) => {
+          inFlight.now -= 1;
+          callback(error);
+        };
+        const verdict = await options.onMessage?.(envelopeTo, index++);
         if (verdict === 'drop') {
-          (session as unknown as { _socket?: { destroy(): void } })._socket?.destroy();
+          inFlight.now -= 1;
+          // The session is a plain object: the socket belongs to the connection holding it.
+          const connections = (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
+          for (const connection of connections) if (connection.session === session) connection._socket.destroy();
           return;
         }
         if (verdict !== undefined) {
-          callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
+          answer(smtpError(verdict));
           return;
         }
         const raw = Buffer.concat(chunks);
         simpleParser(raw).then((parsed) => {
-          received.push({ envelopeTo, raw, parsed });
+          received.push({ envelopeFrom, envelopeTo, raw, parsed });
           for (const wake of waiters.splice(0)) wake();
-          callback();
-        }, callback);
+          answer();
+        }, answer);
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A client that goes away (a killed sender, a dropped test connection) is not an error of the sink.
+  server.on('error', () => {});
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
   return {
     port,
     url: `smtp://127.0.0.1:${port}`,
     received,
+    inFlight,
     async waitFor(n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < n) {

@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config/config.js';
+import { openEmbedded, type Db } from '../../src/db/connect.js';
+import { projectRoot } from '../../src/paths.js';
+import { createEmbeddedFolder, createTestDatabase, serverUrl } from '../helpers/db.js';
+import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
+import type { SmtpSink } from '../helpers/smtp.js';
+
+/** Shared by the delivery tests: an audience in bulk, the real CLI as a child process, ledger counts. */
+export const secret = 'delivery-test-secret-'.padEnd(40, 'x');
+const baseEnv = { BASE_URL: 'https://digest.example.org', SECRET: secret, LOG_LEVEL: 'warn' };
+
+export function testConfig(env: Record<string, string> = {}) {
+  return { ...loadConfig({ ...baseEnv, ...env }), secret };
+}
+
+let audiences = 0;
+
+/**
+ * `count` confirmed subscribers of one new category, each owed a digest of one new
+ * post now (their latest period has no ledger row yet). Their feed is not due for a
+ * fetch, so `serve` does not try to reach it.
+ */
+export async function seedAudience(
+  db: Db,
+  count: number,
+  options: { status?: 'active' | 'paused'; timezone?: string } = {},
+): Promise<{ feedId: number; emails: string[] }> {
+  const name = `audience-${++audiences}-${process.pid}`;
+  const categoryId = await seedCategory(db, name);
+  const feedId = await seedFeed(db, categoryId, name);
+  await db.updateTable('feeds').set({ next_fetch_at: sql<Date>`now() + interval '1 day'` }).where('id', '=', feedId).execute();
+  const { rows } = await sql<{ email: string }>`
+    WITH added AS (
+      INSERT INTO subscribers (email, email_normalized, status, timezone, items_cursor, confirmed_at)
+      SELECT ${name} || '-' || g || '@example.org', ${name} || '-' || g || '@example.org', ${options.status ?? 'active'},
+             ${options.timezone ?? 'UTC'}, pg_current_xact_id(), now()
+      FROM generate_series(1, ${count}::int) g
+      RETURNING id, email
+    ), linked AS (
+      INSERT INTO subscriber_categories (subscriber_id, category_id) SELECT id, ${categoryId}::int FROM added
+    )
+    SELECT email FROM added`.execute(db);
+  await seedItem(db, feedId, { title: `News for ${name}` });
+  await settled(db);
+  return { feedId, emails: rows.map((r) => r.email) };
+}
+
+/**
+ * Waits until every post is below the oldest running transaction, which is when the
+ * planner mails it. On a shared Postgres server another database's long transaction
+ * holds that back (xids are cluster-wide), so tests wait rather than see 'skipped'.
+ */
+export async function settled(db: Db): Promise<void> {
+  await until(async () => {
+    const { rows } = await sql<{ ok: boolean }>`
+      SELECT NOT EXISTS (SELECT 1 FROM items WHERE created_xid >= pg_snapshot_xmin(pg_current_snapshot())) AS ok`.execute(db);
+    return rows[0]!.ok;
+  }, 'the seeded posts to settle (a long transaction elsewhere on the server holds them back)', 60_000);
+}
+
+/** Starts a test on an empty queue: earlier tests' subscribers are paused and the ledger cleared. */
+export async function clearLedger(db: Db): Promise<void> {
+  await db.deleteFrom('deliveries').execute();
+  await db.updateTable('subscribers').set({ status: 'paused' }).execute();
+}
+
+/**
+ * A test database that child processes use too. PGlite is one process at a time, so
+ * in embedded mode the test opens the folder only inside `use`, between children.
+ */
+export interface SharedDatabase {
+  env: Record<string, string>;
+  use<T>(run: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function createSharedDatabase(): Promise<SharedDatabase> {
+  if (serverUrl !== undefined) {
+    const database = await createTestDatabase();
+    return { env: database.env, use: (run) => run(database.db), close: database.close };
+  }
+  const dataDir = await createEmbeddedFolder();
+  return {
+    env: { DATA_DIR: dataDir },
+    async use(run) {
+      const opened = await openEmbedded(dataDir);
+      try {
+        return await run(opened.db);
+      } finally {
+        await opened.close();
+      }
+    },
+    close: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export async function ledgerCounts(db: Db): Promise<Record<string, number>> {
+  const { rows } = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`.execute(db);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/** How many messages each envelope recipient got at the sink. */
+export function copiesPerRecipient(sink: SmtpSink): Map<string, number> {
+  const copies = new Map<string, number>();
+  for (const mail of sink.received) for (const to of mail.envelopeTo) copies.set(to, (copies.get(to) ?? 0) + 1);
+  return copies;
+}
+
+/** Messages beyond the first per recipient. */
+export function duplicates(sink: SmtpSink): number {
+  return [...copiesPerRecipient(sink).values()].reduce((sum, n) => sum + n - 1, 0);
+}
+
+export interface Cli {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
+  /** Resolves when a line of stderr (the JSON log) includes `text`. */
+  logged(text: string): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** `feed-digest <args>` from the sources, as a user runs it, with only the given settings. */
+export function startCli(args: string[], env: Record<string, string>): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli/main.ts'), ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...baseEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stderr = '';
+  let stdout = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const check of listeners) check();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    children.delete(child);
+    for (const check of listeners) check();
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null, stderr, stdout };
+  });
+  return {
+    child,
+    exited,
+    logged: (text) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (stderr.includes(text)) {
+            listeners.delete(check);
+            resolve();
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            listeners.delete(check);
+            reject(new Error(`feed-digest ${args.join(' ')} exited before logging "${text}":\n${stderr}`));
+          }
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+/** For after(): no child outlives its test file. */
+export function killChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+/** Polls until `done` holds; tests use it instead of sleeping for a guessed time. */
+export async function until(done: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
