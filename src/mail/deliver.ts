@@ -109,7 +109,9 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     await markFailed(db, delivery, result.error, options.bounceLimit ?? 3);
     return 'failed';
   }
-  if (delivery.attempts >= (options.maxAttempts ?? 10)) {
+  // A server that is down is no fault of this message: it waits (backoff capped at six
+  // hours) for as long as the outage lasts, and is never given up.
+  if (!result.serverDown && delivery.attempts >= (options.maxAttempts ?? 10)) {
     await markFailed(db, delivery, `gave up after ${delivery.attempts} attempts: ${result.error}`);
     return 'failed';
   }
