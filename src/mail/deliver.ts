@@ -29,7 +29,7 @@ export interface DeliverSummary {
   paused: boolean;
 }
 
-type Outcome = 'sent' | 'retried' | 'failed' | 'paused';
+type Outcome = 'sent' | 'retried' | 'failed' | 'paused' | 'handed back';
 
 /**
  * Works the queue until it is empty, the server is down or the signal aborts.
@@ -66,12 +66,12 @@ export async function deliverQueue(
       while (next < claimed.length && !summary.paused && !options.signal?.aborted) {
         const outcome = await deliverOne(context, claimed[next++]!);
         if (outcome === 'paused') summary.paused = true;
-        else summary[outcome] += 1;
+        else if (outcome !== 'handed back') summary[outcome] += 1;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, worker));
     // Rows claimed but never tried (server down, or stopping) go back without costing an attempt.
-    await releaseClaims(db, claimed.slice(next).map((d) => d.id), 'not attempted: sending paused', summary.paused ? retryDelay(options, 1) : 0);
+    await releaseClaims(db, claimed.slice(next), 'not attempted: sending paused', summary.paused ? retryDelay(options, 1) : 0);
   }
   return summary;
 }
@@ -98,6 +98,12 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     unsubscribeMailto: unsubscribeMailto(config, delivery.subscriber_id),
   });
   await context.pace();
+  // Past half its lease (a long batch, a low rate limit) another instance may take this
+  // row over at any moment: hand it back rather than race it for the same recipient.
+  if (Date.now() > delivery.claimedAt + (options.leaseSeconds ?? config.sendLeaseSeconds) * 500) {
+    await releaseClaims(db, [delivery], 'claim held too long: handed back unsent', 0);
+    return 'handed back';
+  }
   const started = performance.now();
   const result = await mailer.send({ from: mailFromAddress(config), to: delivery.email, raw });
   if (result.ok) {

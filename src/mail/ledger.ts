@@ -14,10 +14,13 @@ export interface ClaimedDelivery {
   edition_id: number;
   attempts: number;
   email: string;
+  /** This process's clock when the claim was asked for: the lease ends no earlier than this plus its length. */
+  claimedAt: number;
 }
 
 export async function claimDeliveries(db: Db, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-  const { rows } = await sql<ClaimedDelivery>`
+  const claimedAt = Date.now();
+  const { rows } = await sql<Omit<ClaimedDelivery, 'claimedAt'>>`
     WITH claimable AS (
       SELECT id FROM deliveries
       WHERE (status = 'pending' AND next_attempt_at <= now())
@@ -32,7 +35,7 @@ export async function claimDeliveries(db: Db, limit: number, leaseSeconds: numbe
     FROM claimable, subscribers s
     WHERE d.id = claimable.id AND s.id = d.subscriber_id
     RETURNING d.id, d.subscriber_id, d.edition_id, d.attempts, s.email`.execute(db);
-  return rows;
+  return rows.map((row) => ({ ...row, claimedAt }));
 }
 
 /** Marks a delivery sent and, in the same round trip, clears the subscriber's run of bounces. */
@@ -60,21 +63,25 @@ export async function markForRetry(db: Db, id: number, error: string, delaySecon
     .execute();
 }
 
-/** Hands claimed rows back untouched (the SMTP server is down): the attempt does not count. */
-export async function releaseClaims(db: Db, ids: number[], error: string, delaySeconds: number): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .updateTable('deliveries')
-    .set({
-      status: 'pending',
-      last_error: error,
-      lease_until: null,
-      attempts: sql<number>`greatest(attempts - 1, 0)`,
-      next_attempt_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})`,
-    })
-    .where('id', 'in', ids)
-    .where('status', '=', 'sending')
-    .execute();
+/**
+ * Hands claimed rows back untouched (the SMTP server is down, stopping, a claim held
+ * too long): the attempt does not count. Only rows still under this claim: every claim
+ * adds one to attempts, so a row whose lease ran out and that another instance took
+ * since has moved on and is left alone.
+ */
+export async function releaseClaims(
+  db: Db,
+  claims: Array<Pick<ClaimedDelivery, 'id' | 'attempts'>>,
+  error: string,
+  delaySeconds: number,
+): Promise<void> {
+  if (claims.length === 0) return;
+  await sql`
+    UPDATE deliveries d
+    SET status = 'pending', last_error = ${error}, lease_until = NULL, attempts = greatest(d.attempts - 1, 0),
+        next_attempt_at = now() + make_interval(secs => ${delaySeconds})
+    FROM unnest(${claims.map((c) => c.id)}::bigint[], ${claims.map((c) => c.attempts)}::int[]) AS c(id, attempts)
+    WHERE d.id = c.id AND d.attempts = c.attempts AND d.status = 'sending'`.execute(db);
 }
 
 /**
