@@ -3,7 +3,7 @@ import { decodeHTML } from 'entities';
 import { compile } from 'html-to-text';
 import { parseFeedDate } from './dates.js';
 import type { RawFeed, RawItem } from './parse.js';
-import { resolveUrl } from './sanitize.js';
+import { resolveUrl, sanitizeContent } from './sanitize.js';
 
 export interface FeedInfo {
   title?: string;
@@ -22,6 +22,8 @@ export interface NormalizedItem {
   html: string;
   /** What relative URLs inside the content resolve against. */
   contentBase: string | undefined;
+  /** Of the post as the feed gave it: unchanged, the stored post need not be sanitized again. */
+  contentHash: string;
 }
 
 /** What the store keeps. */
@@ -29,10 +31,14 @@ export interface PreparedItem extends Omit<NormalizedItem, 'html' | 'contentBase
   title: string;
   contentHtml: string;
   excerpt: string;
-  contentHash: string;
 }
 
 const EXCERPT_LENGTH = 300;
+/**
+ * Part of every content hash: change it when sanitizing or excerpts change, so that stored
+ * posts are prepared again on their feed's next fetch rather than kept as they were.
+ */
+const PREPARATION_VERSION = 'prepared-2';
 /** Clock skew we forgive; later than this a date is a lie (or a scheduled post) and is ignored. */
 const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
@@ -109,14 +115,17 @@ export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): N
     const guid = raw.guid ?? url ?? `sha256:${hash(title, raw.date, raw.html)}`;
     if (seen.has(guid)) continue;
     seen.add(guid);
+    const html = raw.html ?? '';
+    const contentBase = resolveBase(base, raw.contentBases);
     items.push({
       guid,
       url,
       title,
       author: plainText(raw.author, true) ?? null,
       publishedAt: trustedDate(raw.date, now),
-      html: raw.html ?? '',
-      contentBase: resolveBase(base, raw.contentBases),
+      html,
+      contentBase,
+      contentHash: hash(PREPARATION_VERSION, title, url, html, contentBase),
     });
   }
   return items;
@@ -151,8 +160,9 @@ export function excerptOf(html: string): string {
   return cutAtWord(text.replace(/\s+/g, ' ').trim(), EXCERPT_LENGTH);
 }
 
-/** The stored post, from a normalized one and its sanitized HTML. */
-export function prepareItem(item: NormalizedItem, contentHtml: string): PreparedItem {
+/** The stored post: sanitized HTML (the costly part of ingesting), excerpt and a title. */
+export function prepareItem(item: NormalizedItem): PreparedItem {
+  const contentHtml = sanitizeContent(item.html, item.contentBase);
   const excerpt = excerptOf(contentHtml);
   const title = item.title ?? (excerpt ? cutAtWord(excerpt.replace(/…$/, ''), 80) : item.url ?? 'Untitled');
   return {
@@ -163,6 +173,6 @@ export function prepareItem(item: NormalizedItem, contentHtml: string): Prepared
     publishedAt: item.publishedAt,
     contentHtml,
     excerpt,
-    contentHash: hash(title, item.url, contentHtml),
+    contentHash: item.contentHash,
   };
 }

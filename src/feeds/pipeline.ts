@@ -1,7 +1,10 @@
 import { decodeFeed } from './decode.js';
-import { feedInfo, normalizeItems, prepareItem, type FeedInfo, type PreparedItem } from './normalize.js';
+import { feedInfo, normalizeItems, prepareItem, type FeedInfo, type NormalizedItem, type PreparedItem } from './normalize.js';
 import { parseFeed, rejectBytes } from './parse.js';
-import { sanitizeContent } from './sanitize.js';
+
+export type ReadOutcome =
+  | { kind: 'read'; info: FeedInfo; items: NormalizedItem[]; encoding: string; dropped: number }
+  | { kind: 'rejected'; reason: string };
 
 export type IngestOutcome =
   | { kind: 'ingested'; info: FeedInfo; items: PreparedItem[]; encoding: string; dropped: number }
@@ -12,14 +15,23 @@ export interface IngestOptions {
   now: Date;
 }
 
-/** Fetched bytes to storable posts: decode, parse, normalize, sanitize (last, on each post). */
-export async function ingestFeed(bytes: Uint8Array, contentType: string | undefined, documentUrl: string, options: IngestOptions): Promise<IngestOutcome> {
+/**
+ * Fetched bytes to normalized posts: decode, parse, normalize. Not yet sanitized: the
+ * refresh sanitizes only the posts that are new or changed (see storeItems).
+ */
+export async function readFeed(bytes: Uint8Array, contentType: string | undefined, documentUrl: string, options: IngestOptions): Promise<ReadOutcome> {
   const rejected = rejectBytes(bytes);
   if (rejected !== undefined) return { kind: 'rejected', reason: rejected };
   const decoded = decodeFeed(bytes, contentType);
   const parsed = await parseFeed(decoded.text, options.maxItems);
   if (parsed.kind === 'rejected') return parsed;
-  const items = normalizeItems(parsed.feed, documentUrl, options.now)
-    .map((item) => prepareItem(item, sanitizeContent(item.html, item.contentBase)));
-  return { kind: 'ingested', info: feedInfo(parsed.feed, documentUrl), items, encoding: decoded.encoding, dropped: parsed.feed.dropped };
+  const items = normalizeItems(parsed.feed, documentUrl, options.now);
+  return { kind: 'read', info: feedInfo(parsed.feed, documentUrl), items, encoding: decoded.encoding, dropped: parsed.feed.dropped };
+}
+
+/** Fetched bytes to storable posts, every one sanitized: the whole path, for checks of what a feed yields. */
+export async function ingestFeed(bytes: Uint8Array, contentType: string | undefined, documentUrl: string, options: IngestOptions): Promise<IngestOutcome> {
+  const read = await readFeed(bytes, contentType, documentUrl, options);
+  if (read.kind === 'rejected') return read;
+  return { ...read, kind: 'ingested', items: read.items.map(prepareItem) };
 }

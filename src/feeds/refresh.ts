@@ -4,9 +4,9 @@ import type { Db } from '../db/connect.js';
 import type { Feed, FeedUpdate } from '../db/schema.js';
 import { fetchFeed, type FetchResult } from './fetch.js';
 import { runBounded } from './limit.js';
-import { ingestFeed } from './pipeline.js';
+import { readFeed } from './pipeline.js';
 import { FAILURES_BEFORE_DISABLING, nextFetchAt, type ScheduleHints } from './schedule.js';
-import { storeItems } from './store.js';
+import { prepareChanged, storeItems } from './store.js';
 
 export interface RefreshOutcome {
   feedId: number;
@@ -77,14 +77,15 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
     return { feedId: feed.id, url: feed.url, status: 'not_modified', message: 'not modified', newItems: 0, updatedItems: 0 };
   }
 
-  const ingested = await ingestFeed(fetched.bytes, fetched.contentType, fetched.finalUrl, { maxItems: config.fetchMaxItems, now });
-  if (ingested.kind === 'rejected') return recordFailure(db, config, feed, now, `rejected: ${ingested.reason}`);
-  const hints: ScheduleHints = { ...fetched.cacheHints, ttlMinutes: ingested.info.ttlMinutes };
+  const read = await readFeed(fetched.bytes, fetched.contentType, fetched.finalUrl, { maxItems: config.fetchMaxItems, now });
+  if (read.kind === 'rejected') return recordFailure(db, config, feed, now, `rejected: ${read.reason}`);
+  const hints: ScheduleHints = { ...fetched.cacheHints, ttlMinutes: read.info.ttlMinutes };
+  const changed = await prepareChanged(db, feed.id, read.items);
   const stored = await db.transaction().execute(async (trx) => {
-    const outcome = await storeItems(trx, feed.id, ingested.items, { baseline: feed.last_success_at === null, now });
+    const outcome = await storeItems(trx, feed.id, changed.items, { baseline: feed.last_success_at === null, now });
     await movedOrUpdate(trx, feed, {
-      title: ingested.info.title ?? feed.title,
-      site_url: ingested.info.siteUrl ?? feed.site_url,
+      title: read.info.title ?? feed.title,
+      site_url: read.info.siteUrl ?? feed.site_url,
       etag: fetched.etag,
       last_modified: fetched.lastModified,
       last_fetched_at: now,
@@ -100,7 +101,7 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
     feedId: feed.id,
     url: feed.url,
     status: 'ok',
-    message: `ingested with ${ingested.items.length} posts`,
+    message: `ingested with ${read.items.length} posts`,
     newItems: stored.inserted,
     updatedItems: stored.updated,
   };

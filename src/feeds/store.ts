@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Category, Feed } from '../db/schema.js';
-import type { PreparedItem } from './normalize.js';
+import { prepareItem, type NormalizedItem, type PreparedItem } from './normalize.js';
 
 /** Problems a person can fix; returned, not thrown. */
 export type FeedProblem = { problem: string };
@@ -111,33 +111,59 @@ export interface StoreOutcome {
   updated: number;
 }
 
+/** Posts read per query when looking up what is stored. */
 const BATCH = 250;
 /** On a feed's first fetch, posts older than this are stored but never mailed (no flood). */
 const BASELINE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+function batches<T>(items: T[]): T[][] {
+  return Array.from({ length: Math.ceil(items.length / BATCH) }, (_, i) => items.slice(i * BATCH, (i + 1) * BATCH));
+}
+
 /**
- * A guid that changed while the link stayed is the same post: give it the stored guid, so
- * the upsert below finds it instead of inserting (and mailing) it again.
+ * The posts of one batch as the store knows them. A guid that changed while the link stayed
+ * is the same post: it gets the stored guid, so that the upsert finds it instead of
+ * inserting (and mailing) it again. `storedHash` is the content hash stored under each guid.
  */
-async function keepKnownGuids(db: Db, feedId: number, items: PreparedItem[]): Promise<PreparedItem[]> {
+async function resolveKnown(db: Db, feedId: number, items: NormalizedItem[]): Promise<{ items: NormalizedItem[]; storedHash: Map<string, string> }> {
   const urls = items.map((item) => item.url).filter((url): url is string => url !== null);
-  if (urls.length === 0) return items;
   const known = await db
     .selectFrom('items')
-    .select(['guid', 'url'])
+    .select(['guid', 'url', 'content_hash'])
     .where('feed_id', '=', feedId)
-    .where((eb) => eb.or([eb('guid', 'in', items.map((item) => item.guid)), eb('url', 'in', urls)]))
+    .where((eb) => eb.or([eb('guid', 'in', items.map((item) => item.guid)), ...(urls.length > 0 ? [eb('url', 'in', urls)] : [])]))
     .execute();
-  const guids = new Set(known.map((row) => row.guid));
+  const storedHash = new Map(known.map((row) => [row.guid, row.content_hash]));
   const guidByUrl = new Map(known.filter((row) => row.url !== null).map((row) => [row.url!, row.guid]));
   const seen = new Set<string>();
-  return items.flatMap((item) => {
-    const stored = !guids.has(item.guid) && item.url !== null ? guidByUrl.get(item.url) : undefined;
+  const resolved = items.flatMap((item) => {
+    const stored = !storedHash.has(item.guid) && item.url !== null ? guidByUrl.get(item.url) : undefined;
     const guid = stored ?? item.guid;
     if (seen.has(guid)) return [];
     seen.add(guid);
     return [stored === undefined ? item : { ...item, guid }];
   });
+  return { items: resolved, storedHash };
+}
+
+/**
+ * The posts worth storing, prepared: those that are new, or whose content hash differs
+ * from the stored one. Sanitizing is the costly part of a fetch, and most posts of a feed
+ * that changed are the same as last time. Runs outside the storing transaction so that
+ * this work holds no transaction open; a post stored meanwhile by another process is
+ * still caught by the upsert's conflict rule.
+ */
+export async function prepareChanged(db: Db, feedId: number, items: NormalizedItem[]): Promise<{ items: PreparedItem[]; unchanged: number }> {
+  const prepared: PreparedItem[] = [];
+  let unchanged = 0;
+  for (const batch of batches(items)) {
+    const known = await resolveKnown(db, feedId, batch);
+    for (const item of known.items) {
+      if (known.storedHash.get(item.guid) === item.contentHash) unchanged++;
+      else prepared.push(prepareItem(item));
+    }
+  }
+  return { items: prepared, unchanged };
 }
 
 /**
@@ -149,9 +175,7 @@ async function keepKnownGuids(db: Db, feedId: number, items: PreparedItem[]): Pr
 export async function storeItems(db: Db, feedId: number, items: PreparedItem[], options: { baseline: boolean; now: Date }): Promise<StoreOutcome> {
   const outcome: StoreOutcome = { inserted: 0, updated: 0 };
   const recent = options.now.getTime() - BASELINE_WINDOW_MS;
-  for (let start = 0; start < items.length; start += BATCH) {
-    const batch = await keepKnownGuids(db, feedId, items.slice(start, start + BATCH));
-    if (batch.length === 0) continue;
+  for (const batch of batches(items)) {
     const rows = await db
       .insertInto('items')
       .values(batch.map((item) => ({

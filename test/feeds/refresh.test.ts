@@ -6,7 +6,8 @@ import { openServer } from '../../src/db/connect.js';
 import type { Feed } from '../../src/db/schema.js';
 import { fetchFeed } from '../../src/feeds/fetch.js';
 import { claimLeaseMs, refreshFeed, refreshFeeds } from '../../src/feeds/refresh.js';
-import { addCategory, addFeed, enableFeed, isProblem, listCategories, listFeeds, removeCategory, removeFeed } from '../../src/feeds/store.js';
+import { readFeed } from '../../src/feeds/pipeline.js';
+import { addCategory, addFeed, enableFeed, isProblem, listCategories, listFeeds, prepareChanged, removeCategory, removeFeed, storeItems } from '../../src/feeds/store.js';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -159,6 +160,24 @@ test('refresh: an edited post updates its row and is not mailed again; a new gui
   assert.equal(items[0]?.created_xid, before?.created_xid);
   assert.equal(items[0]?.first_seen_at.getTime(), before?.first_seen_at.getTime());
   assert.ok(items[0]?.updated_at);
+});
+
+test('prepareChanged: a post whose feed content is unchanged is neither sanitized nor written again', async () => {
+  const feed = await feedFor('/feed/store-direct');
+  const now = new Date();
+  const store = async (body: string) => {
+    const read = await readFeed(Buffer.from(rss([{ guid: 's1', title: 'Same', body }, { guid: 's2', title: 'Other' }])), undefined, feed.url, { maxItems: 10, now });
+    assert.ok(read.kind === 'read');
+    const changed = await prepareChanged(database.db, feed.id, read.items);
+    return { unchanged: changed.unchanged, ...await storeItems(database.db, feed.id, changed.items, { baseline: false, now }) };
+  };
+  assert.deepEqual(await store('&lt;b&gt;Hello&lt;/b&gt;'), { unchanged: 0, inserted: 2, updated: 0 });
+  // A marker in the stored HTML shows whether a post was prepared and written again.
+  await database.db.updateTable('items').set({ content_html: 'kept' }).where('feed_id', '=', feed.id).execute();
+  assert.deepEqual(await store('&lt;b&gt;Hello&lt;/b&gt;'), { unchanged: 2, inserted: 0, updated: 0 });
+  assert.deepEqual((await itemsOf(feed)).map((i) => i.content_html), ['kept', 'kept']);
+  assert.deepEqual(await store('&lt;b&gt;Hello again&lt;/b&gt;&lt;script&gt;x()&lt;/script&gt;'), { unchanged: 1, inserted: 0, updated: 1 });
+  assert.deepEqual((await itemsOf(feed)).map((i) => i.content_html), ['<b>Hello again</b>', 'kept']);
 });
 
 test('schedule: 429 Retry-After, backoff, 301 moves the URL, 410 disables, 10 failures disable, enableFeed', async () => {
