@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decodeHTML } from 'entities';
 import { loadConfig, type Config } from '../src/config/config.js';
-import { fetchFeed } from '../src/feeds/fetch.js';
+import { documentBase, fetchFeed } from '../src/feeds/fetch.js';
 import type { PreparedItem } from '../src/feeds/normalize.js';
 import { ingestFeed, type IngestOutcome } from '../src/feeds/pipeline.js';
 import { projectRoot } from '../src/paths.js';
@@ -67,12 +67,17 @@ function pythonString(literal: string): string {
   });
 }
 
-const PY_STRING = `'((?:[^'\\\\]|\\\\.)*)'`;
+const PY_LITERAL = `'(?:[^'\\\\]|\\\\.)*'`;
+/** A Python string literal, or several joined with + (feedparser splits "--" so as not to end its comment). */
+const PY_STRING = `(${PY_LITERAL}(?:\\s*\\+\\s*${PY_LITERAL})*)`;
 
 function feedparserExpectations(expect: string): Expectation[] {
   const found: Expectation[] = [];
   const add = (metric: Metric, pattern: string, index?: number) => {
-    for (const match of expect.matchAll(new RegExp(pattern, 'g'))) found.push({ metric, index, value: pythonString(match[1]!) });
+    for (const match of expect.matchAll(new RegExp(pattern, 'g'))) {
+      const literals = [...match[1]!.matchAll(new RegExp(PY_LITERAL, 'g'))].map((literal) => pythonString(literal[0].slice(1, -1)));
+      found.push({ metric, index, value: literals.join('') });
+    }
   };
   add('feedTitle', `feed(?:\\['title'\\]|\\.title) == ${PY_STRING}`);
   add('postTitle', `entries\\[0\\](?:\\['title'\\]|\\.title) == ${PY_STRING}`, 0);
@@ -194,6 +199,8 @@ interface CorpusFile {
   group: string;
   headers: Record<string, string>;
   expectations: Expectation[];
+  /** The feed's URL in the upstream test ("with feedurl ..."), when its expectations depend on it. */
+  feedUrl?: string;
 }
 
 function groupOf(file: string): string {
@@ -219,11 +226,16 @@ export function loadCorpus(dir = corpusDir): CorpusFile[] {
     if (rssParserOutput) expectations = rssParserExpectations(path.join(dir, 'rss-parser', rssParserOutput));
     const feedRsOutput = feedRsCases.get(file!);
     if (feedRsOutput) expectations = feedRsExpectations(path.join(dir, 'feed-rs', feedRsOutput));
-    if (file!.startsWith('node-feedparser/')) expectations = nodeFeedparserExpectations(nodeFeedparser, file!.slice('node-feedparser/'.length));
+    let feedUrl: string | undefined;
+    if (file!.startsWith('node-feedparser/')) {
+      const name = file!.slice('node-feedparser/'.length);
+      expectations = nodeFeedparserExpectations(nodeFeedparser, name);
+      feedUrl = nodeFeedparser.get(name)?.match(/^with feedurl '([^']+)'/)?.[1];
+    }
     headers['content-type'] ??= 'text/xml';
     // Values are compared on RSS/Atom/RDF files only: the others (JSON Feed, plain XML) are rejected on purpose.
     if (!/^(rss|atom|rdf)/.test(format ?? '')) expectations = [];
-    return { path: file!, group: groupOf(file!), headers, expectations };
+    return { path: file!, group: groupOf(file!), headers, expectations, feedUrl };
   });
 }
 
@@ -246,8 +258,10 @@ export function corpusConfig(): Config {
 async function runOne(config: Config, origin: string, file: CorpusFile, now: Date): Promise<FileResult> {
   const url = `${origin}/${file.path}`;
   const fetched = await fetchFeed(config, url, { etag: null, lastModified: null });
-  // feedparser's expected absolute URLs name the address its own test server had.
-  const documentUrl = file.path.startsWith('feedparser/') ? `${FEEDPARSER_ORIGIN}/tests/${file.path.slice('feedparser/'.length)}` : url;
+  // feedparser's expected absolute URLs name the address its own test server had; node-feedparser's
+  // the feed URL its test passed in. The document's base is then found as the refresh finds it.
+  const servedAs = file.path.startsWith('feedparser/') ? `${FEEDPARSER_ORIGIN}/tests/${file.path.slice('feedparser/'.length)}` : file.feedUrl ?? url;
+  const documentUrl = documentBase(servedAs, fetched.kind === 'ok' ? fetched.contentLocation : undefined);
   const outcome: IngestOutcome = fetched.kind === 'ok'
     ? await ingestFeed(fetched.bytes, fetched.contentType, documentUrl, { maxItems: config.fetchMaxItems, now })
     : { kind: 'rejected', reason: fetched.kind === 'error' ? fetched.reason : 'not modified' };

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { resolveUrl } from './sanitize.js';
 
 /** What HTTP said about caching, for the feed's schedule. */
 export interface CacheHints {
@@ -14,6 +15,8 @@ export type FetchResult =
       etag: string | null;
       lastModified: string | null;
       finalUrl: string;
+      /** The Content-Location header as sent: see documentBase. */
+      contentLocation: string | undefined;
       /** Set when every redirect on the way was permanent (301/308): the feed has moved. */
       permanentRedirect?: string;
       cacheHints: CacheHints;
@@ -56,6 +59,14 @@ function describe(error: unknown, timeoutMs: number): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return (code ? `${code}: ` : '') + (cause?.message ?? (error instanceof Error ? error.message : String(error))).split('\n')[0];
+}
+
+/**
+ * What a fetched document's relative links resolve against: the Content-Location the server
+ * gave (resolved against the URL fetched; only http or https), else that URL.
+ */
+export function documentBase(url: string, contentLocation: string | undefined): string {
+  return resolveUrl(contentLocation, url) ?? url;
 }
 
 class TooLarge extends Error {}
@@ -136,6 +147,7 @@ export async function fetchFeed(config: Config, url: string, validators: Validat
         etag: response.headers.get('etag'),
         lastModified: response.headers.get('last-modified'),
         finalUrl: current,
+        contentLocation: response.headers.get('content-location') ?? undefined,
         permanentRedirect: moved(),
         cacheHints: cacheHints(response.headers),
       };

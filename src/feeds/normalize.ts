@@ -42,21 +42,32 @@ const PREPARATION_VERSION = 'prepared-2';
 /** Clock skew we forgive; later than this a date is a lie (or a scheduled post) and is ignored. */
 const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
+const usableBase = (base: string): boolean => base.trim() !== '' && !base.trim().startsWith('#');
+
 /**
- * What a feed's relative links resolve against: its xml:base chain when it has one; else its
- * own absolute site link (feeds served through a proxy or copied elsewhere still point
- * at their site); else the URL it was fetched from.
+ * What the channel's own links resolve against: its xml:base chain when it has one; else
+ * where the feed says it lives (atom:link rel="self"), else the document's URL.
+ */
+function channelBase(feed: RawFeed, documentUrl: string): string | undefined {
+  if (feed.bases.some(usableBase)) return resolveBase(documentUrl, feed.bases);
+  return resolveUrl(feed.selfLink, documentUrl) ?? documentUrl;
+}
+
+/**
+ * What the posts' relative links resolve against: the channel's xml:base chain when it has
+ * one; else its site link when absolute (feeds served through a proxy or copied elsewhere
+ * still point at their site), else the channel's base.
  */
 function feedBase(feed: RawFeed, documentUrl: string): string | undefined {
-  if (feed.bases.some((base) => base.trim() !== '' && !base.trim().startsWith('#'))) return resolveBase(documentUrl, feed.bases);
-  return resolveUrl(feed.link, undefined) ?? documentUrl;
+  const base = channelBase(feed, documentUrl);
+  return feed.bases.some(usableBase) ? base : resolveUrl(feed.link, undefined) ?? base;
 }
 
 /** Each base resolves against the one before; an unusable base (empty, fragment-only, broken) is skipped. */
 export function resolveBase(start: string | undefined, bases: string[]): string | undefined {
   let base = start;
   for (const next of bases) {
-    if (next.trim() === '' || next.trim().startsWith('#')) continue;
+    if (!usableBase(next)) continue;
     try {
       base = new URL(next.trim(), base).href;
     } catch {
@@ -92,10 +103,9 @@ function trustedDate(raw: string | undefined, now: Date): Date | null {
 }
 
 export function feedInfo(feed: RawFeed, documentUrl: string): FeedInfo {
-  const base = resolveBase(documentUrl, feed.bases);
   return {
     title: plainText(feed.title, feed.titleIsHtml),
-    siteUrl: resolveUrl(feed.link, base),
+    siteUrl: resolveUrl(feed.link, channelBase(feed, documentUrl)),
     ttlMinutes: feed.ttlMinutes,
   };
 }

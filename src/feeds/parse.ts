@@ -9,6 +9,8 @@ export interface RawFeed {
   /** True when the title is markup (RSS, Atom html/xhtml), false for Atom type="text". */
   titleIsHtml: boolean;
   link?: string;
+  /** Where the feed says it lives (atom:link rel="self"), as written. */
+  selfLink?: string;
   /** xml:base of the root and channel/feed, in order, each relative to the one before. */
   bases: string[];
   ttlMinutes?: number;
@@ -56,6 +58,7 @@ const ITEM_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['atom:link', 'atomLinkNodes', { keepArray: true }],
   ['title', 'titleNode', { keepArray: true }],
   ['dc:title', 'dcTitleNodes', { keepArray: true }],
+  ['media:title', 'mediaTitleNodes', { keepArray: true }],
   ['dcterms:created', 'dctermsCreatedNodes', { keepArray: true }],
   ['dcterms:issued', 'dctermsIssuedNodes', { keepArray: true }],
   ['dcterms:modified', 'dctermsModifiedNodes', { keepArray: true }],
@@ -175,9 +178,18 @@ export function repairXml(text: string): string {
   if (prefix !== undefined && prefix === prefixBoundTo(root.tag, [...ATOM_NAMESPACES, ...RSS2_NAMESPACES])) xml = unprefix(xml, prefix);
   const rss1Prefix = prefixBoundTo(root.tag, RSS1_NAMESPACES);
   if (rss1Prefix !== undefined) xml = unprefix(xml, rss1Prefix);
+  if (/^(?:[\w-]+:)?rss$/i.test(root.name)) xml = rssElementCase(xml);
   if (/^(?:[\w-]+:)?(?:feed|entry)$/.test(root.name)) xml = repairAtom(xml);
   if (/^(?:[\w-]+:)?entry$/.test(root.name)) xml = `<feed>${xml.replace(/^<\?xml[^>]*>/, '')}</feed>`;
   return xml;
+}
+
+const RSS_ELEMENTS = new Map(['channel', 'item', 'title', 'link', 'description', 'guid', 'pubDate'].map((name) => [name.toLowerCase(), name]));
+
+/** iTunes reads RSS element names without regard to case, so podcast feeds written for it may say <TiTlE>. */
+function rssElementCase(xml: string): string {
+  return outsideCdata(xml, (part) =>
+    part.replace(/<(\/?)(channel|item|title|link|description|guid|pubdate)(?=[\s>/])/gi, (_all, slash: string, name: string) => `<${slash}${RSS_ELEMENTS.get(name.toLowerCase())}`));
 }
 
 function unprefix(xml: string, prefix: string): string {
@@ -311,12 +323,20 @@ function isHtmlTitle(node: Node, format: RawFeed['format']): boolean {
   return type !== undefined && type !== 'text' && type !== 'text/plain';
 }
 
-function bestLink(nodes: unknown): { href?: string; base?: string } {
-  if (!Array.isArray(nodes)) return {};
-  const candidates = nodes.map((node) => {
+function linkCandidates(nodes: unknown): Array<{ href?: string; rel: string; type?: string; base?: string }> {
+  if (!Array.isArray(nodes)) return [];
+  return nodes.map((node) => {
     const attrs = attrsOf(node);
     return { href: attrs.href ?? (typeof node === 'string' ? node : textOf(node)), rel: attrs.rel ?? 'alternate', type: attrs.type, base: attrs['xml:base'] };
   }).filter((link) => nonEmpty(link.href) !== undefined);
+}
+
+function selfLink(...nodeLists: unknown[]): string | undefined {
+  return nonEmpty(nodeLists.flatMap(linkCandidates).find((link) => link.rel === 'self')?.href);
+}
+
+function bestLink(nodes: unknown): { href?: string; base?: string } {
+  const candidates = linkCandidates(nodes);
   const alternates = candidates.filter((link) => link.rel === 'alternate');
   const chosen = alternates.find((link) => !link.type || /html/.test(link.type)) ?? alternates[0] ?? candidates.find((link) => link.rel !== 'self' && link.rel !== 'enclosure');
   return chosen ? { href: nonEmpty(chosen.href), base: chosen.base } : {};
@@ -335,6 +355,8 @@ const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNod
 function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): RawItem {
   const attrs = (item.xmlAttrs ?? {}) as Attrs;
   const titleNode = first(item.titleNode) ?? first(item.dcTitleNodes);
+  // Media RSS: a video or podcast item may have only a media:title, plain text unless type="html".
+  const mediaTitleNode = titleNode === undefined ? first(item.mediaTitleNodes) : undefined;
   const guidNode = first(item.guidNodes) ?? first(item.idNodes);
   const link = format === 'atom' ? bestLink(item.linkNodes) : { href: nonEmpty(textOf(first(item.linkNodes))) ?? bestLink(item.atomLinkNodes).href };
   const contentNode = first(item.contentNodes) ?? first(item.encodedNodes) ?? first(item.descriptionNodes) ?? first(item.summaryNodes);
@@ -342,8 +364,8 @@ function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): Ra
   const base = attrs['xml:base'];
   const contentBase = attrsOf(contentNode)['xml:base'];
   return {
-    title: nonEmpty(textOf(titleNode)),
-    titleIsHtml: isHtmlTitle(titleNode, format),
+    title: nonEmpty(textOf(titleNode ?? mediaTitleNode)),
+    titleIsHtml: mediaTitleNode === undefined ? isHtmlTitle(titleNode, format) : attrsOf(mediaTitleNode).type?.toLowerCase() === 'html',
     link: link.href,
     guid: nonEmpty(textOf(guidNode)) ?? nonEmpty(attrs['rdf:about']),
     guidIsLink: attrsOf(guidNode).isPermaLink?.toLowerCase() !== 'false',
@@ -369,6 +391,7 @@ function toRawFeed(parsed: ParsedFeed, xml: string, maxItems: number): RawFeed {
     title: nonEmpty(textOf(titleNode)),
     titleIsHtml: isHtmlTitle(titleNode, format),
     link,
+    selfLink: selfLink(parsed.linkNodes, parsed.atomLinkNodes),
     bases: [rootBase, channelBase].filter((value): value is string => value !== undefined),
     ttlMinutes: Number.isFinite(ttl) && ttl > 0 ? ttl : undefined,
     items: items.slice(0, maxItems).map((item) => toRawItem(item, format)),

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Feed, FeedUpdate } from '../db/schema.js';
-import { fetchFeed, type FetchResult } from './fetch.js';
+import { documentBase, fetchFeed, type FetchResult } from './fetch.js';
 import { runBounded } from './limit.js';
 import { readFeed } from './pipeline.js';
 import { FAILURES_BEFORE_DISABLING, nextFetchAt, type ScheduleHints } from './schedule.js';
@@ -77,7 +77,7 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
     return { feedId: feed.id, url: feed.url, status: 'not_modified', message: 'not modified', newItems: 0, updatedItems: 0 };
   }
 
-  const read = await readFeed(fetched.bytes, fetched.contentType, fetched.finalUrl, { maxItems: config.fetchMaxItems, now });
+  const read = await readFeed(fetched.bytes, fetched.contentType, documentBase(fetched.finalUrl, fetched.contentLocation), { maxItems: config.fetchMaxItems, now });
   if (read.kind === 'rejected') return recordFailure(db, config, feed, now, `rejected: ${read.reason}`);
   const hints: ScheduleHints = { ...fetched.cacheHints, ttlMinutes: read.info.ttlMinutes };
   const changed = await prepareChanged(db, feed.id, read.items);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFeedDate } from '../../src/feeds/dates.js';
+import { documentBase } from '../../src/feeds/fetch.js';
 import { excerptOf } from '../../src/feeds/normalize.js';
 import { ingestFeed } from '../../src/feeds/pipeline.js';
 import { ingested, NOW } from './fixtures.js';
@@ -55,6 +56,28 @@ test('relative RSS links resolve against the feed URL; an empty link falls back 
   assert.match(feed.items[0]!.contentHtml, /src="https:\/\/example\.com\/blog\/img\/a\.png"/);
   assert.equal(feed.items[1]?.url, 'https://example.com/posts/2');
   assert.equal(feed.items[2]?.url, null);
+});
+
+test('relative links of a feed served from elsewhere resolve against where it says it lives (atom:link self)', async () => {
+  const feed = await ingested('links/relative-with-self.xml', undefined, 'http://mirror.example.net/feeds/news.xml');
+  assert.equal(feed.info.siteUrl, 'https://www.example.com/news');
+  assert.equal(feed.items[0]?.url, 'https://www.example.com/news/1');
+  assert.match(feed.items[0]!.contentHtml, /href="https:\/\/www\.example\.com\/news\/1#more"/);
+});
+
+test('Content-Location is the document base when it is http(s), never another scheme', () => {
+  assert.equal(documentBase('http://a.example/feed.xml', 'http://b.example/blog/'), 'http://b.example/blog/');
+  assert.equal(documentBase('http://a.example/x/feed.xml', '/y/feed'), 'http://a.example/y/feed');
+  assert.equal(documentBase('http://a.example/feed.xml', "javascript:alert('x')"), 'http://a.example/feed.xml');
+  assert.equal(documentBase('http://a.example/feed.xml', undefined), 'http://a.example/feed.xml');
+});
+
+test('a tag: link is an identity, not a link: the post has no link rather than a non-web one', async () => {
+  const xml = '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>E</title><link href="tag:example.org,2024:1"/><id>tag:example.org,2024:1</id></entry></feed>';
+  const outcome = await ingestFeed(Buffer.from(xml), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
+  assert.ok(outcome.kind === 'ingested');
+  assert.equal(outcome.items[0]?.url, null);
+  assert.equal(outcome.items[0]?.guid, 'tag:example.org,2024:1');
 });
 
 test('identity: guid, else link, else a hash; a duplicate guid in one feed is one post', async () => {

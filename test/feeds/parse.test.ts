@@ -26,6 +26,12 @@ test('an RSS root without a version is RSS 2.0', async () => {
   assert.equal((await ingested('forgiving/rss-no-version.xml')).items[0]?.title, 'Item');
 });
 
+test('RSS element names in the wrong case are read (as iTunes does); media:title stands in for a missing title', async () => {
+  const feed = await ingested('forgiving/element-case.xml');
+  assert.equal(feed.info.title, 'Podcast');
+  assert.deepEqual(feed.items.map((item) => [item.title, item.url]), [['Episode 1', 'http://example.com/1'], ['Episode 2 & more', 'http://example.com/2']]);
+});
+
 test('Atom with a namespace prefix on every element still gives its entries', async () => {
   const feed = await ingested('forgiving/prefixed-atom.xml');
   assert.deepEqual(feed.items.map((item) => item.title), ['First', 'Second']);

@@ -44,6 +44,10 @@ before(async () => {
       for (let i = 0; i < 100; i++) res.write(`<item><title>${'x'.repeat(1000)}</title></item>`);
       return void res.end('</channel></rss>');
     }
+    if (path === '/located') {
+      return void res.writeHead(200, { 'content-type': 'application/rss+xml', 'content-location': 'http://example.org/blog/feed' })
+        .end('<rss version="2.0"><channel><title>Located</title><item><guid>l1</guid><title>L</title><link>posts/1</link></item></channel></rss>');
+    }
     if (path.startsWith('/slow/')) {
       // Slow enough that two refreshes running together overlap on every feed.
       return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss([{ guid: path, title: 'Slow' }])), 50);
@@ -218,6 +222,12 @@ test('schedule: 429 Retry-After, backoff, 301 moves the URL, 410 disables, 10 fa
   const cached = await feedFor('/feed/cached');
   await refreshFeed(database.db, config, cached, now);
   assert.equal((await reload(cached)).next_fetch_at.getTime(), now.getTime() + 3 * HOUR, 'Cache-Control max-age');
+});
+
+test('refresh: relative links resolve against the Content-Location the server gives', async () => {
+  const feed = await feedFor('/located');
+  assert.equal((await refreshFeed(database.db, config, feed)).status, 'ok');
+  assert.deepEqual((await itemsOf(feed)).map((item) => item.url), ['http://example.org/blog/posts/1']);
 });
 
 test('refresh: non-feeds, gzip bytes without a header and timeouts are recorded as errors', async () => {
