@@ -1,3 +1,5 @@
+import { isProblem, type Problem } from '../problem.js';
+
 /** Human output on stdout; `--json` prints the same rows as JSON for scripts. */
 export interface Column<Row> {
   header: string;
@@ -29,7 +31,7 @@ export function printRows<Row>(rows: Row[], columns: Column<Row>[], options: { j
 /** An expected failure the operator can fix: printed as one line, exit code 1. */
 export class CliProblem extends Error {}
 
-export function unwrap<T>(value: T | { problem: string }): T {
-  if (typeof value === 'object' && value !== null && 'problem' in value) throw new CliProblem(value.problem);
-  return value as T;
+export function unwrap<T>(value: T | Problem): T {
+  if (isProblem(value)) throw new CliProblem(value.problem);
+  return value;
 }

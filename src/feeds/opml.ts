@@ -1,6 +1,7 @@
 import { Builder, parseStringPromise } from 'xml2js';
 import type { Db } from '../db/connect.js';
-import { addCategory, addFeed, isProblem, listCategories, listFeeds } from './store.js';
+import { isProblem } from '../problem.js';
+import { addCategory, addFeed, listCategories, listFeeds } from './store.js';
 
 interface Outline {
   $?: Record<string, string | undefined>;

@@ -1,18 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Category, Feed } from '../db/schema.js';
+import type { Problem } from '../problem.js';
 import { prepareItem, type NormalizedItem, type PreparedItem } from './normalize.js';
 
-/** Problems a person can fix; returned, not thrown. */
-export type FeedProblem = { problem: string };
-
-export function isProblem(value: unknown): value is FeedProblem {
-  return typeof value === 'object' && value !== null && 'problem' in value;
-}
 
 const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-export async function addCategory(db: Db, input: { name: string; title?: string; description?: string }): Promise<Category | FeedProblem> {
+export async function addCategory(db: Db, input: { name: string; title?: string; description?: string }): Promise<Category | Problem> {
   const name = input.name.trim().toLowerCase();
   if (!CATEGORY_NAME.test(name)) return { problem: `category name "${input.name}" must be lower-case letters, digits, - or _ (at most 63)` };
   const category = await db
@@ -37,7 +32,7 @@ export async function listCategories(db: Db): Promise<CategoryListing[]> {
     .execute() as Promise<CategoryListing[]>;
 }
 
-export async function removeCategory(db: Db, name: string): Promise<{ removed: true } | FeedProblem> {
+export async function removeCategory(db: Db, name: string): Promise<{ removed: true } | Problem> {
   const category = await db.selectFrom('categories').select('id').where('name', '=', name).executeTakeFirst();
   if (category === undefined) return { problem: `no category ${name}` };
   const used = await db.selectFrom('feeds').select(db.fn.countAll<number>().as('n')).where('category_id', '=', category.id).executeTakeFirstOrThrow();
@@ -46,7 +41,7 @@ export async function removeCategory(db: Db, name: string): Promise<{ removed: t
   return { removed: true };
 }
 
-function feedUrlProblem(url: string): FeedProblem | undefined {
+function feedUrlProblem(url: string): Problem | undefined {
   try {
     const parsed = new URL(url);
     return ['http:', 'https:'].includes(parsed.protocol) ? undefined : { problem: `feed URL must be http or https: ${url}` };
@@ -55,7 +50,7 @@ function feedUrlProblem(url: string): FeedProblem | undefined {
   }
 }
 
-export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string }): Promise<Feed | FeedProblem> {
+export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string }): Promise<Feed | Problem> {
   const url = input.url.trim();
   const bad = feedUrlProblem(url);
   if (bad !== undefined) return bad;

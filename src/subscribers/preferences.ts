@@ -2,7 +2,8 @@ import { sql, type UpdateObject } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database, Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
-import { categoryIdsByName, currentCursor, setSubscriberCategories, type SubscriberProblem } from './store.js';
+import { categoryIdsByName, currentCursor, setSubscriberCategories } from './store.js';
+import type { Problem } from '../problem.js';
 
 /** What a subscriber chooses; also the shape kept in consent records. */
 export interface Preferences {
@@ -26,7 +27,7 @@ export function preferencesOf(subscriber: Subscriber, categories: string[]): Pre
 }
 
 /** Writes the choices onto the subscriber; categories that no longer exist are dropped. */
-export async function applyPreferences(db: Db, subscriberId: number, prefs: Preferences): Promise<SubscriberProblem | undefined> {
+export async function applyPreferences(db: Db, subscriberId: number, prefs: Preferences): Promise<Problem | undefined> {
   const ids = await categoryIdsByName(db, prefs.categories);
   if (ids.size === 0) return { problem: 'choose at least one category' };
   await db
@@ -48,7 +49,7 @@ export async function savePreferences(
   subscriberId: number,
   prefs: Preferences,
   origin: RequestOrigin,
-): Promise<SubscriberProblem | undefined> {
+): Promise<Problem | undefined> {
   return db.transaction().execute(async (trx) => {
     const problem = await applyPreferences(trx, subscriberId, prefs);
     if (problem === undefined) await recordConsent(trx, subscriberId, 'preferences', origin, prefs);

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
 
-/** Problems a person can fix; returned, not thrown. */
-export type SubscriberProblem = { problem: string };
 
 // Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
 const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -33,7 +32,7 @@ export async function categoryIdsByName(db: Db, names: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
-export async function addSubscriber(db: Db, input: SubscriberInput): Promise<Subscriber | SubscriberProblem> {
+export async function addSubscriber(db: Db, input: SubscriberInput): Promise<Subscriber | Problem> {
   const normalized = normalizeEmail(input.email);
   if (normalized === undefined) return { problem: `"${input.email}" is not a valid email address` };
   const ids = await categoryIdsByName(db, input.categoryNames);

@@ -7,7 +7,8 @@ import type { Feed } from '../../src/db/schema.js';
 import { fetchFeed } from '../../src/feeds/fetch.js';
 import { claimLeaseMs, refreshFeed, refreshFeeds } from '../../src/feeds/refresh.js';
 import { readFeed } from '../../src/feeds/pipeline.js';
-import { addCategory, addFeed, enableFeed, isProblem, listCategories, listFeeds, prepareChanged, removeCategory, removeFeed, storeItems } from '../../src/feeds/store.js';
+import { isProblem } from '../../src/problem.js';
+import { addCategory, addFeed, enableFeed, listCategories, listFeeds, prepareChanged, removeCategory, removeFeed, storeItems } from '../../src/feeds/store.js';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
 import { startServer, type TestServer } from './server.js';
 
