@@ -4,7 +4,8 @@ import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { preferencesUrl, unsubscribeMailto, unsubscribeUrl, mailFromAddress, type LinkConfig } from '../subscribers/links.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
-import { claimDeliveries, markFailed, markForRetry, markSent, releaseClaims, type ClaimedDelivery } from './ledger.js';
+import { markFailed, markForRetry, markSent, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
+import { claimAhead, groupCommit } from './queue.js';
 import type { Mailer } from './transport.js';
 
 export interface DeliverOptions {
@@ -31,10 +32,19 @@ export interface DeliverSummary {
 
 type Outcome = 'sent' | 'retried' | 'failed' | 'paused' | 'handed back';
 
+/** Claims stay small enough that a batch is sent well inside its lease. */
+const MIN_CLAIM = 16;
+const MAX_CLAIM = 500;
+
 /**
  * Works the queue until it is empty, the server is down or the signal aborts.
- * At most `smtpPoolSize` messages are in flight, and each is marked sent as soon
- * as the server accepts it: a kill -9 can duplicate at most that many.
+ *
+ * One sender per pooled connection; each holds its message until its mark has
+ * committed, and marks are committed in groups (one statement for all the messages
+ * accepted meanwhile, instead of a round trip each). So at most SMTP_POOL_SIZE
+ * messages are accepted-or-in-transit and not yet recorded: a kill -9 can duplicate
+ * at most that many (their Message-ID is stable, so receivers can drop the copies).
+ * Claims are taken ahead, so no sender waits for one.
  */
 export async function deliverQueue(
   db: Db,
@@ -44,10 +54,19 @@ export async function deliverQueue(
 ): Promise<DeliverSummary> {
   const summary: DeliverSummary = { sent: 0, retried: 0, failed: 0, paused: false };
   const templates = new Map<number, Promise<MessageTemplate>>();
-  const pace = pacer(config.sendRateLimit);
-  const concurrency = config.smtpPoolSize;
-  const context = {
-    db, config, mailer, options, pace,
+  const inFlight = config.smtpPoolSize;
+  const leaseSeconds = options.leaseSeconds ?? config.sendLeaseSeconds;
+  const started = performance.now();
+  // At the rate reached so far, a batch and the one claimed ahead of it last half a lease.
+  const claimSize = () => {
+    const perSecond = (summary.sent + summary.failed + summary.retried) / Math.max(1, (performance.now() - started) / 1000);
+    return Math.max(MIN_CLAIM, inFlight * 2, Math.min(MAX_CLAIM, Math.floor((perSecond * leaseSeconds) / 4)));
+  };
+  const claims = claimAhead(db, claimSize, leaseSeconds);
+  const context: DeliverContext = {
+    db, config, mailer, options,
+    pace: pacer(config.sendRateLimit),
+    markSent: groupCommit((marks: SentMark[]) => markSent(db, marks)),
     template: (editionId: number) => {
       let template = templates.get(editionId);
       if (template === undefined) {
@@ -58,20 +77,21 @@ export async function deliverQueue(
     },
   };
 
-  while (!summary.paused && !options.signal?.aborted) {
-    const claimed = await claimDeliveries(db, concurrency * 8, options.leaseSeconds ?? config.sendLeaseSeconds);
-    if (claimed.length === 0) break;
-    let next = 0;
-    const worker = async () => {
-      while (next < claimed.length && !summary.paused && !options.signal?.aborted) {
-        const outcome = await deliverOne(context, claimed[next++]!);
-        if (outcome === 'paused') summary.paused = true;
-        else if (outcome !== 'handed back') summary[outcome] += 1;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, worker));
+  const sender = async () => {
+    while (!summary.paused && !options.signal?.aborted) {
+      const delivery = await claims.next();
+      if (delivery === undefined) return;
+      const outcome = await deliverOne(context, delivery);
+      if (outcome === 'paused') summary.paused = true;
+      else if (outcome !== 'handed back') summary[outcome] += 1;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: inFlight }, sender));
+  } finally {
     // Rows claimed but never tried (server down, or stopping) go back without costing an attempt.
-    await releaseClaims(db, claimed.slice(next), 'not attempted: sending paused', summary.paused ? retryDelay(options, 1) : 0);
+    const untried = await claims.close();
+    await releaseClaims(db, untried, 'not attempted: sending paused', summary.paused ? retryDelay(options, 1) : 0);
   }
   return summary;
 }
@@ -82,6 +102,7 @@ interface DeliverContext {
   mailer: Mailer;
   options: DeliverOptions;
   pace: () => Promise<void>;
+  markSent: (mark: SentMark) => Promise<void>;
   template(editionId: number): Promise<MessageTemplate>;
 }
 
@@ -108,7 +129,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
   const result = await mailer.send({ from: mailFromAddress(config), to: delivery.email, raw });
   if (result.ok) {
     options.onSent?.((performance.now() - started) / 1000);
-    await markSent(db, delivery.id, `<${messageId}>`);
+    await context.markSent({ id: delivery.id, messageId: `<${messageId}>` });
     return 'sent';
   }
   if (result.permanent) {
