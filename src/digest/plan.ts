@@ -22,7 +22,6 @@ export interface PlanSummary {
 interface DueGroup {
   category_ids: number[];
   items_cursor: string;
-  members: number;
 }
 
 const PLAN_LOCK = 0x66640001; // "fd" + 1: one planner at a time across instances
@@ -43,51 +42,66 @@ function unplanned(now: Date) {
     WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = due.id AND d.period = due.period)`;
 }
 
+/**
+ * One transaction: the due set is computed once into a temporary table (at 100,000
+ * subscribers, computing it again for each group cost seconds per group), editions
+ * are found per group, then one statement writes every ledger row and moves every
+ * cursor. The work stays in the database: nothing per subscriber comes to this process.
+ */
 export async function planDeliveries(db: Db, now: Date = new Date()): Promise<PlanSummary> {
-  const summary: PlanSummary = { editions: 0, pending: 0, skipped: 0 };
-  const groups = await sql<DueGroup>`
-    SELECT category_ids, items_cursor, count(*) AS members FROM (${unplanned(now)}) u
-    WHERE cardinality(category_ids) > 0
-    GROUP BY category_ids, items_cursor`.execute(db);
-  for (const group of groups.rows) {
-    const outcome = await db.transaction().execute((trx) => planGroup(trx, group, now));
-    summary.editions += outcome.edition ? 1 : 0;
-    summary.pending += outcome.pending;
-    summary.skipped += outcome.skipped;
-  }
+  const summary = await planInOneTransaction(db, now);
+  // The queue's statistics lag behind a big plan until autovacuum catches up (never,
+  // where it is off); meanwhile every claim would sort the whole queue instead of
+  // reading its index. Sampling the table costs well under a second.
+  if (summary.pending + summary.skipped >= ANALYZE_AFTER_ROWS) await sql`ANALYZE deliveries`.execute(db);
   return summary;
 }
 
-async function planGroup(trx: Db, group: DueGroup, now: Date) {
-  await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
-  const { rows: [cut] } = await sql<{ xmin: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`.execute(trx);
-  const itemIds = await newItemIds(trx, group.category_ids, group.items_cursor, cut!.xmin);
-  const members = sql`SELECT id, period FROM (${unplanned(now)}) u
-    WHERE category_ids = ${group.category_ids}::int[] AND items_cursor = ${group.items_cursor}::xid8`;
+const ANALYZE_AFTER_ROWS = 10_000;
 
-  if (itemIds.length === 0) {
-    // An empty period is still recorded, so the subscriber is not re-examined all day
-    // and a post arriving at noon waits for tomorrow's digest.
-    const result = await sql`INSERT INTO deliveries (subscriber_id, period, status)
-      SELECT id, period, 'skipped' FROM (${members}) m
-      ON CONFLICT (subscriber_id, period) DO NOTHING`.execute(trx);
-    return { edition: false, pending: 0, skipped: Number(result.numAffectedRows ?? 0) };
-  }
+async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
+    const { rows: [cut] } = await sql<{ xmin: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`.execute(trx);
+    await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor xid8) ON COMMIT DROP`.execute(trx);
+    await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor FROM (${unplanned(now)}) u
+      WHERE cardinality(category_ids) > 0`.execute(trx);
+    const groups = await sql<DueGroup>`
+      SELECT category_ids, items_cursor::text AS items_cursor FROM plan_due
+      GROUP BY category_ids, items_cursor`.execute(trx);
 
-  const editionId = await upsertEdition(trx, group.category_ids, itemIds);
-  const result = await sql<{ n: number }>`
-    WITH planned AS (
-      INSERT INTO deliveries (subscriber_id, period, edition_id, status)
-      SELECT id, period, ${editionId}, 'pending' FROM (${members}) m
-      ON CONFLICT (subscriber_id, period) DO NOTHING
-      RETURNING subscriber_id
-    ), moved AS (
-      UPDATE subscribers SET items_cursor = ${cut!.xmin}::xid8
-      FROM planned WHERE subscribers.id = planned.subscriber_id
-      RETURNING 1
-    )
-    SELECT count(*) AS n FROM moved`.execute(trx);
-  return { edition: true, pending: result.rows[0]?.n ?? 0, skipped: 0 };
+    const editions: Array<number | null> = [];
+    for (const group of groups.rows) {
+      const itemIds = await newItemIds(trx, group.category_ids, group.items_cursor, cut!.xmin);
+      // An empty period is still recorded (as skipped), so the subscriber is not re-examined
+      // all day and a post arriving at noon waits for tomorrow's digest.
+      editions.push(itemIds.length === 0 ? null : await upsertEdition(trx, group.category_ids, itemIds));
+    }
+    const { rows: [written] } = await sql<{ pending: number; skipped: number }>`
+      WITH assigned AS (
+        SELECT * FROM unnest(${groups.rows.map((g) => `{${g.category_ids.join(',')}}`)}::text[],
+                             ${groups.rows.map((g) => g.items_cursor)}::xid8[],
+                             ${editions}::bigint[]) AS g(category_ids, items_cursor, edition_id)
+      ), planned AS (
+        INSERT INTO deliveries (subscriber_id, period, edition_id, status)
+        SELECT p.id, p.period, a.edition_id, CASE WHEN a.edition_id IS NULL THEN 'skipped' ELSE 'pending' END
+        FROM plan_due p JOIN assigned a ON a.category_ids::integer[] = p.category_ids AND a.items_cursor = p.items_cursor
+        ON CONFLICT (subscriber_id, period) DO NOTHING
+        RETURNING subscriber_id, status
+      ), moved AS (
+        UPDATE subscribers SET items_cursor = ${cut!.xmin}::xid8
+        FROM planned WHERE subscribers.id = planned.subscriber_id AND planned.status = 'pending'
+        RETURNING 1
+      )
+      SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+             count(*) FILTER (WHERE status = 'skipped') AS skipped
+      FROM planned`.execute(trx);
+    return {
+      editions: editions.filter((id) => id !== null).length,
+      pending: Number(written?.pending ?? 0),
+      skipped: Number(written?.skipped ?? 0),
+    };
+  });
 }
 
 /** What a subscriber would get if their digest were planned now; writes nothing. */
