@@ -19,6 +19,8 @@ export interface DigestCategory {
   name: string;
   title: string;
   sources: DigestSource[];
+  /** Posts of this category in the edition: more than `sources` hold when only the head was loaded. */
+  postCount: number;
 }
 
 export interface Digest {

@@ -1,10 +1,10 @@
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
-import { buildDigest } from '../digest/build.js';
+import { buildDigestHead } from '../digest/build.js';
 import { planDeliveries, type PlanSummary } from '../digest/plan.js';
 import { deliverQueue, type DeliverOptions, type DeliverSummary } from '../mail/deliver.js';
 import type { Mailer } from '../mail/transport.js';
-import { renderDigest, type RenderedDigest } from '../render/digest.js';
+import { MAX_POSTS_IN_EMAIL, renderDigest, type RenderedDigest } from '../render/digest.js';
 import { loadRenderedEdition, saveRenderedEdition, unrenderedEditionIds } from '../render/store.js';
 import type { LinkConfig } from '../subscribers/links.js';
 
@@ -20,7 +20,7 @@ export interface SendSummary {
 
 /** Renders an edition once and stores it; rendering and sending stay separate, retryable steps. */
 export async function renderEdition(db: Db, config: Config, editionId: number, now = new Date()): Promise<RenderedDigest> {
-  const digest = await buildDigest(db, editionId);
+  const digest = await buildDigestHead(db, editionId, MAX_POSTS_IN_EMAIL);
   const rendered = await renderDigest(digest, {
     siteName: config.siteName,
     baseUrl: config.baseUrl,

@@ -34,15 +34,19 @@ export interface RenderContext {
 
 /** Gmail clips messages past about 102 KB; stay well below. */
 export const HTML_BUDGET_BYTES = 90 * 1024;
-/** About 1 KB of HTML per post with the template's one-column layout; the budget is re-checked after compiling. */
-const FIRST_GUESS_POSTS = 60;
+/**
+ * About 1 KB of HTML per post with the template's one-column layout; the budget is
+ * re-checked after compiling. Also the most posts an email shows: the digest it
+ * renders needs no more (see buildDigestHead).
+ */
+export const MAX_POSTS_IN_EMAIL = 60;
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', {
   weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC',
 });
 
 export async function renderDigest(digest: Digest, context: RenderContext): Promise<RenderedDigest> {
-  let shown = Math.min(digest.postCount, FIRST_GUESS_POSTS);
+  let shown = Math.min(digest.postCount, MAX_POSTS_IN_EMAIL);
   for (;;) {
     const view = digestView(digest, context, shown);
     const html = await compileMjml(markupTemplates.render('./email/digest.mjml.eta', view));
@@ -63,17 +67,17 @@ function postView(post: DigestPost, source: string) {
 
 /** Keeps the first `budget` posts (spread across categories in order) and counts the rest per category. */
 function categoryView(category: DigestCategory, budget: { left: number }) {
-  let hiddenCount = 0;
   const sources = [];
   for (const source of category.sources) {
     const take = Math.min(source.posts.length, budget.left);
     budget.left -= take;
-    hiddenCount += source.posts.length - take;
     if (take === 0) continue;
     const posts = source.posts.slice(0, take).map((post) => postView(post, source.title));
     sources.push({ title: source.title, siteUrl: source.siteUrl, posts });
   }
-  return { title: category.title, sources, posts: sources.flatMap((s) => s.posts), hiddenCount };
+  const posts = sources.flatMap((s) => s.posts);
+  // Counted from the category's total: the digest may hold only the posts an email can show.
+  return { title: category.title, sources, posts, hiddenCount: category.postCount - posts.length };
 }
 
 function digestView(digest: Digest, context: RenderContext, shown: number) {
