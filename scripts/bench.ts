@@ -55,10 +55,10 @@ const ROWS: Array<[string, (r: RunResult) => string]> = [
 function table(results: RunResult[]): string {
   const stageNames = [...new Set(results.flatMap((r) => r.stages.map((s) => s.stage)))];
   const stageRows: Array<[string, (r: RunResult) => string]> = stageNames.map((name) => [
-    `stage ${name}: s (count, peak RSS MB)`,
+    `stage ${name}: s (count; CPU s; peak RSS MB)`,
     (r) => {
       const stage = r.stages.find((s) => s.stage === name);
-      return stage === undefined ? '' : `${number(2)(stage.seconds)} (${stage.count} ${stage.unit}, ${number(0)(stage.peakRssMb)})`;
+      return stage === undefined ? '' : `${number(2)(stage.seconds)} (${stage.count} ${stage.unit}; ${number(1)(stage.cpuSeconds)}; ${number(0)(stage.peakRssMb)})`;
     },
   ]);
   const lines = [`| | ${results.map((r) => r.backend).join(' | ')} |`, `|---|${results.map(() => '---:|').join('')}`];

@@ -39,3 +39,9 @@ export class RssSampler {
     this.stagePeak = Math.max(this.stagePeak, rss);
   }
 }
+
+/** CPU time (user + system) this process used since `start`. */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
