@@ -117,10 +117,15 @@ export async function pendingItemIdsFor(db: Db, subscriberId: number): Promise<n
   return newItemIds(db, row.category_ids, row.items_cursor, row.xmin);
 }
 
+/**
+ * The feeds' ids are gathered first (an init plan) rather than joined: right after a
+ * big first fetch the statistics still say items is empty, and the join then ran one
+ * scan of the whole new range per feed (400 ms per group at 1,000 feeds, not 10 ms).
+ */
 async function newItemIds(trx: Db, categoryIds: number[], from: string, to: string): Promise<number[]> {
   const { rows } = await sql<{ id: number }>`
-    SELECT i.id FROM items i JOIN feeds f ON f.id = i.feed_id
-    WHERE f.category_id = ANY(${categoryIds}::int[]) AND i.mailable
+    SELECT i.id FROM items i
+    WHERE i.feed_id = ANY(ARRAY(SELECT f.id FROM feeds f WHERE f.category_id = ANY(${categoryIds}::int[]))) AND i.mailable
       AND i.created_xid >= ${from}::xid8 AND i.created_xid < ${to}::xid8
     ORDER BY i.id`.execute(trx);
   return rows.map((r) => r.id);
