@@ -2,8 +2,6 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
-/** xid8 values travel as decimal strings. */
-type Xid8 = ColumnType<string, string, string>;
 
 export interface CategoryTable {
   id: Generated<number>;
@@ -70,7 +68,8 @@ export interface SubscriberTable {
   delivery_hour: ColumnType<number, number | undefined, number>;
   frequency: ColumnType<Frequency, Frequency | undefined, Frequency>;
   weekly_day: ColumnType<number, number | undefined, number>;
-  items_cursor: Xid8 | null;
+  /** The snapshot ('xmin:xmax:xip,...') of this subscriber's last planning: see src/digest/plan.ts. */
+  items_cursor: string | null;
   bounce_count: Generated<number>;
   created_at: CreatedAt;
   confirmed_at: Timestamp | null;

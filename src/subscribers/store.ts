@@ -23,8 +23,8 @@ export interface SubscriberInput {
   weeklyDay?: number;
 }
 
-/** The xmin of a fresh snapshot: every post inserted before it has settled. */
-export const currentCursor = sql<string>`pg_snapshot_xmin(pg_current_snapshot())`;
+/** The current snapshot: a subscriber's cursor, the posts visible in it are not new to them. */
+export const currentCursor = sql<string>`pg_current_snapshot()::text`;
 
 export async function categoryIdsByName(db: Db, names: string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map();

@@ -15,7 +15,7 @@ import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
 /** SpamAssassin's local rules (no network tests) on a real digest: Debian's spamassassin, installed by .ci/run. */
 const spamassassin = '/usr/bin/spamassassin';
 const skip = existsSync(spamassassin) ? false : `spam score test skipped: ${spamassassin} not found (apt-get install spamassassin)`;
-if (skip) console.log(`# ${skip}`);
+if (skip) console.log(skip);
 
 let database: TestDatabase;
 let outbox: string;
