@@ -14,7 +14,7 @@ export function benchOptions(args: string[]): BenchOptions {
     args,
     options: {
       feeds: { type: 'string', default: '100' },
-      subscribers: { type: 'string', default: '10000' },
+      subscribers: { type: 'string', default: '5000' },
       combos: { type: 'string', default: '12' },
       backend: { type: 'string', default: 'both' },
       json: { type: 'boolean', default: false },

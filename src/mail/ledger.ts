@@ -48,9 +48,23 @@ export interface SentMark {
 /**
  * Marks deliveries sent in one statement (the sender commits marks in groups, see
  * deliver.ts) and clears the bounce runs of their subscribers.
+ *
+ * Without waiting for the WAL flush (synchronous_commit off, for this transaction
+ * only): each sender waits for its mark, and a busy disk's fsync held every SMTP
+ * connection idle (the 100,000-message run went from 120 s to 200 s). The commit is
+ * still atomic and ordered; only a crash of the database server itself can lose the
+ * marks of its last few hundred milliseconds, and those messages would be sent
+ * again with the same Message-ID. A crash of this process loses nothing committed.
  */
 export async function markSent(db: Db, marks: SentMark[]): Promise<void> {
   if (marks.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+    await writeSentMarks(trx, marks);
+  });
+}
+
+async function writeSentMarks(db: Db, marks: SentMark[]): Promise<void> {
   await sql`
     WITH sent AS (
       UPDATE deliveries d SET status = 'sent', sent_at = now(), message_id = m.message_id,
