@@ -60,7 +60,10 @@ export async function deliverQueue(
   // At the rate reached so far, a batch and the one claimed ahead of it last half a lease.
   const claimSize = () => {
     const perSecond = (summary.sent + summary.failed + summary.retried) / Math.max(1, (performance.now() - started) / 1000);
-    return Math.max(MIN_CLAIM, inFlight * 2, Math.min(MAX_CLAIM, Math.floor((perSecond * leaseSeconds) / 4)));
+    const size = Math.max(MIN_CLAIM, inFlight * 2, Math.min(MAX_CLAIM, Math.floor((perSecond * leaseSeconds) / 4)));
+    // Under a rate limit a bigger batch could not be sent inside its lease: its rows
+    // would be handed back, claimed again, handed back again, for ever.
+    return config.sendRateLimit > 0 ? Math.max(1, Math.min(size, Math.floor((config.sendRateLimit * leaseSeconds) / 4))) : size;
   };
   const claims = claimAhead(db, claimSize, leaseSeconds);
   const context: DeliverContext = {
@@ -118,10 +121,16 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     preferencesUrl: preferencesUrl(config, delivery.subscriber_id),
     unsubscribeMailto: unsubscribeMailto(config, delivery.subscriber_id),
   });
-  await context.pace();
   // Past half its lease (a long batch, a low rate limit) another instance may take this
   // row over at any moment: hand it back rather than race it for the same recipient.
-  if (Date.now() > delivery.claimedAt + (options.leaseSeconds ?? config.sendLeaseSeconds) * 500) {
+  // Checked before waiting for a send slot too, so a stale row costs no slot.
+  const claimTooOld = () => Date.now() > delivery.claimedAt + (options.leaseSeconds ?? config.sendLeaseSeconds) * 500;
+  let stale = claimTooOld();
+  if (!stale) {
+    await context.pace();
+    stale = claimTooOld();
+  }
+  if (stale) {
     await releaseClaims(db, [delivery], 'claim held too long: handed back unsent', 0);
     return 'handed back';
   }
