@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
 import { acquireDataLock, busyMessage, isAlive, publicSocketName, SOCKET_PORT, type DataLock, type LockHolder } from './embedded-lock.js';
-import { serveOverSocket, type SocketOptions } from './embedded-socket.js';
+import type { SocketOptions } from './embedded-socket.js';
 import type { Database } from './schema.js';
 
 // Counts and bigserial ids fit easily in a double; strings for them would leak everywhere.
@@ -122,6 +121,12 @@ export async function openEmbedded(
 async function openLocked(folder: string, lock: DataLock, socketDir: string | null, options: SocketOptions): Promise<OpenDatabase> {
   let pglite: PGlite | undefined;
   try {
+    // PGlite (about 40 MB) loads only in embedded mode, never beside a Postgres server.
+    const [{ PGlite }, { createPgConfig }, { serveOverSocket }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/node-postgres'),
+      import('./embedded-socket.js'),
+    ]);
     pglite = await PGlite.create(path.join(folder, 'pgdata'));
     if (socketDir === null) {
       // PGlite is one session: a pool of one, through its own pg shim, so the dialect
