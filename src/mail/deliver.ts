@@ -69,7 +69,7 @@ export async function deliverQueue(
   const context: DeliverContext = {
     db, config, mailer, options,
     pace: pacer(config.sendRateLimit),
-    markSent: groupCommit((marks: SentMark[]) => markSent(db, marks)),
+    markSent: groupCommit((marks: SentMark[]) => markSent(db, marks, config.databaseUrl === undefined)),
     template: (editionId: number) => {
       let template = templates.get(editionId);
       if (template === undefined) {

@@ -49,19 +49,22 @@ export interface SentMark {
  * Marks deliveries sent in one statement (the sender commits marks in groups, see
  * deliver.ts) and clears the bounce runs of their subscribers.
  *
- * Without waiting for the WAL flush (synchronous_commit off, for this transaction
- * only): each sender waits for its mark, and a busy disk's fsync held every SMTP
- * connection idle (the 100,000-message run went from 120 s to 200 s). The commit is
- * still atomic and ordered; only a crash of the database server itself can lose the
- * marks of its last few hundred milliseconds, and those messages would be sent
- * again with the same Message-ID. A crash of this process loses nothing committed.
+ * On a Postgres server (`waitForFlush` false) without waiting for the WAL flush
+ * (synchronous_commit off, for this transaction only): each sender waits for its
+ * mark, and a busy disk's fsync held every SMTP connection idle (the
+ * 100,000-message run went from 120 s to 200 s). The commit is still atomic and
+ * ordered; only a crash of the database server itself can lose the marks of its
+ * last few hundred milliseconds, and those messages would be sent again with the
+ * same Message-ID. Embedded PGlite must wait: there the database dies with this
+ * process, and a kill -9 lost unflushed marks (25 duplicates instead of at most
+ * SMTP_POOL_SIZE).
  */
-export async function markSent(db: Db, marks: SentMark[]): Promise<void> {
+export async function markSent(db: Db, marks: SentMark[], waitForFlush: boolean): Promise<void> {
   if (marks.length === 0) return;
   // set_config(..., true) lasts to the end of this statement's own transaction, so it
   // governs its commit: one round trip, where BEGIN / SET LOCAL / COMMIT took four.
   await sql`
-    WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+    WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', ${waitForFlush ? 'on' : 'off'}, true)),
     sent AS (
       UPDATE deliveries d SET status = 'sent', sent_at = now(), message_id = m.message_id,
                               lease_until = NULL, last_error = NULL
