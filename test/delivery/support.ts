@@ -107,6 +107,8 @@ export interface Cli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
   /** Resolves when a line of stderr (the JSON log) includes `text`. */
   logged(text: string): Promise<void>;
+  /** Everything written to stderr so far. */
+  log(): string;
 }
 
 const children = new Set<ChildProcess>();
@@ -135,6 +137,7 @@ export function startCli(args: string[], env: Record<string, string>): Cli {
   return {
     child,
     exited,
+    log: () => stderr,
     logged: (text) =>
       new Promise<void>((resolve, reject) => {
         const check = () => {
