@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { duePeriod } from '../digest/due.js';
 import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
 
@@ -74,6 +75,8 @@ export async function setSubscriberCategories(db: Db, subscriberId: number, cate
 
 export interface SubscriberListing extends Subscriber {
   categories: string[];
+  /** When their next digest falls due (only active subscribers get it). */
+  next_digest_at: Date;
 }
 
 export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
@@ -83,6 +86,7 @@ export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
     .leftJoin('categories as c', 'c.id', 'sc.category_id')
     .selectAll('s')
     .select(sql<string[]>`coalesce(array_agg(c.name order by c.name) filter (where c.name is not null), '{}')`.as('categories'))
+    .select(duePeriod(new Date(), 'next').as('next_digest_at'))
     .groupBy('s.id')
     .orderBy('s.id')
     .execute();

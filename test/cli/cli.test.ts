@@ -59,8 +59,12 @@ test('operators manage categories, feeds and subscribers', async () => {
 
   const categories = JSON.parse(await ok(['categories', 'list', '--json'])) as Array<{ name: string; feeds: number }>;
   assert.deepEqual(categories.map((c) => [c.name, c.feeds]), [['releases', 2], ['thinktime', 1]]);
-  const subscribers = JSON.parse(await ok(['subscribers', 'list', '--json'])) as Array<{ email: string; status: string; categories: string[] }>;
+  const subscribers = JSON.parse(await ok(['subscribers', 'list', '--json'])) as Array<{ email: string; status: string; categories: string[]; next_digest_at: string }>;
   assert.deepEqual(subscribers.map((s) => [s.email, s.status, s.categories]), [['ada@example.org', 'active', ['releases', 'thinktime']]]);
+  const next = new Date(subscribers[0]!.next_digest_at);
+  assert.ok(next > new Date() && next.getTime() - Date.now() <= 24 * 3600_000, 'the next digest is within a day');
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Australia/Melbourne', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(next);
+  assert.equal(local, '00:00', 'at the hour chosen, in their zone');
   assert.match(await ok(['subscribers', 'export']), /ada@example\.org/);
 
   const opml = path.join(work, 'feeds.opml');

@@ -58,6 +58,7 @@ export function registerSubscriberCommands(program: Command): void {
           { header: 'STATUS', value: (s) => s.status },
           { header: 'CATEGORIES', value: (s) => s.categories },
           { header: 'SCHEDULE', value: (s) => `${s.frequency === 'weekly' ? `${WEEKDAYS[s.weekly_day - 1]} ` : ''}${String(s.delivery_hour).padStart(2, '0')}:00 ${s.timezone}` },
+          { header: 'NEXT DIGEST', value: (s) => (s.status === 'active' ? s.next_digest_at : '') },
           { header: 'SINCE', value: (s) => s.confirmed_at ?? s.created_at },
         ], options);
       }),
