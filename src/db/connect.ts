@@ -65,6 +65,10 @@ function fromPool(
   shape: Pick<OpenDatabase, 'mode' | 'access'> & { socketDir?: string },
   after: () => Promise<void> = async () => undefined,
 ): OpenDatabase {
+  // An idle connection that the server closes (a restart, an administrator, a dropped
+  // database) is discarded by the pool and the next query opens a new one. Without a
+  // listener, pg raises it as an uncaught exception and the whole process dies.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
