@@ -5,8 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { demoFeeds } from '../../src/demo/content.js';
 import { startDemoFeedServer, type DemoFeedServer } from '../../src/demo/server.js';
-import { killChildren, startCli } from '../delivery/support.js';
-import { runCli } from '../helpers/cli.js';
+import { killChildren, runCli, startCli } from '../helpers/cli.js';
 import { serverUrl } from '../helpers/db.js';
 
 /**

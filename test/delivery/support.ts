@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/config.js';
 import { openEmbedded, type Db } from '../../src/db/connect.js';
-import { projectRoot } from '../../src/paths.js';
+import { startCli as startCliProcess, type Cli } from '../helpers/cli.js';
 import { createEmbeddedFolder, createTestDatabase, serverUrl } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
 import type { SmtpSink } from '../helpers/smtp.js';
+
+export { killChildren } from '../helpers/cli.js';
 
 /** Shared by the delivery tests: an audience in bulk, the real CLI as a child process, ledger counts. */
 export const secret = 'delivery-test-secret-'.padEnd(40, 'x');
@@ -102,62 +102,9 @@ export function duplicates(sink: SmtpSink): number {
   return [...copiesPerRecipient(sink).values()].reduce((sum, n) => sum + n - 1, 0);
 }
 
-export interface Cli {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
-  /** Resolves when a line of stderr (the JSON log) includes `text`. */
-  logged(text: string): Promise<void>;
-  /** Everything written to stderr so far. */
-  log(): string;
-}
-
-const children = new Set<ChildProcess>();
-
-/** `feed-digest <args>` from the sources, as a user runs it, with only the given settings. */
+/** `feed-digest <args>` as a child process, with the delivery tests' settings under the given ones. */
 export function startCli(args: string[], env: Record<string, string>): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli/main.ts'), ...args], {
-    cwd: projectRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...baseEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stderr = '';
-  let stdout = '';
-  const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const check of listeners) check();
-  });
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    children.delete(child);
-    for (const check of listeners) check();
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null, stderr, stdout };
-  });
-  return {
-    child,
-    exited,
-    log: () => stderr,
-    logged: (text) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (stderr.includes(text)) {
-            listeners.delete(check);
-            resolve();
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            listeners.delete(check);
-            reject(new Error(`feed-digest ${args.join(' ')} exited before logging "${text}":\n${stderr}`));
-          }
-        };
-        listeners.add(check);
-        check();
-      }),
-  };
-}
-
-/** For after(): no child outlives its test file. */
-export function killChildren(): void {
-  for (const child of children) child.kill('SIGKILL');
+  return startCliProcess(args, { ...baseEnv, ...env });
 }
 
 /** Polls until `done` holds; tests use it instead of sleeping for a guessed time. */

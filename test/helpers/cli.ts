@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { projectRoot } from '../../src/paths.js';
 
+/** The real CLI in child processes, for tests: long-running (startCli) or to completion (runCli). */
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -12,19 +14,66 @@ export const cliEntry = path.join(projectRoot, 'src/cli/main.ts');
 /** Absolute, so that commands also run from other working folders. */
 const tsxLoader = import.meta.resolve('tsx');
 
-/** Runs `feed-digest ARGS` as a child process, as an operator would, with only the given settings. */
-export function runCli(args: string[], env: Record<string, string>, cwd = projectRoot): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, cliEntry, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+export interface Cli {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
+  /** Resolves when a line of stderr (the JSON log) includes `text`. */
+  logged(text: string): Promise<void>;
+  /** Everything written to stderr so far. */
+  log(): string;
+}
+
+const children = new Set<ChildProcess>();
+
+/** `feed-digest <args>` from the sources, as an operator runs it, with only the given settings. */
+export function startCli(args: string[], env: Record<string, string>, cwd = projectRoot): Cli {
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliEntry, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  let stderr = '';
+  let stdout = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const check of listeners) check();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    children.delete(child);
+    for (const check of listeners) check();
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null, stderr, stdout };
+  });
+  return {
+    child,
+    exited,
+    log: () => stderr,
+    logged: (text) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (stderr.includes(text)) {
+            listeners.delete(check);
+            resolve();
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            listeners.delete(check);
+            reject(new Error(`feed-digest ${args.join(' ')} exited before logging "${text}":\n${stderr}`));
+          }
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+/** For after(): no child outlives its test file. */
+export function killChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+/** Runs `feed-digest ARGS` to its end. */
+export async function runCli(args: string[], env: Record<string, string>, cwd = projectRoot): Promise<CliResult> {
+  const { code, stdout, stderr } = await startCli(args, env, cwd).exited;
+  return { code, stdout, stderr };
 }
