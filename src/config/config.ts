@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseSmtpUrl } from './smtp-url.js';
 
 /**
  * Everything the program reads from the environment, validated once at start.
@@ -8,7 +9,7 @@ export interface Config {
   /** Postgres server URL; undefined means embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
-  /** SMTP URL for nodemailer; undefined means .eml files in outboxDir. */
+  /** SMTP server (see smtp-url.ts); undefined means .eml files in outboxDir. */
   smtpUrl: string | undefined;
   outboxDir: string;
   smtpPoolSize: number;
@@ -124,6 +125,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!isTimeZone(defaultTimezone)) {
     read.problems.push(`DEFAULT_TIMEZONE=${defaultTimezone} is not an IANA time zone (e.g. Europe/Berlin)`);
   }
+  const smtpUrl = read.optional('SMTP_URL');
+  const smtpProblem = smtpUrl === undefined ? undefined : parseSmtpUrl(smtpUrl);
+  if (typeof smtpProblem === 'string') read.problems.push(`SMTP_URL ${smtpProblem}`);
   const logLevel = read.string('LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
@@ -132,7 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     databaseUrl,
     dataDir: path.resolve(read.string('DATA_DIR', './data')),
-    smtpUrl: read.url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    smtpUrl,
     outboxDir: path.resolve(read.string('OUTBOX_DIR', './outbox')),
     smtpPoolSize: read.integer('SMTP_POOL_SIZE', 4, 1, 50),
     sendRateLimit: read.integer('SEND_RATE_LIMIT', 0, 0, 100_000),

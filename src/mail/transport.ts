@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/config.js';
+import { parseSmtpUrl } from '../config/smtp-url.js';
+import { SmtpConnection, type TransactionResult } from './smtp/connection.js';
+import type { Reply } from './smtp/replies.js';
 
 /** One message ready for the wire: the envelope and the whole RFC 5322 text. */
 export interface OutgoingMessage {
   from: string;
   to: string;
-  raw: Buffer | string;
+  raw: Buffer;
 }
 
 /**
@@ -35,50 +37,72 @@ export function createMailer(config: Config): Mailer {
     : createOutboxMailer(config.outboxDir);
 }
 
+/**
+ * Up to `poolSize` connections, each carrying one message at a time and kept open
+ * between messages. A connection found dead when it is taken from the pool (the server
+ * dropped it while idle) is replaced once, before any of the message went out.
+ */
 export function createSmtpMailer(smtpUrl: string, poolSize: number): Mailer {
-  const url = new URL(smtpUrl);
-  const transport = nodemailer.createTransport({
-    url: smtpUrl,
-    pool: true,
-    maxConnections: poolSize,
-    // The default (100) reconnects every 100 messages: a waste on a big morning run.
-    maxMessages: Infinity,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 60_000,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  const endpoint = parseSmtpUrl(smtpUrl);
+  if (typeof endpoint === 'string') throw new Error(`SMTP_URL ${endpoint}`);
+  const idle: SmtpConnection[] = [];
+  const slots = semaphore(poolSize);
+  const transact = async (connection: SmtpConnection, message: OutgoingMessage) => {
+    const result = await connection.send(message.from, message.to, message.raw);
+    if (connection.alive) idle.push(connection);
+    else await connection.close();
+    return result;
+  };
   return {
     kind: 'smtp',
-    describe: `SMTP ${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
-    async send(message) {
-      try {
-        const info = await transport.sendMail({
-          envelope: { from: message.from, to: [message.to] },
-          raw: message.raw,
-        });
-        if (info.rejected.length > 0) return { ok: false, permanent: true, serverDown: false, error: String(info.response) };
-        return { ok: true, response: String(info.response) };
-      } catch (error) {
-        return classifySmtpError(error);
-      }
-    },
+    describe: `SMTP ${endpoint.host}:${endpoint.port}`,
+    send: (message) =>
+      slots(async () => {
+        let reused = idle.pop();
+        while (reused !== undefined && !reused.alive) {
+          await reused.close();
+          reused = idle.pop();
+        }
+        if (reused !== undefined) {
+          const result = await transact(reused, message);
+          if (result.code !== 0 || result.dataSent) return sendResult(result);
+        }
+        const opened = await SmtpConnection.open(endpoint);
+        return sendResult(opened instanceof SmtpConnection ? await transact(opened, message) : opened);
+      }),
     async close() {
-      transport.close();
+      await Promise.all(idle.splice(0).map((connection) => connection.close()));
     },
   };
 }
 
-export function classifySmtpError(error: unknown): SendResult & { ok: false } {
-  const { responseCode, response, message } = error as { responseCode?: number; response?: string; message?: string };
-  const text = (response ?? message ?? String(error)).split('\n')[0]!.slice(0, 500);
-  const permanent = typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600;
-  // No reply code means the connection failed; 421 means the server is closing it.
-  const serverDown = typeof responseCode !== 'number' || responseCode === 421;
-  return {
-    ok: false,
-    permanent,
-    serverDown,
-    error: responseCode ? `${responseCode} ${text.replace(/^\d{3}\s*/, '')}` : text,
+/**
+ * A reply as an outcome: 2xx sent; no reply, 421, or a refusal before the recipient
+ * (greeting, TLS, login, sender: the server's problem or ours, never the recipient's)
+ * pauses sending; otherwise 5xx is a bounce and 4xx a retry later.
+ */
+function sendResult(reply: Reply | TransactionResult): SendResult {
+  if (reply.code >= 200 && reply.code < 300) return { ok: true, response: `${reply.code} ${reply.text}` };
+  const error = (reply.code === 0 ? reply.text : `${reply.code} ${reply.text}`).split('\n')[0]!.slice(0, 500);
+  const beforeRecipient = !('step' in reply) || reply.step === 'sender';
+  if (reply.code === 0 || reply.code === 421 || beforeRecipient) return { ok: false, permanent: false, serverDown: true, error };
+  return { ok: false, permanent: reply.code >= 500, serverDown: false, error };
+}
+
+/** Runs at most `size` tasks at once, the rest in the order they came. */
+function semaphore(size: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async (task) => {
+    if (running >= size) await new Promise<void>((resolve) => queue.push(resolve));
+    else running += 1;
+    try {
+      return await task();
+    } finally {
+      const next = queue.shift();
+      if (next === undefined) running -= 1;
+      else next();
+    }
   };
 }
 

@@ -82,10 +82,11 @@ test('expected failures print one line and exit non-zero', async () => {
   const badEmail = await runCli(['subscribers', 'add', 'not-an-address', '--categories', 'thinktime'], env);
   assert.equal(badEmail.code, 1);
   assert.match(badEmail.stderr, /not a valid email address/);
-  const badConfig = await runCli(['status'], { ...env, FETCH_TIMEOUT_MS: 'soon', BASE_URL: 'ftp://x' });
+  const badConfig = await runCli(['status'], { ...env, FETCH_TIMEOUT_MS: 'soon', BASE_URL: 'ftp://x', SMTP_URL: 'smtp://relay.example.org?pool=true' });
   assert.equal(badConfig.code, 2);
   assert.match(badConfig.stderr, /FETCH_TIMEOUT_MS=soon must be a whole number/);
   assert.match(badConfig.stderr, /BASE_URL must start with http:\/\/ or https:\/\//, 'every problem is listed at once');
+  assert.match(badConfig.stderr, /SMTP_URL has an unknown option pool \(known: requireTLS, tls.rejectUnauthorized\)/);
 });
 
 test('run fetches, mails one digest over SMTP, and a second run sends nothing', async () => {

@@ -1,5 +1,5 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, for tests. */
 export interface ReceivedMail {
@@ -7,6 +7,11 @@ export interface ReceivedMail {
   envelopeTo: string[];
   raw: Buffer;
   parsed: ParsedMail;
+  /** Whether the message came over TLS, and who logged in to send it. */
+  secure: boolean;
+  user: unknown;
+  /** smtp-server's id of the connection that carried the message. */
+  sessionId: string;
 }
 
 export interface SmtpSink {
@@ -18,6 +23,8 @@ export interface SmtpSink {
   inFlight: { now: number; max: number };
   /** Resolves when at least n messages have arrived (rejects after timeoutMs). */
   waitFor(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /** Closes every client connection from the server's side, as an idle timeout would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +42,8 @@ export interface SmtpSinkOptions {
   onRecipient?: (address: string) => SmtpReply | undefined;
   /** Listen on this port (a server coming back where it was); default: any free port. */
   port?: number;
+  /** smtp-server options over the defaults (TLS, AUTH, size...). */
+  server?: Partial<SMTPServerOptions>;
 }
 
 function smtpError(reply: SmtpReply): Error {
@@ -52,6 +61,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     disableReverseLookup: true,
     logger: false,
     size: 50 * 1024 * 1024,
+    ...options.server,
     onRcptTo(address, _session, callback) {
       const reply = options.onRecipient?.(address.address);
       callback(reply === undefined ? undefined : smtpError(reply));
@@ -71,8 +81,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         if (verdict === 'drop') {
           inFlight.now -= 1;
           // The session is a plain object: the socket belongs to the connection holding it.
-          const connections = (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
-          for (const connection of connections) if (connection.session === session) connection._socket.destroy();
+          for (const connection of connections()) if (connection.session === session) connection._socket.destroy();
           return;
         }
         if (verdict !== undefined) {
@@ -81,13 +90,14 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         }
         const raw = Buffer.concat(chunks);
         simpleParser(raw).then((parsed) => {
-          received.push({ envelopeFrom, envelopeTo, raw, parsed });
+          received.push({ envelopeFrom, envelopeTo, raw, parsed, secure: session.secure, user: session.user, sessionId: session.id });
           for (const wake of waiters.splice(0)) wake();
           answer();
         }, answer);
       });
     },
   });
+  const connections = () => (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
   // A client that goes away (a killed sender, a dropped test connection) is not an error of the sink.
   server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -107,6 +117,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         });
       }
       return received;
+    },
+    dropConnections() {
+      for (const connection of connections()) connection._socket.destroy();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
