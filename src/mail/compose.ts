@@ -97,11 +97,14 @@ function slotValue(value: string, body: boolean): string {
   return body ? `${SOFT_BREAK}${qpWrap(qpEncode(value), QP_LINE)}${SOFT_BREAK}` : value;
 }
 
-export function personalize(template: MessageTemplate, values: SlotValues): Buffer {
-  return Buffer.concat(
-    template.segments.map((segment) =>
-      Buffer.isBuffer(segment) ? segment : Buffer.from(slotValue(values[segment.slot], segment.body), 'ascii'),
-    ),
+/**
+ * The subscriber's message as chunks: the edition's shared segments with this
+ * subscriber's values between them. Never joined into one buffer: the socket writes
+ * them as they are, so a send allocates only the few short values.
+ */
+export function personalize(template: MessageTemplate, values: SlotValues): Buffer[] {
+  return template.segments.map((segment) =>
+    Buffer.isBuffer(segment) ? segment : Buffer.from(slotValue(values[segment.slot], segment.body), 'ascii'),
   );
 }
 

@@ -113,7 +113,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
   const { db, config, mailer, options } = context;
   // Stable per delivery: a resend after a crash carries the same id, which lets receivers drop the copy.
   const messageId = `fd.${delivery.id}.${delivery.edition_id}@${mailDomain(config)}`;
-  const raw = personalize(await context.template(delivery.edition_id), {
+  const chunks = personalize(await context.template(delivery.edition_id), {
     to: delivery.email,
     date: mailDate(new Date()),
     messageId,
@@ -135,7 +135,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'handed back';
   }
   const started = performance.now();
-  const result = await mailer.send({ from: mailFromAddress(config), to: delivery.email, raw });
+  const result = await mailer.send({ from: mailFromAddress(config), to: delivery.email, chunks });
   if (result.ok) {
     options.onSent?.((performance.now() - started) / 1000);
     await context.markSent({ id: delivery.id, messageId: `<${messageId}>` });

@@ -8,11 +8,11 @@ import { parseSmtpUrl } from '../config/smtp-url.js';
 import { SmtpConnection, type TransactionResult } from './smtp/connection.js';
 import type { Reply } from './smtp/replies.js';
 
-/** One message ready for the wire: the envelope and the whole RFC 5322 text. */
+/** One message ready for the wire: the envelope and the whole RFC 5322 text, in chunks to write one after the other. */
 export interface OutgoingMessage {
   from: string;
   to: string;
-  raw: Buffer;
+  chunks: readonly Buffer[];
 }
 
 /**
@@ -48,7 +48,7 @@ export function createSmtpMailer(smtpUrl: string, poolSize: number): Mailer {
   const idle: SmtpConnection[] = [];
   const slots = semaphore(poolSize);
   const transact = async (connection: SmtpConnection, message: OutgoingMessage) => {
-    const result = await connection.send(message.from, message.to, message.raw);
+    const result = await connection.send(message.from, message.to, message.chunks);
     if (connection.alive) idle.push(connection);
     else await connection.close();
     return result;
@@ -118,7 +118,7 @@ export function createOutboxMailer(outboxDir: string): Mailer {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const who = message.to.replace(/[^A-Za-z0-9@._-]/g, '_');
       const file = path.join(outboxDir, `${stamp}-${who}-${randomBytes(3).toString('hex')}.eml`);
-      await writeFile(file, message.raw);
+      await writeFile(file, message.chunks);
       return { ok: true, response: `written to ${file}` };
     },
     async close() {},

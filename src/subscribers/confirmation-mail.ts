@@ -72,5 +72,5 @@ export async function sendConfirmationMail(
     // A transactional mail: no auto-replies (RFC 3834).
     headers: { 'Auto-Submitted': 'auto-generated' },
   });
-  return mailer.send({ from: mailFromAddress(config), to: request.email, raw });
+  return mailer.send({ from: mailFromAddress(config), to: request.email, chunks: [raw] });
 }

@@ -18,7 +18,7 @@ async function withSink(options: SmtpSinkOptions, run: (sink: SmtpSink) => Promi
 async function sendOne(url: string, raw = MESSAGE, to = 'reader@example.org'): Promise<SendResult> {
   const mailer = createSmtpMailer(url, 1);
   try {
-    return await mailer.send({ from: 'digest@example.org', to, raw });
+    return await mailer.send({ from: 'digest@example.org', to, chunks: [raw] });
   } finally {
     await mailer.close();
   }
@@ -92,7 +92,7 @@ for (const pipelining of [true, false]) {
     await withSink(options, async (sink) => {
       const mailer = createSmtpMailer(sink.url, 1);
       try {
-        const send = (to: string) => mailer.send({ from: 'digest@example.org', to, raw: MESSAGE });
+        const send = (to: string) => mailer.send({ from: 'digest@example.org', to, chunks: [MESSAGE] });
         assert.equal((await send('first@example.org')).ok, true);
         const bounced = failure(await send('gone@example.org'));
         assert.equal(bounced.permanent, true);
@@ -131,7 +131,7 @@ test('connections are kept open between messages; one the server closed while id
   await withSink({}, async (sink) => {
     const mailer = createSmtpMailer(sink.url, 2);
     try {
-      const send = () => mailer.send({ from: 'digest@example.org', to: 'reader@example.org', raw: MESSAGE });
+      const send = () => mailer.send({ from: 'digest@example.org', to: 'reader@example.org', chunks: [MESSAGE] });
       for (let i = 0; i < 5; i++) assert.equal((await send()).ok, true);
       sink.dropConnections();
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -15,14 +15,14 @@ async function personalized() {
     text: `Über ${line}\nUnsubscribe: ${PLACEHOLDERS.unsubscribeUrl}\nPreferences: ${PLACEHOLDERS.preferencesUrl}\n`,
     listId: 'Planet Digest <digest.example.org>',
   });
-  return personalize(template, {
+  return Buffer.concat(personalize(template, {
     to: 'ada@example.org',
     date: 'Wed, 25 Nov 2026 07:00:00 +0000',
     messageId: 'fd.1.2@example.org',
     unsubscribeUrl: longUrl,
     preferencesUrl: 'https://digest.example.org/preferences/p=q',
     unsubscribeMailto: 'mailto:digest@example.org?subject=unsubscribe%20t',
-  });
+  }));
 }
 
 test('personalizing a built message puts each value in, decodes to the same text, and keeps every line within 76 characters', async () => {

@@ -63,7 +63,7 @@ export class SmtpConnection {
   }
 
   /** Sends one message to one recipient. */
-  async send(sender: string, recipient: string, message: Buffer): Promise<TransactionResult> {
+  async send(sender: string, recipient: string, message: readonly Buffer[]): Promise<TransactionResult> {
     const [from, to] = [envelopeAddress(sender), envelopeAddress(recipient)];
     const data = smtpData(message);
     const size = data.reduce((total, chunk) => total + chunk.length, 0);
