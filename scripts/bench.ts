@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { createEmbeddedFolder } from '../test/helpers/db.js';
@@ -16,8 +17,9 @@ import { benchOptions, optionArgs, type BenchOptions } from './bench/options.js'
 import type { RunResult } from './bench/run.js';
 
 function runBackend(options: BenchOptions, backend: 'pglite' | 'postgres'): Promise<RunResult> {
-  const script = fileURLToPath(new URL('./bench/run.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...optionArgs(options, backend)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Compiled (npm run bench) or through tsx alike: the sibling file, run the way this one runs.
+  const script = fileURLToPath(new URL(`./bench/run${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, script, ...optionArgs(options, backend)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
@@ -48,7 +50,7 @@ const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['ours / pre-built', (r) => `${number(0)(r.ratioToPrebuilt * 100)}%`],
   ['SMTP pool size', (r) => String(r.smtpPoolSize)],
   ['end to end (first fetch to last message), s', (r) => number(1)(r.pipelineSeconds)],
-  ['peak RSS from the first fetch on, MB', (r) => number(0)(r.peakRssMb)],
+  ['peak RSS, first fetch to last message, MB', (r) => number(0)(r.peakRssMb)],
   ['process max RSS incl. setup, MB', (r) => number(0)(r.processMaxRssMb)],
 ];
 
