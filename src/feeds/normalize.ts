@@ -162,12 +162,24 @@ const htmlToText = compile({
   ],
 });
 
+/**
+ * How much of a post's HTML to read for its excerpt: the start first, which nearly
+ * always holds enough text, then more for a post whose start is mostly markup. A cut
+ * may split a tag or an entity at the end of the text read, so the text must run well
+ * past the excerpt for the cut never to show.
+ */
+const EXCERPT_READS = [EXCERPT_LENGTH * 8, 20_000];
+const CUT_MARGIN = 100;
+
 export function excerptOf(html: string): string {
   if (html === '') return '';
-  // An excerpt needs the first few hundred characters: no need to read a long post to its end
-  // (cut here, not with html-to-text's limit, which warns on the console each time).
-  const text = htmlToText(html.slice(0, 20_000));
-  return cutAtWord(text.replace(/\s+/g, ' ').trim(), EXCERPT_LENGTH);
+  let text = '';
+  // Cut here, not with html-to-text's limit, which warns on the console each time.
+  for (const length of EXCERPT_READS) {
+    text = htmlToText(html.slice(0, length)).replace(/\s+/g, ' ').trim();
+    if (html.length <= length || text.length > EXCERPT_LENGTH + CUT_MARGIN) break;
+  }
+  return cutAtWord(text, EXCERPT_LENGTH);
 }
 
 /** The stored post: sanitized HTML (the costly part of ingesting), excerpt and a title. */
