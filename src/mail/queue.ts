@@ -65,10 +65,13 @@ export function claimAhead(db: Db, batchSize: () => number, leaseSeconds: number
 }
 
 /**
- * Group commit: the first item is flushed at once; items arriving while a flush runs
- * wait and go together in the next one. Each caller's promise settles when the flush
- * holding its item has committed (or failed), so the batch grows with the database's
- * latency and never waits on a timer.
+ * Group commit: a flush first lets the event loop take in the I/O already waiting
+ * (one turn, no timer), so that the other senders' replies add their items, then
+ * writes all of them; items arriving while a flush runs go together in the next one.
+ * Each caller's promise settles when the flush holding its item has committed (or
+ * failed). Without that turn, embedded PGlite, which runs in this thread, finished
+ * each flush before any other reply was read: groups of one, and 25% fewer messages
+ * a second.
  */
 export function groupCommit<T>(flush: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
   let waiting: Array<{ item: T; resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -76,6 +79,7 @@ export function groupCommit<T>(flush: (items: T[]) => Promise<void>): (item: T) 
   const drain = async () => {
     flushing = true;
     while (waiting.length > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const group = waiting;
       waiting = [];
       try {

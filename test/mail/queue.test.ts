@@ -12,19 +12,23 @@ after(async () => {
   await database.close();
 });
 
-test('group commit flushes the first item at once and gathers the rest while it runs', async () => {
+test('group commit gathers what arrives before the next turn of the event loop, and what arrives while a flush runs', async () => {
   const flushed: number[][] = [];
   let release: () => void = () => {};
   const commit = groupCommit(async (items: number[]) => {
     flushed.push(items);
     if (flushed.length === 1) await new Promise<void>((resolve) => (release = resolve));
   });
-  const first = commit(1);
-  const rest = [commit(2), commit(3), commit(4)];
-  assert.deepEqual(flushed, [[1]], 'the others wait for the running flush');
+  const first = [commit(1), commit(2)];
+  assert.deepEqual(flushed, [], 'a flush waits for one turn of the event loop');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(flushed, [[1, 2]]);
+  const rest = [commit(3), commit(4)];
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(flushed, [[1, 2]], 'the others wait for the running flush');
   release();
-  await Promise.all([first, ...rest]);
-  assert.deepEqual(flushed, [[1], [2, 3, 4]]);
+  await Promise.all([...first, ...rest]);
+  assert.deepEqual(flushed, [[1, 2], [3, 4]]);
 });
 
 test('a failed flush rejects every caller of that group, and the next group still flushes', async () => {
