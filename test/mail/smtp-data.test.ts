@@ -18,3 +18,12 @@ test('a message already in wire form goes out without a copy', () => {
   assert.equal(data[0], chunk, 'the same buffer, not a copy');
   assert.equal(data.length, 2);
 });
+
+test("an edition's long segment, scanned once and remembered, is encoded alike in every message", () => {
+  const segment = Buffer.from(`${'x'.repeat(2000)}\r\n.dot\r\n`);
+  const encode = (value: string) => Buffer.concat(smtpData([segment, Buffer.from(value)])).toString('latin1');
+  const expected = `${'x'.repeat(2000)}\r\n..dot\r\n`;
+  assert.equal(encode('first\r\n'), `${expected}first\r\n.\r\n`);
+  assert.equal(encode('.second\r\n'), `${expected}..second\r\n.\r\n`, 'the value after it still starts a line');
+  assert.equal(encode('\nbare'), `${expected}\r\nbare\r\n.\r\n`, 'a bare LF in a value is still found');
+});
