@@ -68,6 +68,8 @@ export async function deliverQueue(
   const claims = claimAhead(db, claimSize, leaseSeconds);
   const context: DeliverContext = {
     db, config, mailer, options,
+    sender: mailFromAddress(config),
+    messageIdDomain: mailDomain(config),
     pace: pacer(config.sendRateLimit),
     markSent: groupCommit((marks: SentMark[]) => markSent(db, marks, config.databaseUrl === undefined)),
     template: (editionId: number) => {
@@ -101,6 +103,9 @@ export async function deliverQueue(
 
 interface DeliverContext {
   db: Db;
+  /** The envelope sender and the Message-ID domain: the same for every message of the run. */
+  sender: string;
+  messageIdDomain: string;
   config: LinkConfig & Config;
   mailer: Mailer;
   options: DeliverOptions;
@@ -112,7 +117,7 @@ interface DeliverContext {
 async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): Promise<Outcome> {
   const { db, config, mailer, options } = context;
   // Stable per delivery: a resend after a crash carries the same id, which lets receivers drop the copy.
-  const messageId = `fd.${delivery.id}.${delivery.edition_id}@${mailDomain(config)}`;
+  const messageId = `fd.${delivery.id}.${delivery.edition_id}@${context.messageIdDomain}`;
   const chunks = personalize(await context.template(delivery.edition_id), {
     to: delivery.email,
     date: mailDate(new Date()),
@@ -135,7 +140,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'handed back';
   }
   const started = performance.now();
-  const result = await mailer.send({ from: mailFromAddress(config), to: delivery.email, chunks });
+  const result = await mailer.send({ from: context.sender, to: delivery.email, chunks });
   if (result.ok) {
     options.onSent?.((performance.now() - started) / 1000);
     await context.markSent({ id: delivery.id, messageId: `<${messageId}>` });
