@@ -9,16 +9,15 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { createEmbeddedFolder } from '../test/helpers/db.js';
 import { benchOptions, optionArgs, type BenchOptions } from './bench/options.js';
+import { siblingScript } from './bench/sibling.js';
 import type { RunResult } from './bench/run.js';
 
 function runBackend(options: BenchOptions, backend: 'pglite' | 'postgres'): Promise<RunResult> {
   // Compiled (npm run bench) or through tsx alike: the sibling file, run the way this one runs.
-  const script = fileURLToPath(new URL(`./bench/run${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+  const script = siblingScript('./bench/run', import.meta.url);
   const child = spawn(process.execPath, [...process.execArgv, script, ...optionArgs(options, backend)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -1,12 +1,11 @@
 import { fork } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/config.js';
 import type { Db } from '../../src/db/connect.js';
 import { loadOrRender } from '../../src/jobs/send.js';
 import { buildMessageTemplate, mailDate, personalize } from '../../src/mail/compose.js';
 import { editionMessage } from '../../src/mail/deliver.js';
 import type { ReferenceJob, ReferenceResult } from './reference-sender.js';
+import { siblingScript } from './sibling.js';
 import { mailFromAddress, preferencesUrl, unsubscribeMailto, unsubscribeUrl, type LinkConfig } from '../../src/subscribers/links.js';
 
 /** How many messages each edition has, so the reference sends the same mix. */
@@ -52,7 +51,7 @@ export async function sendPrebuilt(
     return { raw: raw.toString('base64'), n };
   }));
   const job: ReferenceJob = { smtpUrl, poolSize, from: mailFromAddress(config), messages };
-  const script = fileURLToPath(new URL(`./reference-sender${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+  const script = siblingScript('./reference-sender', import.meta.url);
   const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const answer = new Promise<ReferenceResult>((resolve, reject) => {
     child.once('message', resolve);

@@ -9,8 +9,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/config.js';
 import type { Db } from '../../src/db/connect.js';
@@ -28,6 +26,7 @@ import { sendPrebuilt, type Half } from './reference.js';
 import { cpuSecondsSince, RssSampler } from './rss.js';
 import type { ServersReady, SinkCount } from './servers.js';
 import { benchOptions, type BenchOptions } from './options.js';
+import { siblingScript } from './sibling.js';
 
 export interface StageResult {
   stage: string;
@@ -70,7 +69,7 @@ const SECRET = 'bench-secret-'.padEnd(48, 'x');
 const TIME_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Melbourne', 'Asia/Tokyo', 'America/Los_Angeles', 'Asia/Kolkata'];
 
 function startServers(generatedAt: Date): Promise<{ child: ChildProcess; ready: ServersReady }> {
-  const script = fileURLToPath(new URL(`./servers${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+  const script = siblingScript('./servers', import.meta.url);
   const child = fork(script, [String(generatedAt.getTime())], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
