@@ -3,12 +3,19 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 
+/** How a category's posts are shown, in the email and on the web. */
+export type CategoryDisplay = 'titles' | 'excerpt' | 'full';
+
 export interface CategoryTable {
   id: Generated<number>;
   name: string;
   title: string;
   description: Generated<string>;
   created_at: CreatedAt;
+  public: ColumnType<boolean, boolean | undefined, boolean>;
+  display: ColumnType<CategoryDisplay, CategoryDisplay | undefined, CategoryDisplay>;
+  source_cap: ColumnType<number, number | undefined, number>;
+  thumbnails: ColumnType<boolean, boolean | undefined, boolean>;
 }
 export type Category = Selectable<CategoryTable>;
 export type NewCategory = Insertable<CategoryTable>;
@@ -32,6 +39,7 @@ export interface FeedTable {
   consecutive_failures: Generated<number>;
   disabled_at: Timestamp | null;
   disabled_reason: string | null;
+  hidden: ColumnType<boolean, boolean | undefined, boolean>;
 }
 export type Feed = Selectable<FeedTable>;
 export type NewFeed = Insertable<FeedTable>;
@@ -52,6 +60,16 @@ export interface ItemTable {
   updated_at: Timestamp | null;
   mailable: ColumnType<boolean, boolean | undefined, boolean>;
   created_xid: ColumnType<string, never, never>;
+  image_url: string | null;
+  image_alt: string | null;
+  enclosures: ColumnType<Enclosure[], string | undefined, string>;
+}
+
+/** An audio, video or other attachment of a post. */
+export interface Enclosure {
+  url: string;
+  type: string | null;
+  length: number | null;
 }
 export type Item = Selectable<ItemTable>;
 export type NewItem = Insertable<ItemTable>;
