@@ -110,9 +110,8 @@ export function loadConfig(env: Env = process.env): Config {
   const baseUrl = read.url('BASE_URL', 'http://localhost:8080', ['http:', 'https:'])!.replace(/\/+$/, '');
   const siteName = read.string('SITE_NAME', 'feed-digest');
   const mailFrom = read.string('MAIL_FROM', `${siteName.replace(/[<>"@]/g, '')} <digest@${hostOf(baseUrl)}>`);
-  if (!MAIL_FROM_PATTERN.test(mailFrom)) {
-    read.problems.push(`MAIL_FROM=${mailFrom} must be an address like "Digest <digest@example.org>"`);
-  }
+  const mailFromProblem = checkMailFrom(mailFrom);
+  if (mailFromProblem !== undefined) read.problems.push(mailFromProblem);
   const secret = read.optional('SECRET');
   const databaseUrl = read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
   if (secret !== undefined && secret.length < 32) {
@@ -162,6 +161,22 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/**
+ * Every message goes out with this sender: one the server refuses would refuse them all.
+ * The address must be plain ASCII (servers without SMTPUTF8 refuse anything else, and
+ * an international domain has an ASCII xn-- form); the name may be in any script; no
+ * control character anywhere (a line break would end the header).
+ */
+function checkMailFrom(mailFrom: string): string | undefined {
+  if (/[\x00-\x1f\x7f]/.test(mailFrom)) return `MAIL_FROM=${JSON.stringify(mailFrom)} has a control character (a line break or tab?)`;
+  if (!MAIL_FROM_PATTERN.test(mailFrom)) return `MAIL_FROM=${mailFrom} must be an address like "Digest <digest@example.org>"`;
+  const address = /<([^<>]+)>$/.exec(mailFrom)?.[1] ?? mailFrom;
+  if (/[^\x21-\x7e]/.test(address)) {
+    return `MAIL_FROM=${mailFrom}: the address ${address} must be plain ASCII (write an international domain in its xn-- form); the name before it may use any letters`;
+  }
+  return undefined;
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {

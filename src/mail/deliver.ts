@@ -152,12 +152,12 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
   }
   // A server that is down is no fault of this message: it waits (backoff capped at six
   // hours) for as long as the outage lasts, and is never given up.
-  if (!result.serverDown && delivery.attempts >= (options.maxAttempts ?? 10)) {
+  if (!result.pause && delivery.attempts >= (options.maxAttempts ?? 10)) {
     await markFailed(db, delivery, `gave up after ${delivery.attempts} attempts: ${result.error}`);
     return 'failed';
   }
   await markForRetry(db, delivery.id, result.error, retryDelay(options, delivery.attempts));
-  return result.serverDown ? 'paused' : 'retried';
+  return result.pause ? 'paused' : 'retried';
 }
 
 function retryDelay(options: DeliverOptions, attempts: number): number {

@@ -5,23 +5,27 @@ import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/config.js';
 import { parseSmtpUrl } from '../config/smtp-url.js';
-import { SmtpConnection, type TransactionResult } from './smtp/connection.js';
+import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from './smtp/connection.js';
 import type { Reply } from './smtp/replies.js';
 
 /** One message ready for the wire: the envelope and the whole RFC 5322 text, in chunks to write one after the other. */
 export interface OutgoingMessage {
+  /** The envelope sender (MAIL FROM), per message. */
   from: string;
   to: string;
   chunks: readonly Buffer[];
+  /** When to stop waiting for the server (a time in ms): the end of the delivery's lease. */
+  deadline?: number;
 }
 
 /**
- * Sending outcomes are values: a 4xx or a dropped connection is `transient` (try
- * again later), a 5xx for the recipient is `permanent` (a hard bounce).
+ * Sending outcomes are values: a 5xx for the recipient is `permanent` (a hard bounce);
+ * `pause` means the fault is not the recipient's (the server is down or refuses us, our
+ * sender or our message): sending pauses and this message waits; otherwise try again later.
  */
 export type SendResult =
   | { ok: true; response: string }
-  | { ok: false; permanent: boolean; serverDown: boolean; error: string };
+  | { ok: false; permanent: boolean; pause: boolean; error: string };
 
 export interface Mailer {
   kind: 'smtp' | 'outbox';
@@ -33,7 +37,7 @@ export interface Mailer {
 
 export function createMailer(config: Config): Mailer {
   return config.smtpUrl !== undefined
-    ? createSmtpMailer(config.smtpUrl, config.smtpPoolSize)
+    ? createSmtpMailer(config.smtpUrl, config.smtpPoolSize, DEFAULT_CLIENT_OPTIONS)
     : createOutboxMailer(config.outboxDir);
 }
 
@@ -42,13 +46,13 @@ export function createMailer(config: Config): Mailer {
  * between messages. A connection found dead when it is taken from the pool (the server
  * dropped it while idle) is replaced once, before any of the message went out.
  */
-export function createSmtpMailer(smtpUrl: string, poolSize: number): Mailer {
+export function createSmtpMailer(smtpUrl: string, poolSize: number, options: SmtpClientOptions = DEFAULT_CLIENT_OPTIONS): Mailer {
   const endpoint = parseSmtpUrl(smtpUrl);
   if (typeof endpoint === 'string') throw new Error(`SMTP_URL ${endpoint}`);
   const idle: SmtpConnection[] = [];
   const slots = semaphore(poolSize);
   const transact = async (connection: SmtpConnection, message: OutgoingMessage) => {
-    const result = await connection.send(message.from, message.to, message.chunks);
+    const result = await connection.send(message.from, message.to, message.chunks, message.deadline);
     if (connection.alive) idle.push(connection);
     else await connection.close();
     return result;
@@ -67,7 +71,7 @@ export function createSmtpMailer(smtpUrl: string, poolSize: number): Mailer {
           const result = await transact(reused, message);
           if (result.code !== 0 || result.dataSent) return sendResult(result);
         }
-        const opened = await SmtpConnection.open(endpoint);
+        const opened = await SmtpConnection.open(endpoint, options);
         return sendResult(opened instanceof SmtpConnection ? await transact(opened, message) : opened);
       }),
     async close() {
@@ -77,16 +81,38 @@ export function createSmtpMailer(smtpUrl: string, poolSize: number): Mailer {
 }
 
 /**
- * A reply as an outcome: 2xx sent; no reply, 421, or a refusal before the recipient
- * (greeting, TLS, login, sender: the server's problem or ours, never the recipient's)
- * pauses sending; otherwise 5xx is a bounce and 4xx a retry later.
+ * A reply as an outcome: sent only when the data went out and the final reply is 2xx.
+ * No reply, 421, or anything refused before the recipient (greeting, TLS, login,
+ * sender) pauses sending, and so does a 5xx that concerns us or the message rather
+ * than the recipient; otherwise 5xx is a bounce and 4xx a retry later.
  */
 function sendResult(reply: Reply | TransactionResult): SendResult {
-  if (reply.code >= 200 && reply.code < 300) return { ok: true, response: `${reply.code} ${reply.text}` };
+  const transaction = 'step' in reply ? reply : undefined;
+  if (transaction?.dataSent && reply.code >= 200 && reply.code < 300) return { ok: true, response: `${reply.code} ${reply.text}` };
   const error = (reply.code === 0 ? reply.text : `${reply.code} ${reply.text}`).split('\n')[0]!.slice(0, 500);
-  const beforeRecipient = !('step' in reply) || reply.step === 'sender';
-  if (reply.code === 0 || reply.code === 421 || beforeRecipient) return { ok: false, permanent: false, serverDown: true, error };
-  return { ok: false, permanent: reply.code >= 500, serverDown: false, error };
+  if (transaction === undefined || reply.code < 400 || reply.code === 421 || transaction.step === 'sender') {
+    return { ok: false, permanent: false, pause: true, error };
+  }
+  if (reply.code >= 500 && !concernsRecipient(transaction)) return { ok: false, permanent: false, pause: true, error };
+  return { ok: false, permanent: reply.code >= 500, pause: false, error };
+}
+
+/**
+ * Whether a refusal is about the recipient (then a 5xx is their hard bounce) rather
+ * than our sender, our message (size, content) or the relay's policy. The enhanced
+ * status code decides when the server gives one (RFC 3463): addressing (X.1), mailbox
+ * (X.2) and routing (X.4) are the recipient's, except the sender's address (X.1.7,
+ * X.1.8) and the message's length (X.2.3); mail system (X.3), protocol (X.5), content
+ * (X.6) and policy (X.7, e.g. relaying denied) are ours. Without one, a refused RCPT is
+ * the recipient's and a refused message ours.
+ */
+function concernsRecipient(result: TransactionResult): boolean {
+  const enhanced = /^[245]\.(\d{1,3})\.(\d{1,3})(?:\s|$)/.exec(result.text);
+  if (enhanced === null) return result.step === 'recipient';
+  const [subject, detail] = [Number(enhanced[1]), Number(enhanced[2])];
+  if (subject === 1) return detail !== 7 && detail !== 8;
+  if (subject === 2) return detail !== 3;
+  return subject === 4;
 }
 
 /** Runs at most `size` tasks at once, the rest in the order they came. */
