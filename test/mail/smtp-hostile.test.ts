@@ -142,6 +142,23 @@ const cases: HostileCase[] = [
     },
   },
   {
+    name: 'out of sequence: an extra reply after 354 is not taken as the answer to the message',
+    async script(session) {
+      await greetAndServeUntil(session, 'DATA');
+      session.write('354 go ahead\r\n250 accepted (not really)\r\n');
+      await session.data();
+      session.write('554 refused\r\n');
+      await session.serve();
+    },
+    // The reference (nodemailer 10.6) takes the extra 250 as the answer and reports the message sent.
+    safe() {},
+    ours(outcome) {
+      assert.equal(outcome.ok, false, 'the server refused the message');
+      assert.match(outcome.error, /protocol error/);
+      assert.equal(outcome.permanent, false);
+    },
+  },
+  {
     name: 'a greeting trickled one byte at a time still times out',
     async script(session) {
       for (const byte of `220 ${'slow'.repeat(20)}\r\n`) {

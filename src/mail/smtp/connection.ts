@@ -123,13 +123,17 @@ export class SmtpConnection {
 
   /** Success only here: the data went out and the reply after "." is 2xx. */
   private async sendData(data: Buffer[], deadline: number): Promise<TransactionResult> {
+    // A reply already here would be taken as the answer to the message.
+    if (this.replies.unread) {
+      return { ...this.fail('protocol error: the server sent more replies than the envelope has commands'), step: 'message', dataSent: false };
+    }
     this.socket.cork();
     for (const chunk of data) this.socket.write(chunk);
     this.socket.uncork();
     const leaseFirst = deadline - Date.now() < this.options.dataTimeoutMs;
     const waited = leaseFirst ? "the reply to the message (before the delivery's lease ends)" : 'the reply to the message';
     const reply = await this.within(Math.min(this.options.dataTimeoutMs, deadline - Date.now()), waited, () => this.replies.next());
-    const outOfSequence = reply.code > 0 && reply.code < 400 && Math.floor(reply.code / 100) !== 2;
+    const outOfSequence = (reply.code > 0 && reply.code < 200) || (reply.code >= 300 && reply.code < 400);
     const final = outOfSequence ? this.protocolError('the end of the message', reply, '2xx') : reply;
     return this.settle({ ...final, step: 'message', dataSent: true });
   }
