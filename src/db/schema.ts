@@ -160,6 +160,12 @@ export interface RunTable {
   summary: ColumnType<unknown, string | undefined, string>;
 }
 
+/** One value per name, for the installation as a whole (see migrations/006_settings.sql). */
+export interface SettingTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   categories: CategoryTable;
   feeds: FeedTable;
@@ -170,4 +176,5 @@ export interface Database {
   editions: EditionTable;
   deliveries: DeliveryTable;
   runs: RunTable;
+  settings: SettingTable;
 }

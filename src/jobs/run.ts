@@ -48,6 +48,6 @@ export function describeSend(summary: SendSummary, mailer: Mailer): string[] {
   const lines = [
     `Digests: ${planned.pending} planned in ${planned.editions} edition${planned.editions === 1 ? '' : 's'}; ${delivered.sent} sent to ${mailer.describe}, ${delivered.retried} to retry, ${delivered.failed} failed.`,
   ];
-  if (delivered.paused) lines.push('The mail server is unreachable: sending paused; the next run resumes it.');
+  if (delivered.paused) lines.push(`Sending paused (${delivered.pauseReason ?? 'the mail server is unreachable'}); the next run tries again.`);
   return lines;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { preferencesUrl, unsubscribeMailto, unsubscribeUrl, mailFromAddress, type LinkConfig } from '../subscribers/links.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
-import { markFailed, markForRetry, markSent, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
+import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
 import type { Mailer } from './transport.js';
 
@@ -26,11 +26,16 @@ export interface DeliverSummary {
   sent: number;
   retried: number;
   failed: number;
-  /** True when the SMTP server was unreachable and sending stopped until the next run. */
+  /**
+   * True when sending stopped until the next run: the SMTP server was unreachable, or
+   * refused us, our sender or our message (never a recipient's fault).
+   */
   paused: boolean;
+  /** Why, in the server's or the client's words. */
+  pauseReason?: string;
 }
 
-type Outcome = 'sent' | 'retried' | 'failed' | 'paused' | 'handed back';
+type Outcome = 'sent' | 'retried' | 'failed' | 'handed back' | { paused: string };
 
 /** Claims stay small enough that a batch is sent well inside its lease. */
 const MIN_CLAIM = 16;
@@ -69,7 +74,7 @@ export async function deliverQueue(
   const context: DeliverContext = {
     db, config, mailer, options,
     sender: mailFromAddress(config),
-    messageIdDomain: mailDomain(config),
+    messageIdEnd: `${await messageIdKey(db)}@${mailDomain(config)}`,
     pace: pacer(config.sendRateLimit),
     markSent: groupCommit((marks: SentMark[]) => markSent(db, marks, config.databaseUrl === undefined)),
     template: (editionId: number) => {
@@ -87,8 +92,10 @@ export async function deliverQueue(
       const delivery = await claims.next();
       if (delivery === undefined) return;
       const outcome = await deliverOne(context, delivery);
-      if (outcome === 'paused') summary.paused = true;
-      else if (outcome !== 'handed back') summary[outcome] += 1;
+      if (typeof outcome === 'object') {
+        summary.paused = true;
+        summary.pauseReason ??= outcome.paused;
+      } else if (outcome !== 'handed back') summary[outcome] += 1;
     }
   };
   try {
@@ -103,9 +110,9 @@ export async function deliverQueue(
 
 interface DeliverContext {
   db: Db;
-  /** The envelope sender and the Message-ID domain: the same for every message of the run. */
+  /** The envelope sender and the Message-ID's end (this install's key @ our domain): the same for every message of the run. */
   sender: string;
-  messageIdDomain: string;
+  messageIdEnd: string;
   config: LinkConfig & Config;
   mailer: Mailer;
   options: DeliverOptions;
@@ -117,7 +124,7 @@ interface DeliverContext {
 async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): Promise<Outcome> {
   const { db, config, mailer, options } = context;
   // Stable per delivery: a resend after a crash carries the same id, which lets receivers drop the copy.
-  const messageId = `fd.${delivery.id}.${delivery.edition_id}@${context.messageIdDomain}`;
+  const messageId = `fd.${delivery.id}.${delivery.edition_id}.${context.messageIdEnd}`;
   const chunks = personalize(await context.template(delivery.edition_id), {
     to: delivery.email,
     date: mailDate(new Date()),
@@ -129,7 +136,8 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
   // Past half its lease (a long batch, a low rate limit) another instance may take this
   // row over at any moment: hand it back rather than race it for the same recipient.
   // Checked before waiting for a send slot too, so a stale row costs no slot.
-  const claimTooOld = () => Date.now() > delivery.claimedAt + (options.leaseSeconds ?? config.sendLeaseSeconds) * 500;
+  const leaseEnds = delivery.claimedAt + (options.leaseSeconds ?? config.sendLeaseSeconds) * 1000;
+  const claimTooOld = () => Date.now() > (delivery.claimedAt + leaseEnds) / 2;
   let stale = claimTooOld();
   if (!stale) {
     await context.pace();
@@ -140,7 +148,8 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'handed back';
   }
   const started = performance.now();
-  const result = await mailer.send({ from: context.sender, to: delivery.email, chunks });
+  // Past its lease the row may be another instance's: no wait for the server outlasts it.
+  const result = await mailer.send({ from: context.sender, to: delivery.email, chunks, deadline: leaseEnds });
   if (result.ok) {
     options.onSent?.((performance.now() - started) / 1000);
     await context.markSent({ id: delivery.id, messageId: `<${messageId}>` });
@@ -157,7 +166,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'failed';
   }
   await markForRetry(db, delivery.id, result.error, retryDelay(options, delivery.attempts));
-  return result.pause ? 'paused' : 'retried';
+  return result.pause ? { paused: result.error } : 'retried';
 }
 
 function retryDelay(options: DeliverOptions, attempts: number): number {

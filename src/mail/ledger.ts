@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 
@@ -150,4 +151,20 @@ export async function queueStats(db: Db): Promise<QueueStats> {
            count(*) FILTER (WHERE status = 'pending' AND attempts > 0) AS retrying
     FROM deliveries WHERE status IN ('pending', 'sending') OR created_at > now() - interval '48 hours'`.execute(db);
   return rows[0]!;
+}
+
+/**
+ * This installation's random part of every Message-ID (an install's ledger ids start at
+ * 1 like every other's, and receivers drop repeated ids as duplicates). Made once by
+ * whichever instance asks first; every instance on the database reads the same one, so
+ * a delivery keeps its Message-ID whoever resends it.
+ */
+export async function messageIdKey(db: Db): Promise<string> {
+  await db
+    .insertInto('settings')
+    .values({ name: 'message_id_key', value: randomBytes(6).toString('hex') })
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .execute();
+  const row = await db.selectFrom('settings').select('value').where('name', '=', 'message_id_key').executeTakeFirstOrThrow();
+  return row.value;
 }

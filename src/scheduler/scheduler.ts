@@ -45,7 +45,7 @@ export function startScheduler(deps: SchedulerDeps): RunningScheduler {
     });
     metrics?.recordSend(sent);
     if (sent.planned.pending + sent.delivered.sent + sent.delivered.failed + sent.delivered.retried > 0 || sent.delivered.paused) {
-      logger.info({ job: 'send', ...sent }, sent.delivered.paused ? 'mail server unreachable: sending paused' : 'sent due digests');
+      logger.info({ job: 'send', ...sent }, sent.delivered.paused ? `sending paused: ${sent.delivered.pauseReason}` : 'sent due digests');
     }
     if (Date.now() - lastPurge > 3600_000) {
       lastPurge = Date.now();

@@ -114,3 +114,34 @@ test('a 550 for one recipient does not hold up the others; after bounceLimit har
     assert.equal(copiesPerRecipient(sink).get(unknown), undefined);
   });
 });
+
+test('a message refused for its size or content pauses sending: nobody is counted as bounced, nothing is given up', async () => {
+  await clearLedger(database.db);
+  const { emails } = await seedAudience(database.db, 3);
+  const refusals = [{ code: 552, message: '5.3.4 Message too big for system' }, { code: 554, message: 'Transaction failed: content rejected' }];
+  for (const refusal of refusals) {
+    await withSink({ onMessage: () => refusal }, async (_sink, mailer) => {
+      for (let run = 0; run < 3; run++) {
+        const { delivered } = await sendDueDigests(database.db, config, mailer, { ...now, bounceLimit: 1 });
+        assert.equal(delivered.paused, true);
+        assert.match(delivered.pauseReason ?? '', new RegExp(`^${refusal.code} `));
+        assert.equal(delivered.failed, 0);
+      }
+    });
+  }
+  assert.deepEqual(await ledgerCounts(database.db), { pending: 3 });
+  const subscribers = await database.db.selectFrom('subscribers').select(['status', 'bounce_count']).where('email', 'in', emails).execute();
+  assert.deepEqual(subscribers, emails.map(() => ({ status: 'active', bounce_count: 0 })));
+});
+
+test("no wait for the server's reply outlasts the delivery's lease", async () => {
+  await clearLedger(database.db);
+  await seedAudience(database.db, 1);
+  // The server takes the data and never answers: RFC 5321 would wait 10 minutes.
+  await withSink({ onMessage: () => new Promise<undefined>(() => {}) }, async (_sink, mailer) => {
+    const { delivered } = await sendDueDigests(database.db, config, mailer, { ...now, leaseSeconds: 5 });
+    assert.equal(delivered.paused, true);
+    assert.match(delivered.pauseReason ?? '', /lease/);
+  });
+  assert.deepEqual(await ledgerCounts(database.db), { pending: 1 }, 'not sent, not failed: tried again');
+});

@@ -63,7 +63,7 @@ test('a subscriber gets one digest of the new posts in their categories, once', 
   assert.equal(verifyToken({ current: secret }, token, 'unsubscribe')?.subscriberId, subscriber.id);
   assert.match(head, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
   assert.match(head, /List-ID: Planet Digest <digest\.digest\.example\.org>/i);
-  assert.match(head, /Message-ID: <fd\.\d+\.\d+@digest\.example\.org>/);
+  assert.match(head, /Message-ID: <fd\.\d+\.\d+\.[0-9a-f]{12}@digest\.example\.org>/);
   assert.ok((parsed.html || '').includes(header[1]!), 'the body links to the same unsubscribe URL');
   assert.match(parsed.html || '', /https:\/\/digest\.example\.org\/preferences\//);
   assert.ok(!(parsed.html || '').includes('{{'), 'no placeholder is left');
