@@ -233,7 +233,7 @@ export class SmtpConnection {
     if (reply.code !== 220) return this.refusal('STARTTLS', reply, '220');
     // RFC 3207 section 6: nothing received before the handshake may be used after it.
     // A server sends nothing after this 220; bytes here were put in by someone on the way.
-    if (this.replies.unread || this.replies.gone) {
+    if (this.replies.unread) {
       return this.fail('the server sent more after its 220 to STARTTLS, in plaintext (RFC 3207: maybe injected on the way): not trusted');
     }
     this.replies.detach();
