@@ -51,7 +51,7 @@ export interface Certificate {
 
 export async function startHostileServer(
   script: (session: HostileSession) => Promise<void>,
-  options: { certificate?: Certificate; host?: string } = {},
+  options: { certificate?: Certificate } = {},
 ): Promise<HostileServer> {
   const lines: string[] = [];
   const messages: HostileMessage[] = [];
@@ -63,7 +63,7 @@ export async function startHostileServer(
     const session = openSession(plain, options.certificate, lines, messages);
     script(session).catch(() => session.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     lines,
@@ -190,11 +190,4 @@ export function makeCertificate(altNames: string): Certificate {
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
-}
-
-/** An address of this machine that is not loopback (to reach a server as a remote host), if it has one. */
-export function nonLoopbackAddress(): string | undefined {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .find((entry) => entry !== undefined && !entry.internal && entry.family === 'IPv4')?.address;
 }
