@@ -8,8 +8,6 @@ export interface OutFeed {
   homeUrl: string;
   atomUrl: string;
   jsonUrl: string;
-  /** Named as the feed's author: entries without an author of their own inherit it. */
-  siteName: string;
   /** Our site's address, to mint ids for posts whose own id is not a URI. */
   baseUrl: string;
   posts: RiverPost[];
@@ -28,6 +26,11 @@ function entryIds(feed: OutFeed): string[] {
     seen.add(id);
     return id;
   });
+}
+
+/** RFC 3339 in whole seconds, as feeds carry dates (and readers, ours included, keep them). */
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function updatedOf(post: RiverPost): Date {
@@ -63,11 +66,10 @@ export function writeAtom(feed: OutFeed): string {
     `  <id>${xml(feed.homeUrl)}</id>`,
     `  <title>${xml(feed.title)}</title>`,
     ...(feed.description ? [`  <subtitle>${xml(feed.description)}</subtitle>`] : []),
-    `  <updated>${newestChange(feed.posts).toISOString()}</updated>`,
+    `  <updated>${rfc3339(newestChange(feed.posts))}</updated>`,
     `  <link rel="self" type="application/atom+xml" href="${xml(feed.atomUrl)}"/>`,
     `  <link rel="alternate" type="text/html" href="${xml(feed.homeUrl)}"/>`,
     `  <link rel="alternate" type="application/feed+json" href="${xml(feed.jsonUrl)}"/>`,
-    `  <author><name>${xml(feed.siteName)}</name></author>`,
     '  <generator uri="https://github.com/feed-digest">feed-digest</generator>',
   ];
   feed.posts.forEach((post, index) => {
@@ -76,8 +78,8 @@ export function writeAtom(feed: OutFeed): string {
       `    <id>${xml(ids[index]!)}</id>`,
       `    <title type="text">${xml(post.title)}</title>`,
       ...(post.url ? [`    <link rel="alternate" type="text/html" href="${xml(post.url)}"/>`] : []),
-      `    <published>${post.date.toISOString()}</published>`,
-      `    <updated>${updatedOf(post).toISOString()}</updated>`,
+      `    <published>${rfc3339(post.date)}</published>`,
+      `    <updated>${rfc3339(updatedOf(post))}</updated>`,
       ...(post.author ? [`    <author><name>${xml(post.author)}</name></author>`] : []),
       `    <category term="${xml(post.category.name)}" label="${xml(post.category.title)}"/>`,
       ...(post.category.display === 'full' && post.contentHtml
@@ -88,6 +90,8 @@ export function writeAtom(feed: OutFeed): string {
       `      <title>${xml(post.source.title)}</title>`,
       ...(post.source.siteUrl ? [`      <link rel="alternate" type="text/html" href="${xml(post.source.siteUrl)}"/>`] : []),
       `      <link rel="self" href="${xml(post.source.feedUrl)}"/>`,
+      // Atom wants an author for every entry: a post without one is credited to its source.
+      ...(post.author ? [] : [`      <author><name>${xml(post.source.title)}</name></author>`]),
       '    </source>',
       '  </entry>',
     );
@@ -105,7 +109,6 @@ export function writeJsonFeed(feed: OutFeed): string {
     home_page_url: feed.homeUrl,
     feed_url: feed.jsonUrl,
     ...(feed.description ? { description: feed.description } : {}),
-    authors: [{ name: feed.siteName }],
     items: feed.posts.map((post, index) => ({
       id: ids[index],
       ...(post.url ? { url: post.url } : {}),
@@ -114,8 +117,8 @@ export function writeJsonFeed(feed: OutFeed): string {
         : post.category.display === 'excerpt' && post.excerpt ? { content_text: post.excerpt, summary: post.excerpt }
         : { content_text: post.title }),
       ...(post.imageUrl ? { image: post.imageUrl } : {}),
-      date_published: post.date.toISOString(),
-      date_modified: updatedOf(post).toISOString(),
+      date_published: rfc3339(post.date),
+      date_modified: rfc3339(updatedOf(post)),
       ...(post.author ? { authors: [{ name: post.author }] } : {}),
       tags: [post.category.title],
       _source: { title: post.source.title, home_page_url: post.source.siteUrl, feed_url: post.source.feedUrl },

@@ -68,7 +68,6 @@ export async function buildFeed(db: Db, site: PlanetSite, options: PlanetBuildOp
     homeUrl: absolute.river(category?.name),
     atomUrl: absolute.feed('atom', category?.name),
     jsonUrl: absolute.feed('json', category?.name),
-    siteName: site.siteName,
     baseUrl: options.baseUrl,
     posts,
   };

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ingestFeed } from '../../src/feeds/pipeline.js';
+import { storeItems } from '../../src/feeds/store.js';
+import { projectRoot } from '../../src/paths.js';
 import { FormClient, startWeb, type WebHarness } from './harness.js';
 import { seedPlanet } from './planet-fixture.js';
 
@@ -140,5 +145,24 @@ test('PLANET_PUBLIC=false: no river, feeds, sources or archive; / is the sign-up
     assert.equal((await client.get('/subscribe')).status, 200);
   } finally {
     await closed.close();
+  }
+});
+
+test('a hostile post, through the real ingestion, shows nothing executable and no tracking pixel on the river', async () => {
+  const { db } = web.database;
+  const bytes = await readFile(path.join(projectRoot, 'test/fixtures/feeds/sanitize.xml'));
+  const outcome = await ingestFeed(bytes, 'application/rss+xml', 'https://nasty.example/feed.xml', { maxItems: 10, now: new Date() });
+  assert.equal(outcome.kind, 'ingested');
+  if (outcome.kind !== 'ingested') return;
+  const thinktime = await db.selectFrom('categories').select('id').where('name', '=', 'thinktime').executeTakeFirstOrThrow();
+  const feed = await db.insertInto('feeds').values({ category_id: thinktime.id, url: 'https://nasty.example/feed.xml', title: 'Nasty' }).returning('id').executeTakeFirstOrThrow();
+  await storeItems(db, feed.id, outcome.items, { baseline: false, now: new Date() });
+  const { body } = await new FormClient(web.baseUrl).get('/c/thinktime');
+  const post = body.slice(body.indexOf('<article', body.indexOf('Nasty')) - 2000, body.indexOf('</article>', body.indexOf('Nasty')));
+  assert.match(post, /Hi /);
+  for (const bad of [/<script/i, /\son\w+=/i, /javascript:/i, /data:/i, /<iframe|<object|<embed|<form|<svg/i, /t\.gif|feedburner/]) assert.doesNotMatch(post, bad);
+  for (const path of ['/feed.atom', '/feed.json']) {
+    const feedBody = (await new FormClient(web.baseUrl).get(path)).body;
+    assert.doesNotMatch(feedBody, /&lt;script|<script|javascript:|onerror/i, path);
   }
 });
