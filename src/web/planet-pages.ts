@@ -26,17 +26,21 @@ function formattersFor(timezone: string) {
   return found;
 }
 
+const HEADING = /<(\/?)h([1-6])(?=[\s>])/g;
+
 /**
  * A sanitized post made fit for the river: pictures load only when scrolled to and
- * never tell their host where they were shown, and the post's own headings sit below
- * the post's title (h1 becomes h4), so the page's outline stays in order. The content
- * has been through the sanitizer, so every tag is plain lower-case `<name` with
- * allowlisted attributes.
+ * never tell their host where they were shown, and the post's own headings sit just
+ * below the post's title (its highest becomes h4, the rest keep their steps), so the
+ * page's outline stays in order. The content has been through the sanitizer, so every
+ * tag is plain lower-case `<name` with allowlisted attributes.
  */
 export function riverBody(html: string): string {
+  const levels = [...html.matchAll(HEADING)].map((match) => Number(match[2]));
+  const shift = levels.length === 0 ? 0 : 4 - Math.min(...levels);
   return html
     .replace(/<img /g, '<img loading="lazy" decoding="async" referrerpolicy="no-referrer" ')
-    .replace(/<(\/?)h([1-6])(?=[\s>])/g, (_tag, slash: string, level: string) => `<${slash}h${Math.min(Number(level) + 3, 6)}`);
+    .replace(HEADING, (_tag, slash: string, level: string) => `<${slash}h${Math.min(Math.max(Number(level) + shift, 4), 6)}`);
 }
 
 interface PostView {

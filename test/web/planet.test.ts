@@ -46,7 +46,7 @@ test('each post shows as its category says: full, excerpt or title, with source,
   };
   const full = post('Blueprints implemented in Nova during Juno');
   assert.match(full, /<table>/);
-  assert.match(full, /<h5>Ongoing behind the scenes work<\/h5>/, 'a post\'s own h2 sits below the post title');
+  assert.match(full, /<h4>Ongoing behind the scenes work<\/h4>/, 'a post\'s own h2 sits below the post title');
   assert.match(full, /href="https:\/\/planet-linux-australia\.example\/">Planet Linux Australia<\/a>/);
   assert.match(full, /Michael Still/);
   assert.match(full, /Categories: <a href="\/c\/thinktime">Thinktime<\/a>/);
