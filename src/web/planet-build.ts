@@ -43,7 +43,7 @@ export async function buildRiver(
   db: Db,
   site: PlanetSite,
   options: PlanetBuildOptions,
-  request: { category?: string; before?: RiverCursor; pageNumber: number },
+  request: { category?: string; before?: RiverCursor; pageNumber: number; lastPage?: boolean },
 ): Promise<RiverBuilt | undefined> {
   const category = await resolveCategory(db, request.category);
   if (category === 'missing') return undefined;
@@ -52,7 +52,8 @@ export async function buildRiver(
     loadRiver(db, { categoryId: category?.id, before: request.before, limit: options.pageSize }),
   ]);
   if (request.before !== undefined && page.posts.length === 0) return undefined;
-  const view = riverView(site, { categories, category, page, pageNumber: request.pageNumber });
+  const shown = request.lastPage ? { ...page, older: undefined } : page;
+  const view = riverView(site, { categories, category, page: shown, pageNumber: request.pageNumber });
   return { body: renderPage(site, 'river', view), type: HTML, lastModified: newestChange(page.posts), page };
 }
 

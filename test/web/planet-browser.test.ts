@@ -23,7 +23,7 @@ async function checkPage(page: Page, name: string): Promise<void> {
     const layout = await page.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
       innerWidth: window.innerWidth,
-      headings: [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((h) => Number(h.tagName[1])),
+      headings: Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6')).map((h) => Number(h.tagName[1])),
     }));
     assert.ok(layout.scrollWidth <= layout.innerWidth, `${name} at ${width}px: ${layout.scrollWidth}px wide`);
     assert.equal(layout.headings.filter((level) => level === 1).length, 1, `${name}: one h1`);
