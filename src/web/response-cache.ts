@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Built } from './planet-build.js';
 
-interface Entry extends Built {
+interface Entry {
+  /** Encoded once: a cached page is sent many times. */
+  body: Buffer;
+  type: string;
+  lastModified: Date;
   etag: string;
   expires: number;
 }
@@ -33,7 +37,14 @@ export class ResponseCache {
   }
 
   private keep(key: string, built: Built): Entry {
-    const entry: Entry = { ...built, etag: `"${createHash('sha1').update(built.body).digest('base64url').slice(0, 22)}"`, expires: Date.now() + this.seconds * 1000 };
+    const body = Buffer.from(built.body);
+    const entry: Entry = {
+      body,
+      type: built.type,
+      lastModified: built.lastModified,
+      etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`,
+      expires: Date.now() + this.seconds * 1000,
+    };
     if (this.seconds > 0) {
       this.entries.delete(key);
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
