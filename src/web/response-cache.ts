@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Built } from './planet-build.js';
 
 interface Entry {
-  /** Encoded once: a cached page is sent many times. */
+  /** Encoded once, and compressed once: a cached page is sent many times. */
   body: Buffer;
+  gzipped: Buffer;
   type: string;
   lastModified: Date;
   etag: string;
@@ -40,6 +42,7 @@ export class ResponseCache {
     const body = Buffer.from(built.body);
     const entry: Entry = {
       body,
+      gzipped: gzipSync(body),
       type: built.type,
       lastModified: built.lastModified,
       etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`,
@@ -54,13 +57,16 @@ export class ResponseCache {
   }
 }
 
+/** The gzipped representation's ETag: another body, so another tag. */
+const gzipTag = (etag: string) => `${etag.slice(0, -1)}-gz"`;
+
 /** True when the client's copy is current (RFC 9110: If-None-Match wins over If-Modified-Since). */
 function isFresh(request: FastifyRequest, entry: Entry): boolean {
   const ifNoneMatch = request.headers['if-none-match'];
   if (ifNoneMatch !== undefined) {
     return ifNoneMatch.split(',').some((tag) => {
-      const trimmed = tag.trim();
-      return trimmed === '*' || trimmed.replace(/^W\//, '') === entry.etag;
+      const trimmed = tag.trim().replace(/^W\//, '');
+      return trimmed === '*' || trimmed === entry.etag || trimmed === gzipTag(entry.etag);
     });
   }
   const since = request.headers['if-modified-since'];
@@ -69,9 +75,20 @@ function isFresh(request: FastifyRequest, entry: Entry): boolean {
   return Number.isFinite(sinceMs) && Math.floor(entry.lastModified.getTime() / 1000) * 1000 <= sinceMs;
 }
 
+/** Whether the client takes gzip (q=0 refuses it). */
+function acceptsGzip(request: FastifyRequest): boolean {
+  const header = request.headers['accept-encoding'];
+  return header !== undefined && /(?:^|,)\s*gzip\s*(?:;\s*q=(?!0(?:\.0*)?\s*(?:,|$))[\d.]+)?\s*(?:,|$)/i.test(header);
+}
+
 export function sendCached(request: FastifyRequest, reply: FastifyReply, entry: Entry, maxAgeSeconds: number): FastifyReply {
-  reply.header('etag', entry.etag).header('cache-control', `public, max-age=${maxAgeSeconds}`);
+  const gzip = acceptsGzip(request);
+  reply
+    .header('etag', gzip ? gzipTag(entry.etag) : entry.etag)
+    .header('cache-control', `public, max-age=${maxAgeSeconds}`)
+    .header('vary', 'accept-encoding');
   if (entry.lastModified.getTime() > 0) reply.header('last-modified', entry.lastModified.toUTCString());
   if (isFresh(request, entry)) return reply.code(304).send();
-  return reply.type(entry.type).send(entry.body);
+  if (gzip) reply.header('content-encoding', 'gzip');
+  return reply.type(entry.type).send(gzip ? entry.gzipped : entry.body);
 }

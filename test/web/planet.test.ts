@@ -166,3 +166,15 @@ test('a hostile post, through the real ingestion, shows nothing executable and n
     assert.doesNotMatch(feedBody, /&lt;script|<script|javascript:|onerror/i, path);
   }
 });
+
+test('pages go gzipped to clients that take gzip, with an ETag of their own', async () => {
+  const plain = await fetch(`${web.baseUrl}/`, { headers: { 'accept-encoding': 'identity' } });
+  const zipped = await fetch(`${web.baseUrl}/`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  assert.equal(plain.headers.get('content-encoding'), null);
+  assert.equal(zipped.headers.get('content-encoding'), 'gzip');
+  assert.equal(zipped.headers.get('vary'), 'accept-encoding');
+  assert.notEqual(plain.headers.get('etag'), zipped.headers.get('etag'));
+  assert.equal(await zipped.text(), await plain.text());
+  const again = await fetch(`${web.baseUrl}/`, { headers: { 'accept-encoding': 'gzip', 'if-none-match': zipped.headers.get('etag')! } });
+  assert.equal(again.status, 304);
+});
