@@ -7,6 +7,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerFeedCommands } from './commands/feeds.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSiteCommands } from './commands/site.js';
 import { registerSubscriberCommands } from './commands/subscribers.js';
 import { CliProblem } from './output.js';
 
@@ -22,6 +23,7 @@ registerSubscriberCommands(program);
 registerJobCommands(program);
 registerDemoCommand(program);
 registerServeCommand(program);
+registerSiteCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -43,6 +43,14 @@ export interface Config {
   schedulerTickSeconds: number;
   /** How long a claimed delivery stays claimed before another instance may take it over. */
   sendLeaseSeconds: number;
+  /** false: no river, feeds out, sources or archive on the web (a private digest); sign-up still works. */
+  planetPublic: boolean;
+  /** The zone of the river's day headings and times. */
+  siteTimezone: string;
+  /** Posts per river page. */
+  planetPageSize: number;
+  /** How long a rendered planet page or feed is served from memory before it is built again. */
+  planetCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +85,15 @@ class Reader {
       return fallback;
     }
     return value;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const raw = this.optional(key)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+    if (raw === 'false' || raw === '0' || raw === 'no') return false;
+    this.problems.push(`${key}=${raw} must be true or false`);
+    return fallback;
   }
 
   url(key: string, fallback: string | undefined, protocols: string[]): string | undefined {
@@ -124,6 +141,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (!isTimeZone(defaultTimezone)) {
     read.problems.push(`DEFAULT_TIMEZONE=${defaultTimezone} is not an IANA time zone (e.g. Europe/Berlin)`);
   }
+  const siteTimezone = read.string('SITE_TIMEZONE', 'UTC');
+  if (!isTimeZone(siteTimezone)) {
+    read.problems.push(`SITE_TIMEZONE=${siteTimezone} is not an IANA time zone (e.g. Australia/Sydney)`);
+  }
   const smtpUrl = read.optional('SMTP_URL');
   const smtpProblem = smtpUrl === undefined ? undefined : parseSmtpUrl(smtpUrl);
   if (typeof smtpProblem === 'string') read.problems.push(`SMTP_URL ${smtpProblem}`);
@@ -158,6 +179,10 @@ export function loadConfig(env: Env = process.env): Config {
     defaultDeliveryHour: read.integer('DEFAULT_DELIVERY_HOUR', 7, 0, 23),
     schedulerTickSeconds: read.integer('SCHEDULER_TICK_SECONDS', 30, 1, 3600),
     sendLeaseSeconds: read.integer('SEND_LEASE_SECONDS', 300, 5, 86_400),
+    planetPublic: read.boolean('PLANET_PUBLIC', true),
+    siteTimezone,
+    planetPageSize: read.integer('PLANET_PAGE_SIZE', 30, 1, 200),
+    planetCacheSeconds: read.integer('PLANET_CACHE_SECONDS', 60, 0, 86_400),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

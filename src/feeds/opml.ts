@@ -66,15 +66,31 @@ export async function importOpml(db: Db, xml: string, fallbackCategory = 'import
   return result;
 }
 
-/** All feeds as OPML 2.0, one folder outline per category. */
-export async function exportOpml(db: Db, title = 'feed-digest subscriptions'): Promise<string> {
-  const [categories, feeds] = await Promise.all([listCategories(db), listFeeds(db)]);
-  const outline = categories.map((category) => ({
-    $: { text: category.title, title: category.title },
-    outline: feeds
-      .filter((feed) => feed.category_id === category.id)
-      .map((feed) => ({ $: { type: 'rss', text: feed.title ?? feed.url, title: feed.title ?? feed.url, xmlUrl: feed.url, ...(feed.site_url ? { htmlUrl: feed.site_url } : {}), category: category.name } })),
+/** One OPML folder: a category and its feeds. */
+export interface OpmlFolder {
+  name: string;
+  title: string;
+  feeds: Array<{ url: string; title: string; siteUrl: string | null }>;
+}
+
+/** OPML 2.0, one folder outline per category. */
+export function buildOpml(title: string, folders: OpmlFolder[]): string {
+  const outline = folders.map((folder) => ({
+    $: { text: folder.title, title: folder.title },
+    outline: folder.feeds.map((feed) => ({ $: { type: 'rss', text: feed.title, title: feed.title, xmlUrl: feed.url, ...(feed.siteUrl ? { htmlUrl: feed.siteUrl } : {}), category: folder.name } })),
   }));
   return new Builder({ xmldec: { version: '1.0', encoding: 'UTF-8' } })
     .buildObject({ opml: { $: { version: '2.0' }, head: { title }, body: { outline } } });
+}
+
+/** All feeds as OPML 2.0, one folder outline per category. */
+export async function exportOpml(db: Db, title = 'feed-digest subscriptions'): Promise<string> {
+  const [categories, feeds] = await Promise.all([listCategories(db), listFeeds(db)]);
+  return buildOpml(title, categories.map((category) => ({
+    name: category.name,
+    title: category.title,
+    feeds: feeds
+      .filter((feed) => feed.category_id === category.id)
+      .map((feed) => ({ url: feed.url, title: feed.title ?? feed.url, siteUrl: feed.site_url })),
+  })));
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import type { Category, Feed } from '../db/schema.js';
+import type { Category, CategoryDisplay, Feed } from '../db/schema.js';
 import type { Problem } from '../problem.js';
 import { prepareItem, type NormalizedItem, type PreparedItem } from './normalize.js';
 
@@ -17,6 +17,39 @@ export async function addCategory(db: Db, input: { name: string; title?: string;
     .returningAll()
     .executeTakeFirst();
   return category ?? { problem: `category ${name} already exists` };
+}
+
+/** What `categories edit` can change; unset fields stay as they are. */
+export interface CategoryChanges {
+  title?: string;
+  description?: string;
+  public?: boolean;
+  display?: CategoryDisplay;
+  sourceCap?: number;
+  thumbnails?: boolean;
+}
+
+export const CATEGORY_DISPLAYS: readonly CategoryDisplay[] = ['titles', 'excerpt', 'full'];
+
+export async function editCategory(db: Db, name: string, changes: CategoryChanges): Promise<Category | Problem> {
+  if (changes.display !== undefined && !CATEGORY_DISPLAYS.includes(changes.display)) {
+    return { problem: `display must be one of ${CATEGORY_DISPLAYS.join(', ')} (got ${changes.display})` };
+  }
+  if (changes.sourceCap !== undefined && !(Number.isInteger(changes.sourceCap) && changes.sourceCap >= 1 && changes.sourceCap <= 100)) {
+    return { problem: `source cap must be a whole number from 1 to 100 (got ${changes.sourceCap})` };
+  }
+  if (changes.title !== undefined && changes.title.trim() === '') return { problem: 'a title cannot be empty' };
+  const set = {
+    ...(changes.title !== undefined ? { title: changes.title.trim() } : {}),
+    ...(changes.description !== undefined ? { description: changes.description.trim() } : {}),
+    ...(changes.public !== undefined ? { public: changes.public } : {}),
+    ...(changes.display !== undefined ? { display: changes.display } : {}),
+    ...(changes.sourceCap !== undefined ? { source_cap: changes.sourceCap } : {}),
+    ...(changes.thumbnails !== undefined ? { thumbnails: changes.thumbnails } : {}),
+  };
+  if (Object.keys(set).length === 0) return { problem: 'nothing to change: give at least one option (see categories edit --help)' };
+  const category = await db.updateTable('categories').set(set).where('name', '=', name).returningAll().executeTakeFirst();
+  return category ?? { problem: `no category ${name}` };
 }
 
 export interface CategoryListing extends Category {
@@ -94,6 +127,12 @@ export async function enableFeed(db: Db, urlOrId: string): Promise<boolean> {
     .set({ disabled_at: null, disabled_reason: null, consecutive_failures: 0, next_fetch_at: new Date() })
     .where(feedKey(urlOrId))
     .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** A hidden feed is still fetched and mailed, but left out of the public river, feeds and sources. */
+export async function setFeedHidden(db: Db, urlOrId: string, hidden: boolean): Promise<boolean> {
+  const result = await db.updateTable('feeds').set({ hidden }).where(feedKey(urlOrId)).executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 

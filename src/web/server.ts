@@ -11,6 +11,7 @@ import { parseMultipartFields } from './multipart.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerEditionRoutes } from './routes/edition.js';
 import { registerHomeRoutes } from './routes/home.js';
+import { registerPlanetRoutes } from './routes/planet.js';
 import { registerPreferencesRoutes } from './routes/preferences.js';
 import { registerStaticRoutes } from './routes/static.js';
 import { registerUnsubscribeRoutes } from './routes/unsubscribe.js';
@@ -59,7 +60,8 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
         defaultSrc: ["'none'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
+        // Posts on the river show their pictures from their own hosts, over https only.
+        imgSrc: ["'self'", 'https:'],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
@@ -103,5 +105,6 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   registerUnsubscribeRoutes(app, ctx);
   registerPreferencesRoutes(app, ctx);
   registerEditionRoutes(app, ctx);
+  if (deps.config.planetPublic) registerPlanetRoutes(app, ctx);
   return app;
 }

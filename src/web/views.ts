@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import { templatesDir } from '../paths.js';
+import { serverLinker, type Linker } from './links.js';
 
 /** Page templates escape every value by default; only the layout inserts the rendered body raw. */
 const pages = new Eta({ views: path.join(templatesDir, 'web'), autoEscape: true, cache: true });
@@ -10,6 +11,9 @@ export interface Site {
   siteName: string;
   /** BASE_URL's path ('' or '/digest'), so pages work behind a proxy that mounts us on a sub-path. */
   base: string;
+  /** Whether the river, feeds out, sources and archive are on the web (PLANET_PUBLIC). */
+  planet: boolean;
+  links: Linker;
 }
 
 export type PageName =
@@ -20,11 +24,18 @@ export type PageName =
   | 'unsubscribe'
   | 'preferences'
   | 'edition'
+  | 'river'
+  | 'sources'
+  | 'editions'
   | 'not-found'
   | 'error';
 
+export function renderPage(site: Site, page: PageName, data: { title: string } & Record<string, unknown>): string {
+  return pages.render(`./${page}.eta`, { ...site, ...data });
+}
+
 export function sendPage(reply: FastifyReply, site: Site, page: PageName, data: { title: string } & Record<string, unknown>, status = 200): FastifyReply {
-  const html = pages.render(`./${page}.eta`, { ...site, ...data });
+  const html = renderPage(site, page, data);
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
@@ -33,6 +44,7 @@ export function sendPage(reply: FastifyReply, site: Site, page: PageName, data: 
     .send(html);
 }
 
-export function siteOf(config: { siteName: string; baseUrl: string }): Site {
-  return { siteName: config.siteName, base: new URL(config.baseUrl).pathname.replace(/\/+$/, '') };
+export function siteOf(config: { siteName: string; baseUrl: string; planetPublic: boolean }): Site {
+  const base = new URL(config.baseUrl).pathname.replace(/\/+$/, '');
+  return { siteName: config.siteName, base, planet: config.planetPublic, links: serverLinker(base) };
 }

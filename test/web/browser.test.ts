@@ -42,7 +42,7 @@ async function subscriber(walk: Walk) {
 const steps: Array<[string, (walk: Walk) => Promise<void>]> = [
   ['the home page points out a form sent without a category', async (walk) => {
     const { page, harness } = walk;
-    await page.goto(`${harness.baseUrl}/`);
+    await page.goto(`${harness.baseUrl}/subscribe`);
     // The little script filled in the browser's zone.
     assert.equal(await page.getByLabel('Time zone').inputValue(), 'Australia/Melbourne');
     await screenshotBothWidths(page, '01-home');

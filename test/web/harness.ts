@@ -20,12 +20,12 @@ export interface WebHarness {
 
 export const TEST_SECRET = 'web-test-secret-'.padEnd(48, 'z');
 
-export async function startWeb(options: { limits?: Partial<WebLimits> } = {}): Promise<WebHarness> {
+export async function startWeb(options: { limits?: Partial<WebLimits>; env?: Record<string, string> } = {}): Promise<WebHarness> {
   const database = await createTestDatabase();
   const sink = await startSmtpSink();
   const mailer = createSmtpMailer(sink.url, 1);
   const config: WebConfig = {
-    ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>' }),
+    ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>', ...options.env }),
     secret: TEST_SECRET,
   };
   const app = await buildWebServer({ db: database.db, config, mailer, limits: options.limits });

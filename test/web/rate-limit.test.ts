@@ -13,7 +13,7 @@ after(() => web.close());
 
 test('sign-ups past the per-IP limit get 429 and change nothing', async () => {
   const client = new FormClient(web.baseUrl);
-  const home = await client.get('/');
+  const home = await client.get('/subscribe');
   const statuses = [];
   for (const n of [1, 2, 3]) statuses.push((await client.post('/subscribe', signupForm(`limit${n}@example.org`, csrfOf(home.body)))).status);
   assert.deepEqual(statuses, [200, 200, 429]);
@@ -26,9 +26,9 @@ test('pages have a per-IP limit; one-click unsubscribes and /healthz are exempt'
   assert.ok('id' in added);
   const client = new FormClient(web.baseUrl);
   let last = 0;
-  for (let n = 0; n < 10 && last !== 429; n += 1) last = (await client.get('/')).status;
+  for (let n = 0; n < 10 && last !== 429; n += 1) last = (await client.get('/subscribe')).status;
   assert.equal(last, 429);
-  const slowDown = await client.get('/');
+  const slowDown = await client.get('/subscribe');
   assert.equal(slowDown.status, 429);
   assert.match(slowDown.body, /Too many requests/);
   assert.equal((await client.get('/healthz')).status, 200);

@@ -16,12 +16,12 @@ async function rowFor(email: string) {
 
 async function signUp(email: string, extra: Record<string, string | string[]> = {}) {
   const client = new FormClient(web.baseUrl);
-  const home = await client.get('/');
+  const home = await client.get('/subscribe');
   return client.post('/subscribe', signupForm(email, csrfOf(home.body), extra));
 }
 
 test('the home page lists categories, their feeds and last week’s posts, with an accessible form', async () => {
-  const home = await new FormClient(web.baseUrl).get('/');
+  const home = await new FormClient(web.baseUrl).get('/subscribe');
   assert.equal(home.status, 200);
   assert.match(home.body, /<html lang="en">/);
   assert.match(home.body, /<h3>Thinktime<\/h3>[\s\S]*3 posts last week[\s\S]*Planet Linux Australia[\s\S]*Seth Godin/);
@@ -33,7 +33,7 @@ test('the home page lists categories, their feeds and last week’s posts, with 
 });
 
 test('security headers: a CSP without inline script, no framing, no referrer, no caching', async () => {
-  const home = await new FormClient(web.baseUrl).get('/');
+  const home = await new FormClient(web.baseUrl).get('/subscribe');
   const csp = home.headers.get('content-security-policy') ?? '';
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'self'/);
@@ -107,12 +107,12 @@ test('the same answer for a new, a subscribed and an already mailed address; one
 
 test('a form without its token, with a forged one, or with another browser’s is refused', async () => {
   const client = new FormClient(web.baseUrl);
-  const home = await client.get('/');
+  const home = await client.get('/subscribe');
   const token = csrfOf(home.body);
   const missing = await client.post('/subscribe', signupForm('csrf1@example.org', ''));
   const forged = await client.post('/subscribe', signupForm('csrf2@example.org', `${Math.floor(Date.now() / 1000) + 3600}.AAAAAAAAAAAAAAAAAAAAAA`));
   const stranger = new FormClient(web.baseUrl);
-  await stranger.get('/');
+  await stranger.get('/subscribe');
   const otherBrowser = await stranger.post('/subscribe', signupForm('csrf3@example.org', token));
   const noCookie = await new FormClient(web.baseUrl).post('/subscribe', signupForm('csrf4@example.org', token));
   for (const answer of [missing, forged, otherBrowser, noCookie]) {
@@ -145,7 +145,7 @@ test('wrong input is shown again with its problems, marked for assistive technol
 
 test('a body over the limit is refused with 413', async () => {
   const client = new FormClient(web.baseUrl);
-  const home = await client.get('/');
+  const home = await client.get('/subscribe');
   const answer = await client.post('/subscribe', signupForm('big@example.org', csrfOf(home.body), { padding: 'x'.repeat(20_000) }));
   assert.equal(answer.status, 413);
   assert.equal(await rowFor('big@example.org'), undefined);

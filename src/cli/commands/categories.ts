@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { addCategory, listCategories, removeCategory } from '../../feeds/store.js';
+import { addCategory, CATEGORY_DISPLAYS, editCategory, listCategories, removeCategory } from '../../feeds/store.js';
+import type { CategoryDisplay } from '../../db/schema.js';
 import { withContext } from '../context.js';
-import { printRows, unwrap } from '../output.js';
+import { CliProblem, printRows, unwrap } from '../output.js';
 
 export function registerCategoryCommands(program: Command): void {
   const categories = program.command('categories').description('manage the categories feeds belong to');
@@ -19,6 +20,32 @@ export function registerCategoryCommands(program: Command): void {
     );
 
   categories
+    .command('edit <name>')
+    .description('change a category: its title, description, whether it is on the public web, how its posts are shown')
+    .option('--title <title>', 'name shown to readers')
+    .option('--description <text>', 'one line shown on the web pages')
+    .option('--public', 'show it on the river, feeds and archive (the default for new categories)')
+    .option('--private', 'mail it to subscribers who chose it, but leave it off the public web')
+    .option('--display <mode>', `how posts are shown in email and on the web: ${CATEGORY_DISPLAYS.join(', ')}`)
+    .option('--source-cap <n>', 'at most this many posts of one source per email (1-100)')
+    .option('--thumbnails <on|off>', 'show post pictures as thumbnails in the email')
+    .action((name: string, options: { title?: string; description?: string; public?: boolean; private?: boolean; display?: string; sourceCap?: string; thumbnails?: string }) =>
+      withContext(async ({ db }) => {
+        if (options.public && options.private) throw new CliProblem('give --public or --private, not both');
+        if (options.thumbnails !== undefined && !['on', 'off'].includes(options.thumbnails)) throw new CliProblem(`--thumbnails takes on or off (got ${options.thumbnails})`);
+        const category = unwrap(await editCategory(db, name, {
+          title: options.title,
+          description: options.description,
+          public: options.public ? true : options.private ? false : undefined,
+          display: options.display as CategoryDisplay | undefined,
+          sourceCap: options.sourceCap === undefined ? undefined : Number(options.sourceCap),
+          thumbnails: options.thumbnails === undefined ? undefined : options.thumbnails === 'on',
+        }));
+        console.log(`Category ${category.name}: ${category.public ? 'public' : 'private'}, shows ${category.display}, at most ${category.source_cap} posts per source, thumbnails ${category.thumbnails ? 'on' : 'off'}.`);
+      }),
+    );
+
+  categories
     .command('list')
     .description('list categories with their number of feeds')
     .option('--json', 'print JSON')
@@ -28,6 +55,8 @@ export function registerCategoryCommands(program: Command): void {
           { header: 'NAME', value: (c) => c.name },
           { header: 'TITLE', value: (c) => c.title },
           { header: 'FEEDS', value: (c) => c.feeds },
+          { header: 'WEB', value: (c) => (c.public ? 'public' : 'private') },
+          { header: 'DISPLAY', value: (c) => c.display },
           { header: 'DESCRIPTION', value: (c) => c.description },
         ], options);
       }),

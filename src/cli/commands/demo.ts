@@ -12,6 +12,7 @@ import { fillPlaceholders } from '../../render/digest.js';
 import { loadRenderedEdition } from '../../render/store.js';
 import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../../subscribers/links.js';
 import { addSubscriber } from '../../subscribers/store.js';
+import { buildStaticSite } from '../../web/site-build.js';
 import { withContext } from '../context.js';
 
 export const DEMO_SUBSCRIBER = 'demo@example.org';
@@ -97,6 +98,11 @@ export function registerDemoCommand(program: Command): void {
             const preview = await writeHtmlPreview(db, config, config.outboxDir, started);
             for (const file of await filesWrittenSince(config.outboxDir, started, '.eml')) console.log(`Wrote ${path.relative(process.cwd(), file)}`);
             if (preview) console.log(`Wrote ${path.relative(process.cwd(), preview)} (open it in a browser)`);
+          }
+          if (config.planetPublic) {
+            const siteDir = path.join(config.outboxDir, 'site');
+            await buildStaticSite(db, config, siteDir, { pages: 3, now: new Date() });
+            console.log(`Wrote the planet's pages and feeds to ${path.relative(process.cwd(), siteDir)}/ (open ${path.relative(process.cwd(), path.join(siteDir, 'index.html'))} in a browser)`);
           }
         } finally {
           await mailer.close();

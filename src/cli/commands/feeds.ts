@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { exportOpml, importOpml } from '../../feeds/opml.js';
-import { addFeed, enableFeed, listFeeds, removeFeed } from '../../feeds/store.js';
+import { addFeed, enableFeed, listFeeds, removeFeed, setFeedHidden } from '../../feeds/store.js';
 import { withContext } from '../context.js';
 import { CliProblem, printRows, unwrap } from '../output.js';
 
@@ -33,6 +33,7 @@ export function registerFeedCommands(program: Command): void {
           { header: 'POSTS', value: (f) => f.items },
           { header: 'LAST FETCH', value: (f) => f.last_fetched_at },
           { header: 'STATUS', value: (f) => (f.disabled_at ? 'disabled' : f.last_status ?? 'new') },
+          { header: 'WEB', value: (f) => (f.hidden ? 'hidden' : 'shown') },
           { header: 'ERROR', value: (f) => f.disabled_reason ?? f.last_error },
         ], options);
       }),
@@ -57,6 +58,20 @@ export function registerFeedCommands(program: Command): void {
         console.log(`Enabled ${urlOrId}; it is fetched on the next run.`);
       }),
     );
+
+  for (const [command, hidden] of [['hide', true], ['show', false]] as const) {
+    feeds
+      .command(`${command} <urlOrId>`)
+      .description(hidden
+        ? 'leave a feed out of the public river, feeds and sources; it is still fetched and mailed'
+        : 'put a hidden feed back on the public river, feeds and sources')
+      .action((urlOrId: string) =>
+        withContext(async ({ db }) => {
+          if (!(await setFeedHidden(db, urlOrId, hidden))) throw new CliProblem(`no feed ${urlOrId}`);
+          console.log(hidden ? `Hid ${urlOrId} from the public web; it is still fetched and mailed.` : `${urlOrId} is on the public web again.`);
+        }),
+      );
+  }
 
   feeds
     .command('import <file>')

@@ -38,6 +38,7 @@ interface HomeForm {
 function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply, catalog: CatalogCategory[], form: HomeForm, status = 200) {
   return sendPage(reply, ctx.site, 'home', {
     title: 'Subscribe',
+    section: 'subscribe',
     catalog,
     email: form.email,
     detectZone: form.detectZone,
@@ -49,10 +50,13 @@ function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply,
 }
 
 export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, options: SignupRouteOptions): void {
-  app.get('/', async (request, reply) => {
+  const showForm = async (request: FastifyRequest, reply: FastifyReply) => {
     const catalog = await loadCatalog(ctx.db);
     return sendHome(ctx, request, reply, catalog, { email: '', prefs: defaultPreferences(ctx, catalog), problems: {}, detectZone: true });
-  });
+  };
+  app.get('/subscribe', showForm);
+  // With the planet public, / is the river (routes/planet.ts); a private digest opens on the form.
+  if (!ctx.site.planet) app.get('/', showForm);
 
   app.post('/subscribe', { config: { rateLimit: { max: options.signupsPerHour, timeWindow: '1 hour' } } }, async (request, reply) => {
     if (!formIsGenuine(ctx, request)) return sendFormExpired(ctx, reply);

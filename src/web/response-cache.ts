@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Built } from './planet-build.js';
+
+interface Entry {
+  /** Encoded once, and compressed once: a cached page is sent many times. */
+  body: Buffer;
+  gzipped: Buffer;
+  type: string;
+  lastModified: Date;
+  etag: string;
+  expires: number;
+}
+
+/**
+ * Public pages and feeds, built once and served from memory for `seconds`, with an
+ * ETag (a hash of the body, so every instance agrees) and Last-Modified for 304s.
+ * Requests for the same page while it is being built wait for that one build.
+ * Bounded: the oldest entry goes when it is full (older pages make new keys).
+ */
+export class ResponseCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly building = new Map<string, Promise<Entry | undefined>>();
+
+  constructor(private readonly seconds: number, private readonly maxEntries = 1000) {}
+
+  async get(key: string, build: () => Promise<Built | undefined>): Promise<Entry | undefined> {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.expires > now) return hit;
+    let pending = this.building.get(key);
+    if (pending === undefined) {
+      pending = build().then((built) => (built === undefined ? undefined : this.keep(key, built)));
+      this.building.set(key, pending);
+      void pending.finally(() => this.building.delete(key)).catch(() => {});
+    }
+    return pending;
+  }
+
+  private keep(key: string, built: Built): Entry {
+    const body = Buffer.from(built.body);
+    const entry: Entry = {
+      body,
+      gzipped: gzipSync(body),
+      type: built.type,
+      lastModified: built.lastModified,
+      etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`,
+      expires: Date.now() + this.seconds * 1000,
+    };
+    if (this.seconds > 0) {
+      this.entries.delete(key);
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+/** The gzipped representation's ETag: another body, so another tag. */
+const gzipTag = (etag: string) => `${etag.slice(0, -1)}-gz"`;
+
+/** True when the client's copy is current (RFC 9110: If-None-Match wins over If-Modified-Since). */
+function isFresh(request: FastifyRequest, entry: Entry): boolean {
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifNoneMatch !== undefined) {
+    return ifNoneMatch.split(',').some((tag) => {
+      const trimmed = tag.trim().replace(/^W\//, '');
+      return trimmed === '*' || trimmed === entry.etag || trimmed === gzipTag(entry.etag);
+    });
+  }
+  const since = request.headers['if-modified-since'];
+  if (since === undefined || entry.lastModified.getTime() === 0) return false;
+  const sinceMs = Date.parse(since);
+  return Number.isFinite(sinceMs) && Math.floor(entry.lastModified.getTime() / 1000) * 1000 <= sinceMs;
+}
+
+/** Whether the client takes gzip (q=0 refuses it). */
+function acceptsGzip(request: FastifyRequest): boolean {
+  const header = request.headers['accept-encoding'];
+  return header !== undefined && /(?:^|,)\s*gzip\s*(?:;\s*q=(?!0(?:\.0*)?\s*(?:,|$))[\d.]+)?\s*(?:,|$)/i.test(header);
+}
+
+export function sendCached(request: FastifyRequest, reply: FastifyReply, entry: Entry, maxAgeSeconds: number): FastifyReply {
+  const gzip = acceptsGzip(request);
+  reply
+    .header('etag', gzip ? gzipTag(entry.etag) : entry.etag)
+    .header('cache-control', `public, max-age=${maxAgeSeconds}`)
+    .header('vary', 'accept-encoding');
+  if (entry.lastModified.getTime() > 0) reply.header('last-modified', entry.lastModified.toUTCString());
+  if (isFresh(request, entry)) return reply.code(304).send();
+  if (gzip) reply.header('content-encoding', 'gzip');
+  return reply.type(entry.type).send(gzip ? entry.gzipped : entry.body);
+}

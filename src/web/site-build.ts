@@ -1,0 +1,58 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/connect.js';
+import { templatesDir } from '../paths.js';
+import { listPublicCategories, type RiverCursor } from '../planet/river.js';
+import { staticFiles, staticLinker } from './links.js';
+import { buildFeed, buildPublicOpml, buildRiver, buildSources, type Built } from './planet-build.js';
+import type { PlanetSite } from './planet-pages.js';
+
+export interface StaticSiteOptions {
+  /** River pages written per river (the whole site, and each category). */
+  pages: number;
+  now: Date;
+}
+
+/**
+ * The planet as static files in `dir`, for any static host, as Planet Venus writes
+ * it: the river and each public category (their newest `pages` pages), their Atom and
+ * JSON feeds and OPML, and the sources page. Pages link to each other relatively, so
+ * the folder also reads from disk; sign-up and the archive link to BASE_URL, where
+ * `serve` runs. Returns the files written, relative to `dir`.
+ */
+export async function buildStaticSite(db: Db, config: Config, dir: string, options: StaticSiteOptions): Promise<string[]> {
+  const written: string[] = [];
+  const siteFor = (file: string): PlanetSite => ({ siteName: config.siteName, base: '', planet: true, links: staticLinker(file, config.baseUrl), timezone: config.siteTimezone });
+  const write = async (file: string, built: Built | undefined) => {
+    if (built === undefined) return;
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), built.body);
+    written.push(file);
+  };
+  const buildOptions = { pageSize: config.planetPageSize, baseUrl: config.baseUrl };
+
+  const categories = await listPublicCategories(db);
+  for (const category of [undefined, ...categories.map((c) => c.name)]) {
+    let before: RiverCursor | undefined;
+    for (let pageNumber = 1; pageNumber <= options.pages; pageNumber += 1) {
+      const file = pageNumber === 1 ? staticFiles.river(category) : staticFiles.olderPage(category, pageNumber);
+      // The last page written must not offer an "Older posts" link to a page that is not there.
+      const site = siteFor(file);
+      const river = await buildRiver(db, site, buildOptions, { category, before, pageNumber, lastPage: pageNumber === options.pages });
+      if (river === undefined) break;
+      await write(file, river);
+      before = river.page.older;
+      if (before === undefined) break;
+    }
+    for (const format of ['atom', 'json'] as const) await write(staticFiles.feed(format, category), await buildFeed(db, siteFor(''), buildOptions, format, category));
+    await write(staticFiles.opml(category), await buildPublicOpml(db, siteFor(''), category));
+  }
+  await write(staticFiles.sources(), await buildSources(db, siteFor(staticFiles.sources()), options.now));
+  for (const asset of ['style.css', 'icon.svg']) {
+    await mkdir(path.join(dir, 'static'), { recursive: true });
+    await copyFile(path.join(templatesDir, 'web', 'static', asset), path.join(dir, staticFiles.asset(asset)));
+    written.push(staticFiles.asset(asset));
+  }
+  return written;
+}
