@@ -97,7 +97,7 @@ export async function enableFeed(db: Db, urlOrId: string): Promise<boolean> {
   return result.numUpdatedRows > 0n;
 }
 
-function feedKey(urlOrId: string) {
+export function feedKey(urlOrId: string) {
   return /^\d+$/.test(urlOrId) ? sql<boolean>`id = ${Number(urlOrId)}` : sql<boolean>`url = ${urlOrId}`;
 }
 
@@ -185,6 +185,10 @@ export async function storeItems(db: Db, feedId: number, items: PreparedItem[], 
         published_at: item.publishedAt ?? options.now,
         first_seen_at: options.now,
         mailable: !options.baseline || (item.publishedAt !== null && item.publishedAt.getTime() >= recent),
+        categories: item.categories,
+        image_url: item.imageUrl,
+        enclosures: JSON.stringify(item.enclosures),
+        filtered_by: item.filteredBy ?? null,
       })))
       .onConflict((oc) => oc
         .columns(['feed_id', 'guid'])
@@ -195,6 +199,10 @@ export async function storeItems(db: Db, feedId: number, items: PreparedItem[], 
           content_html: eb.ref('excluded.content_html'),
           excerpt: eb.ref('excluded.excerpt'),
           content_hash: eb.ref('excluded.content_hash'),
+          categories: eb.ref('excluded.categories'),
+          image_url: eb.ref('excluded.image_url'),
+          enclosures: eb.ref('excluded.enclosures'),
+          filtered_by: eb.ref('excluded.filtered_by'),
           updated_at: options.now,
         }))
         .whereRef('items.content_hash', '!=', 'excluded.content_hash'))

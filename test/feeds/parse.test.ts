@@ -54,7 +54,7 @@ test('a document cut short still gives the posts before the cut', async () => {
 
 const nonFeeds: Array<[string, RegExp]> = [
   ['nonfeeds/page.html', /^not a feed: HTML page$/],
-  ['nonfeeds/feed.json', /^not a feed: JSON Feed$/],
+  ['json/no-version.json', /^not a feed: JSON without a JSON Feed version$/],
   ['nonfeeds/subscriptions.opml', /^not a feed: OPML$/],
   ['nonfeeds/plain.xml', /^not a feed: XML document <catalog>$/],
   ['nonfeeds/empty.xml', /^empty body$/],
