@@ -119,7 +119,7 @@ export type NewSubscriber = Insertable<SubscriberTable>;
 export type SubscriberUpdate = Updateable<SubscriberTable>;
 
 export type ConsentAction = 'signup' | 'confirm' | 'preferences' | 'pause' | 'resume' | 'unsubscribe' | 'resubscribe';
-export type ConsentChannel = 'web' | 'one-click' | 'mail' | 'cli';
+export type ConsentChannel = 'web' | 'one-click' | 'mail' | 'cli' | 'import';
 
 export interface ConsentTable {
   id: Generated<number>;
