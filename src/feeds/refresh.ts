@@ -88,7 +88,8 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
     const outcome = await storeItems(trx, feed.id, changed.items, { baseline: feed.last_success_at === null, now });
     await movedOrUpdate(trx, feed, {
       title: read.info.title ?? feed.title,
-      site_url: read.info.siteUrl ?? feed.site_url,
+      // The site a feed was found on (feeds add) stays; else the feed names its own.
+      site_url: feed.site_url ?? read.info.siteUrl ?? null,
       etag: fetched.etag,
       last_modified: fetched.lastModified,
       last_fetched_at: now,

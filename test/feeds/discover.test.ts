@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { addFeedAt, type AddOutcome } from '../../src/feeds/add.js';
+import { refreshFeed } from '../../src/feeds/refresh.js';
 import { editFeed, listFeeds } from '../../src/feeds/store.js';
 import { isProblem } from '../../src/problem.js';
 import { addCategory } from '../../src/feeds/store.js';
@@ -11,7 +12,7 @@ import { startServer, type TestServer } from './server.js';
 
 const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000', FETCH_MAX_BYTES: '20000' });
 
-const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>R</title><item><guid>1</guid><title>One</title></item></channel></rss>';
+const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>R</title><link>http://example.com/</link><item><guid>1</guid><title>One</title></item></channel></rss>';
 const ATOM = '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>urn:1</id><title>One</title></entry></feed>';
 const page = (head: string, body = '<p>Hello</p>') => `<!DOCTYPE html><html><head><title>Site</title>${head}</head><body>${body}</body></html>`;
 
@@ -96,6 +97,9 @@ test('a page\'s <link rel="alternate"> with a relative href (any case) is found 
   assert.equal(outcome.via?.title, 'Posts & notes');
   const [listed] = await listFeeds(database.db);
   assert.equal(listed?.site_url, site.url('/blog/'));
+  // The feed names another home (http://example.com/): the page it was found on stays its site.
+  assert.equal((await refreshFeed(database.db, config, outcome.feed)).status, 'ok');
+  assert.equal((await listFeeds(database.db))[0]?.site_url, site.url('/blog/'));
   await removeAll();
 });
 
