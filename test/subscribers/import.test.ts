@@ -114,6 +114,14 @@ test('every bad row is reported by its line number, duplicates included, and the
   await clear();
 });
 
+test('a quote never closed loses only the rows after it, and is reported', async () => {
+  const report = await run('email,categories\nfirst@example.org,thinktime\n"open@example.org,thinktime\nlost@example.org,thinktime\n');
+  assert.equal(report.added, 1);
+  assert.deepEqual(report.rejected.map((r) => r.line), [4]);
+  assert.match(report.rejected[0]!.reason, /^not valid CSV: Quote Not Closed/);
+  await clear();
+});
+
 test('without --confirmed rows are pending and each gets one confirmation mail, paced; a rerun mails nobody again', async () => {
   const csv = 'email,categories\nann@example.org,thinktime\nbo@example.org,releases thinktime\nleft@example.org,thinktime\n';
   const withLeft = csv.replace('left@example.org,thinktime', 'left@example.org,thinktime').replace('email,categories', 'email,categories,status')
