@@ -95,3 +95,15 @@ test('posts past the per-feed cap are dropped', async () => {
   assert.equal(outcome.kind === 'ingested' && outcome.items.length, 10);
   assert.equal(outcome.kind === 'ingested' && outcome.dropped, 20);
 });
+
+test('a post\'s own tags are read: RSS category and dc:subject, Atom category term (label without one), each once', async () => {
+  const rss = '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title><item><guid>1</guid><title>A</title><category domain="x">Rust</category><category>Web</category><dc:subject>Rust</dc:subject></item></channel></rss>';
+  const atom = '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:1</id><title>A</title><category term="rust" label="Rust"/><category label="Only a label"/><category/></entry></feed>';
+  const categories = async (xml: string) => {
+    const outcome = await ingestFeed(Buffer.from(xml), 'application/xml', 'http://example.com/feed', { maxItems: 10, now: NOW });
+    assert.equal(outcome.kind, 'ingested');
+    return outcome.kind === 'ingested' ? outcome.items[0]?.categories : undefined;
+  };
+  assert.deepEqual(await categories(rss), ['Rust', 'Web']);
+  assert.deepEqual(await categories(atom), ['rust', 'Only a label']);
+});
