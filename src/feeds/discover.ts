@@ -33,7 +33,6 @@ const FEED_TYPES = new Map([
   ['application/atom+xml', 'atom'],
   ['application/rdf+xml', 'rdf'],
   ['application/feed+json', 'json'],
-  ['application/json', 'json'],
   ['application/x.atom+xml', 'atom'],
 ]);
 
@@ -47,6 +46,16 @@ function resolve(href: string | undefined, base: string): string | undefined {
   }
 }
 
+/**
+ * JSON Feed 1.0 pages said type="application/json"; so does WordPress for its REST API on
+ * every page (/wp-json/...). Only a link that calls itself a feed counts.
+ */
+function formatOf(type: string | undefined, href: string, title: string | undefined): string | undefined {
+  const mime = (type ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mime === 'application/json') return /feed/i.test(`${href} ${title ?? ''}`) && !/wp-json/i.test(href) ? 'json' : undefined;
+  return FEED_TYPES.get(mime);
+}
+
 const hasRel = (rel: string | undefined, wanted: string): boolean => (rel ?? '').toLowerCase().split(/\s+/).includes(wanted);
 
 /** The page's <link rel="alternate"> feeds, resolved against its <base href> (the first one counts, as in browsers). */
@@ -57,7 +66,7 @@ export function feedLinksInHtml(html: string, pageUrl: string): FeedCandidate[] 
     onopentag(name, attrs) {
       if (name === 'base' && base === undefined && attrs.href !== undefined) base = resolve(attrs.href, pageUrl);
       if (name !== 'link' || !hasRel(attrs.rel, 'alternate') || hasRel(attrs.rel, 'stylesheet')) return;
-      const format = FEED_TYPES.get((attrs.type ?? '').split(';')[0]!.trim().toLowerCase());
+      const format = attrs.href === undefined ? undefined : formatOf(attrs.type, attrs.href, attrs.title);
       if (format !== undefined && attrs.href !== undefined) links.push({ href: attrs.href, format, title: attrs.title?.trim() || undefined });
     },
   }, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true });
@@ -78,7 +87,7 @@ export function feedLinksInHeader(header: string | undefined, pageUrl: string): 
     for (const param of match[2]!.matchAll(/;\s*([\w*-]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,]*)))?/g)) {
       params.set(param[1]!.toLowerCase(), (param[2] ?? param[3] ?? '').trim());
     }
-    const format = FEED_TYPES.get((params.get('type') ?? '').toLowerCase());
+    const format = formatOf(params.get('type'), match[1]!, params.get('title'));
     const url = resolve(match[1], pageUrl);
     if (hasRel(params.get('rel'), 'alternate') && format !== undefined && url !== undefined) {
       found.push({ url, format, title: params.get('title') || undefined, source: 'header' });

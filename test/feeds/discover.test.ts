@@ -46,7 +46,9 @@ before(async () => {
     body: page(`<link rel="alternate" type="application/rss+xml" href="/feed.xml" title="RSS">
       <link rel="alternate" type="application/atom+xml" href="/atom.xml" title="Atom">
       <link rel="alternate" type="application/rss+xml" href="/feed.xml" title="RSS again">
-      <link rel="alternate" type="text/html" hreflang="fr" href="/fr/">`),
+      <link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
+      <link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/2">
+      <link rel="alternate" type="application/json" href="/feed.json" title="JSON Feed 1.0 style">`),
   });
   siteRoutes.set('/old-blog', { status: 301, location: '/blog/' });
   siteRoutes.set('/big', { type: html, body: page('<link rel="alternate" type="application/atom+xml" href="atom.xml">', `<p>${'word '.repeat(40_000)}</p>`) });
@@ -116,9 +118,10 @@ test('a page that names several feeds lists them (each once) and adds the one pi
   assert.deepEqual(outcome.candidates.map((c) => [c.url, c.format, c.title]), [
     [site.url('/feed.xml'), 'rss', 'RSS'],
     [site.url('/atom.xml'), 'atom', 'Atom'],
+    [site.url('/feed.json'), 'json', 'JSON Feed 1.0 style'],
   ]);
   assert.equal((await listFeeds(database.db)).length, 0);
-  assert.match((await add(site.url('/several'), 3) as { problem: string }).problem, /--pick must be 1 to 2/);
+  assert.match((await add(site.url('/several'), 4) as { problem: string }).problem, /--pick must be 1 to 3/);
   const picked = await added(site.url('/several'), 2);
   assert.equal(picked.feed.url, site.url('/atom.xml'));
   await removeAll();
