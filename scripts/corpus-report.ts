@@ -233,8 +233,8 @@ export function loadCorpus(dir = corpusDir): CorpusFile[] {
       feedUrl = nodeFeedparser.get(name)?.match(/^with feedurl '([^']+)'/)?.[1];
     }
     headers['content-type'] ??= 'text/xml';
-    // Values are compared on RSS/Atom/RDF files only: the others (JSON Feed, plain XML) are rejected on purpose.
-    if (!/^(rss|atom|rdf)/.test(format ?? '')) expectations = [];
+    // Values are compared on feeds only (RSS, Atom, RDF, JSON Feed): the others (CDF, plain XML) are rejected on purpose.
+    if (!/^(rss|atom|rdf)/.test(format ?? '') && !file!.endsWith('.json')) expectations = [];
     return { path: file!, group: groupOf(file!), headers, expectations, feedUrl };
   });
 }

@@ -63,6 +63,9 @@ export interface ItemTable {
   image_url: string | null;
   image_alt: string | null;
   enclosures: ColumnType<Enclosure[], string | undefined, string>;
+  categories: ColumnType<string[], string[] | undefined, string[]>;
+  /** Which filter rule kept the post out of digests and pages; null when none did. */
+  filtered_by: string | null;
 }
 
 /** An audio, video or other attachment of a post. */
@@ -76,6 +79,23 @@ export type NewItem = Insertable<ItemTable>;
 
 export type SubscriberStatus = 'pending' | 'active' | 'paused' | 'unsubscribed' | 'bounced';
 export type Frequency = 'daily' | 'weekly';
+
+export type RuleAction = 'keep' | 'block';
+export type RuleField = 'title' | 'content' | 'author' | 'category' | 'url';
+export type RuleKind = 'word' | 'regex';
+
+export interface FilterRuleTable {
+  id: Generated<number>;
+  /** Null: a site-wide rule. */
+  feed_id: number | null;
+  action: RuleAction;
+  field: RuleField;
+  kind: RuleKind;
+  pattern: string;
+  created_at: CreatedAt;
+}
+export type FilterRule = Selectable<FilterRuleTable>;
+export type NewFilterRule = Insertable<FilterRuleTable>;
 
 export interface SubscriberTable {
   id: Generated<number>;
@@ -99,7 +119,7 @@ export type NewSubscriber = Insertable<SubscriberTable>;
 export type SubscriberUpdate = Updateable<SubscriberTable>;
 
 export type ConsentAction = 'signup' | 'confirm' | 'preferences' | 'pause' | 'resume' | 'unsubscribe' | 'resubscribe';
-export type ConsentChannel = 'web' | 'one-click' | 'mail' | 'cli';
+export type ConsentChannel = 'web' | 'one-click' | 'mail' | 'cli' | 'import';
 
 export interface ConsentTable {
   id: Generated<number>;
@@ -170,6 +190,7 @@ export interface Database {
   categories: CategoryTable;
   feeds: FeedTable;
   items: ItemTable;
+  filter_rules: FilterRuleTable;
   subscribers: SubscriberTable;
   subscriber_categories: SubscriberCategoryTable;
   consents: ConsentTable;

@@ -128,7 +128,7 @@ async function newItemIds(trx: Db, categoryIds: number[], from: string, to: stri
   // The xmin bound only narrows the index scan; the visibility tests decide.
   const { rows } = await sql<{ id: number }>`
     SELECT i.id FROM items i
-    WHERE i.feed_id = ANY(ARRAY(SELECT f.id FROM feeds f WHERE f.category_id = ANY(${categoryIds}::int[]))) AND i.mailable
+    WHERE i.feed_id = ANY(ARRAY(SELECT f.id FROM feeds f WHERE f.category_id = ANY(${categoryIds}::int[]))) AND i.mailable AND i.filtered_by IS NULL
       AND i.created_xid >= pg_snapshot_xmin(${from}::pg_snapshot)
       AND NOT pg_visible_in_snapshot(i.created_xid, ${from}::pg_snapshot)
       AND pg_visible_in_snapshot(i.created_xid, ${to}::pg_snapshot)

@@ -20,6 +20,8 @@ export type FetchResult =
       /** Set when every redirect on the way was permanent (301/308): the feed has moved. */
       permanentRedirect?: string;
       cacheHints: CacheHints;
+      /** The Link header as sent (RFC 8288): a page may name its feeds there. */
+      link: string | undefined;
     }
   | { kind: 'not_modified'; permanentRedirect?: string; cacheHints: CacheHints }
   | { kind: 'error'; reason: string; status?: number; retryAfter?: Date; permanentRedirect?: string };
@@ -71,10 +73,13 @@ export function documentBase(url: string, contentLocation: string | undefined): 
 
 class TooLarge extends Error {}
 
-/** The body, cancelled as soon as it passes the cap: a Content-Length cannot be trusted to tell. */
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+/**
+ * The body, cancelled as soon as it passes the cap: a Content-Length cannot be trusted to
+ * tell. With `cut`, the bytes up to the cap are kept instead (a web page's head is enough).
+ */
+async function readCapped(response: Response, maxBytes: number, cut: boolean): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length'));
-  if (declared > maxBytes) {
+  if (declared > maxBytes && !cut) {
     await response.body?.cancel();
     throw new TooLarge();
   }
@@ -88,7 +93,9 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel();
-      throw new TooLarge();
+      if (!cut) throw new TooLarge();
+      chunks.push(value.subarray(0, value.byteLength - (total - maxBytes)));
+      return Buffer.concat(chunks, maxBytes);
     }
     chunks.push(value);
   }
@@ -101,11 +108,11 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
  * server that trickles bytes cannot hold a fetch open. Content-Encoding (gzip, deflate, br)
  * is undone by fetch itself.
  */
-export async function fetchFeed(config: Config, url: string, validators: Validators, now = new Date()): Promise<FetchResult> {
+export async function fetchFeed(config: Config, url: string, validators: Validators, now = new Date(), options: { cutAtMaxBytes?: boolean } = {}): Promise<FetchResult> {
   const signal = AbortSignal.timeout(config.fetchTimeoutMs);
   const headers: Record<string, string> = {
     'user-agent': userAgent(config),
-    accept: 'application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5',
+    accept: 'application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5',
   };
   if (validators.etag) headers['if-none-match'] = validators.etag;
   if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
@@ -139,7 +146,7 @@ export async function fetchFeed(config: Config, url: string, validators: Validat
           permanentRedirect: moved(),
         };
       }
-      const bytes = await readCapped(response, config.fetchMaxBytes);
+      const bytes = await readCapped(response, config.fetchMaxBytes, options.cutAtMaxBytes ?? false);
       return {
         kind: 'ok',
         bytes,
@@ -150,6 +157,7 @@ export async function fetchFeed(config: Config, url: string, validators: Validat
         contentLocation: response.headers.get('content-location') ?? undefined,
         permanentRedirect: moved(),
         cacheHints: cacheHints(response.headers),
+        link: response.headers.get('link') ?? undefined,
       };
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeHTML } from 'entities';
 import { compile } from 'html-to-text';
+import type { Enclosure } from '../db/schema.js';
 import { parseFeedDate } from './dates.js';
 import type { RawFeed, RawItem } from './parse.js';
 import { resolveUrl, sanitizeContent } from './sanitize.js';
@@ -24,6 +25,9 @@ export interface NormalizedItem {
   contentBase: string | undefined;
   /** Of the post as the feed gave it: unchanged, the stored post need not be sanitized again. */
   contentHash: string;
+  categories: string[];
+  imageUrl: string | null;
+  enclosures: Enclosure[];
 }
 
 /** What the store keeps. */
@@ -31,6 +35,8 @@ export interface PreparedItem extends Omit<NormalizedItem, 'html' | 'contentBase
   title: string;
   contentHtml: string;
   excerpt: string;
+  /** Set by the feed's filter rules (see rules.ts). */
+  filteredBy?: string | null;
 }
 
 const EXCERPT_LENGTH = 300;
@@ -127,6 +133,11 @@ export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): N
     seen.add(guid);
     const html = raw.html ?? '';
     const contentBase = resolveBase(base, raw.contentBases);
+    const categories = raw.categories ?? [];
+    const imageUrl = raw.imageUrl ?? null;
+    const enclosures = raw.enclosures ?? [];
+    // Only when present, so that the hash of a post without them stays what it was.
+    const extras = categories.length + enclosures.length > 0 || imageUrl !== null ? JSON.stringify([categories, imageUrl, enclosures]) : undefined;
     items.push({
       guid,
       url,
@@ -135,7 +146,10 @@ export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): N
       publishedAt: trustedDate(raw.date, now),
       html,
       contentBase,
-      contentHash: hash(PREPARATION_VERSION, title, url, html, contentBase),
+      contentHash: hash(PREPARATION_VERSION, title, url, html, contentBase, ...(extras === undefined ? [] : [extras])),
+      categories,
+      imageUrl,
+      enclosures,
     });
   }
   return items;
@@ -196,5 +210,8 @@ export function prepareItem(item: NormalizedItem): PreparedItem {
     contentHtml,
     excerpt,
     contentHash: item.contentHash,
+    categories: item.categories,
+    imageUrl: item.imageUrl,
+    enclosures: item.enclosures,
   };
 }

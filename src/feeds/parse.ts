@@ -1,10 +1,12 @@
 import { decodeHTML } from 'entities';
 import Parser from 'rss-parser';
+import type { Enclosure } from '../db/schema.js';
 import { parseFeedDate } from './dates.js';
+import { looksLikeJson, parseJsonFeed } from './jsonfeed.js';
 
 /** What the parse step hands on: plain strings, no parser objects. */
 export interface RawFeed {
-  format: 'rss' | 'atom' | 'rdf';
+  format: 'rss' | 'atom' | 'rdf' | 'json';
   title?: string;
   /** True when the title is markup (RSS, Atom html/xhtml), false for Atom type="text". */
   titleIsHtml: boolean;
@@ -33,6 +35,11 @@ export interface RawItem {
   author?: string;
   /** HTML (text content already escaped). */
   html?: string;
+  /** The post's own tags. */
+  categories?: string[];
+  /** An https picture the feed names for the post. */
+  imageUrl?: string;
+  enclosures?: Enclosure[];
 }
 
 export type ParseOutcome = { kind: 'feed'; feed: RawFeed } | { kind: 'rejected'; reason: string };
@@ -76,6 +83,8 @@ const ITEM_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['created', 'createdNodes', { keepArray: true }],
   ['dc:date', 'dcDateNodes', { keepArray: true }],
   ['pubDate', 'pubDateNodes', { keepArray: true }],
+  ['category', 'categoryNodes', { keepArray: true }],
+  ['dc:subject', 'subjectNodes', { keepArray: true }],
 ];
 const FEED_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['$', 'xmlAttrs', { keepArray: true }],
@@ -123,9 +132,6 @@ function prefixBoundTo(text: string, namespaces: string[]): string | undefined {
 function rejectText(text: string): string | undefined {
   const start = text.trimStart();
   if (start === '') return 'empty body';
-  if (start.startsWith('{') || start.startsWith('[')) {
-    return /jsonfeed\.org/.test(start.slice(0, 2000)) ? 'not a feed: JSON Feed' : 'not a feed: JSON';
-  }
   const markup = start.replace(/^[^<]*/, '');
   if (/^<!DOCTYPE\s+html/i.test(markup)) return 'not a feed: HTML page';
   const root = rootTag(markup);
@@ -251,6 +257,7 @@ function closeTruncated(xml: string): string {
  * reader accepts, parses strictly, then leniently (sax without strict mode) as a last try.
  */
 export async function parseFeed(text: string, maxItems: number): Promise<ParseOutcome> {
+  if (looksLikeJson(text)) return parseJsonFeed(text, maxItems);
   const rejected = rejectText(text);
   if (rejected !== undefined) return { kind: 'rejected', reason: rejected };
   const xml = repairXml(text);
@@ -349,6 +356,13 @@ function authorOf(item: Record<string, unknown>): string | undefined {
   return plain?.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]?.trim() ?? plain;
 }
 
+/** RSS <category> and dc:subject text, Atom category term (or label). */
+function categoriesOf(item: Record<string, unknown>): string[] {
+  const nodes = [item.categoryNodes, item.subjectNodes].flatMap((list) => (Array.isArray(list) ? list : []));
+  const names = nodes.map((node) => nonEmpty(attrsOf(node).term ?? attrsOf(node).label ?? textOf(node)));
+  return [...new Set(names.filter((name): name is string => name !== undefined))];
+}
+
 const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNodes', 'createdNodes', 'dctermsIssuedNodes', 'dctermsCreatedNodes', 'updatedNodes', 'modifiedNodes', 'dctermsModifiedNodes'];
 
 function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): RawItem {
@@ -373,6 +387,7 @@ function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): Ra
     date: nonEmpty(textOf(dateNode)),
     author: authorOf(item),
     html: htmlOf(contentNode),
+    categories: categoriesOf(item),
   };
 }
 

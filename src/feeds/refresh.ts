@@ -6,6 +6,7 @@ import { documentBase, fetchFeed, type FetchResult } from './fetch.js';
 import { runBounded } from './limit.js';
 import { readFeed } from './pipeline.js';
 import { FAILURES_BEFORE_DISABLING, nextFetchAt, type ScheduleHints } from './schedule.js';
+import { filterVerdict, rulesForFeed } from './rules.js';
 import { prepareChanged, storeItems } from './store.js';
 
 export interface RefreshOutcome {
@@ -81,11 +82,14 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
   if (read.kind === 'rejected') return recordFailure(db, config, feed, now, `rejected: ${read.reason}`);
   const hints: ScheduleHints = { ...fetched.cacheHints, ttlMinutes: read.info.ttlMinutes };
   const changed = await prepareChanged(db, feed.id, read.items);
+  const rules = await rulesForFeed(db, feed.id);
+  for (const item of changed.items) item.filteredBy = filterVerdict(rules, item);
   const stored = await db.transaction().execute(async (trx) => {
     const outcome = await storeItems(trx, feed.id, changed.items, { baseline: feed.last_success_at === null, now });
     await movedOrUpdate(trx, feed, {
       title: read.info.title ?? feed.title,
-      site_url: read.info.siteUrl ?? feed.site_url,
+      // The site a feed was found on (feeds add) stays; else the feed names its own.
+      site_url: feed.site_url ?? read.info.siteUrl ?? null,
       etag: fetched.etag,
       last_modified: fetched.lastModified,
       last_fetched_at: now,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import type { Category, CategoryDisplay, Feed } from '../db/schema.js';
+import type { Category, CategoryDisplay, Feed, FeedUpdate } from '../db/schema.js';
 import type { Problem } from '../problem.js';
 import { prepareItem, type NormalizedItem, type PreparedItem } from './normalize.js';
 
@@ -83,7 +83,7 @@ function feedUrlProblem(url: string): Problem | undefined {
   }
 }
 
-export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string }): Promise<Feed | Problem> {
+export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string; siteUrl?: string }): Promise<Feed | Problem> {
   const url = input.url.trim();
   const bad = feedUrlProblem(url);
   if (bad !== undefined) return bad;
@@ -91,7 +91,7 @@ export async function addFeed(db: Db, input: { url: string; categoryName: string
   if (category === undefined) return { problem: `no category ${input.categoryName}` };
   const feed = await db
     .insertInto('feeds')
-    .values({ url, category_id: category.id, title: input.title ?? null })
+    .values({ url, category_id: category.id, title: input.title ?? null, site_url: input.siteUrl ?? null })
     .onConflict((oc) => oc.column('url').doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -136,7 +136,41 @@ export async function setFeedHidden(db: Db, urlOrId: string, hidden: boolean): P
   return result.numUpdatedRows > 0n;
 }
 
-function feedKey(urlOrId: string) {
+export interface FeedEdit {
+  title?: string;
+  categoryName?: string;
+  url?: string;
+  enabled?: boolean;
+}
+
+/**
+ * Changes a feed in place: same row and id, so its posts, filter rules and fetch history
+ * stay. A new URL drops the old validators and is fetched on the next run.
+ */
+export async function editFeed(db: Db, urlOrId: string, edit: FeedEdit): Promise<Feed | Problem> {
+  const update: FeedUpdate = {};
+  if (edit.title !== undefined) update.title = edit.title.trim() || null;
+  if (edit.categoryName !== undefined) {
+    const category = await db.selectFrom('categories').select('id').where('name', '=', edit.categoryName).executeTakeFirst();
+    if (category === undefined) return { problem: `no category ${edit.categoryName}` };
+    update.category_id = category.id;
+  }
+  if (edit.url !== undefined) {
+    const url = edit.url.trim();
+    const bad = feedUrlProblem(url);
+    if (bad !== undefined) return bad;
+    const taken = await db.selectFrom('feeds').select('id').where('url', '=', url).where(sql<boolean>`not (${feedKey(urlOrId)})`).executeTakeFirst();
+    if (taken !== undefined) return { problem: `feed ${url} is already added (id ${taken.id})` };
+    Object.assign(update, { url, etag: null, last_modified: null, next_fetch_at: new Date() });
+  }
+  if (edit.enabled === true) Object.assign(update, { disabled_at: null, disabled_reason: null, consecutive_failures: 0, next_fetch_at: new Date() });
+  if (edit.enabled === false) Object.assign(update, { disabled_at: new Date(), disabled_reason: 'disabled by the operator' });
+  if (Object.keys(update).length === 0) return { problem: 'nothing to change: give --title, --category, --url, --enable or --disable' };
+  const feed = await db.updateTable('feeds').set(update).where(feedKey(urlOrId)).returningAll().executeTakeFirst();
+  return feed ?? { problem: `no feed ${urlOrId}` };
+}
+
+export function feedKey(urlOrId: string) {
   return /^\d+$/.test(urlOrId) ? sql<boolean>`id = ${Number(urlOrId)}` : sql<boolean>`url = ${urlOrId}`;
 }
 
@@ -224,6 +258,10 @@ export async function storeItems(db: Db, feedId: number, items: PreparedItem[], 
         published_at: item.publishedAt ?? options.now,
         first_seen_at: options.now,
         mailable: !options.baseline || (item.publishedAt !== null && item.publishedAt.getTime() >= recent),
+        categories: item.categories,
+        image_url: item.imageUrl,
+        enclosures: JSON.stringify(item.enclosures),
+        filtered_by: item.filteredBy ?? null,
       })))
       .onConflict((oc) => oc
         .columns(['feed_id', 'guid'])
@@ -234,6 +272,10 @@ export async function storeItems(db: Db, feedId: number, items: PreparedItem[], 
           content_html: eb.ref('excluded.content_html'),
           excerpt: eb.ref('excluded.excerpt'),
           content_hash: eb.ref('excluded.content_hash'),
+          categories: eb.ref('excluded.categories'),
+          image_url: eb.ref('excluded.image_url'),
+          enclosures: eb.ref('excluded.enclosures'),
+          filtered_by: eb.ref('excluded.filtered_by'),
           updated_at: options.now,
         }))
         .whereRef('items.content_hash', '!=', 'excluded.content_hash'))

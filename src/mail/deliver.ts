@@ -185,7 +185,7 @@ export function editionMessage(config: Config, rendered: RenderedDigest) {
 }
 
 /** Spaces sends evenly to stay under a provider's messages-per-second limit (0: no limit). */
-function pacer(perSecond: number): () => Promise<void> {
+export function pacer(perSecond: number): () => Promise<void> {
   if (perSecond <= 0) return async () => {};
   const interval = 1000 / perSecond;
   let nextSlot = Date.now();

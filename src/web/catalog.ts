@@ -31,6 +31,7 @@ export async function loadCatalog(db: Db): Promise<CatalogCategory[]> {
     .innerJoin('feeds', 'feeds.id', 'items.feed_id')
     .select(['feeds.category_id', (eb) => eb.fn.countAll<number>().as('posts')])
     .where(sql<Date>`coalesce(items.published_at, items.first_seen_at)`, '>', sql<Date>`now() - interval '7 days'`)
+    .where('items.filtered_by', 'is', null)
     .groupBy('feeds.category_id')
     .execute();
   const postsBy = new Map(counts.map((c) => [c.category_id, Number(c.posts)]));

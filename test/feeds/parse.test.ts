@@ -54,7 +54,7 @@ test('a document cut short still gives the posts before the cut', async () => {
 
 const nonFeeds: Array<[string, RegExp]> = [
   ['nonfeeds/page.html', /^not a feed: HTML page$/],
-  ['nonfeeds/feed.json', /^not a feed: JSON Feed$/],
+  ['json/no-version.json', /^not a feed: JSON without a JSON Feed version$/],
   ['nonfeeds/subscriptions.opml', /^not a feed: OPML$/],
   ['nonfeeds/plain.xml', /^not a feed: XML document <catalog>$/],
   ['nonfeeds/empty.xml', /^empty body$/],
@@ -94,4 +94,16 @@ test('posts past the per-feed cap are dropped', async () => {
   const outcome = await ingestFeed(Buffer.from(`<rss version="2.0"><channel><title>Many</title>${items}</channel></rss>`), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
   assert.equal(outcome.kind === 'ingested' && outcome.items.length, 10);
   assert.equal(outcome.kind === 'ingested' && outcome.dropped, 20);
+});
+
+test('a post\'s own tags are read: RSS category and dc:subject, Atom category term (label without one), each once', async () => {
+  const rss = '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title><item><guid>1</guid><title>A</title><category domain="x">Rust</category><category>Web</category><dc:subject>Rust</dc:subject></item></channel></rss>';
+  const atom = '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:1</id><title>A</title><category term="rust" label="Rust"/><category label="Only a label"/><category/></entry></feed>';
+  const categories = async (xml: string) => {
+    const outcome = await ingestFeed(Buffer.from(xml), 'application/xml', 'http://example.com/feed', { maxItems: 10, now: NOW });
+    assert.equal(outcome.kind, 'ingested');
+    return outcome.kind === 'ingested' ? outcome.items[0]?.categories : undefined;
+  };
+  assert.deepEqual(await categories(rss), ['Rust', 'Web']);
+  assert.deepEqual(await categories(atom), ['rust', 'Only a label']);
 });

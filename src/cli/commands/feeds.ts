@@ -1,22 +1,61 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { exportOpml, importOpml } from '../../feeds/opml.js';
-import { addFeed, enableFeed, listFeeds, removeFeed, setFeedHidden } from '../../feeds/store.js';
+import { addFeedAt } from '../../feeds/add.js';
+import { enableFeed, editFeed, listFeeds, removeFeed, setFeedHidden } from '../../feeds/store.js';
 import { withContext } from '../context.js';
 import { CliProblem, printRows, unwrap } from '../output.js';
+import { registerRuleCommands } from './rules.js';
+
+function parsePick(value: string): number {
+  const pick = Number(value);
+  if (!Number.isInteger(pick) || pick < 1) throw new CliProblem(`--pick takes a number from the list, got ${value}`);
+  return pick;
+}
 
 export function registerFeedCommands(program: Command): void {
   const feeds = program.command('feeds').description('manage the feeds that digests are made of');
 
   feeds
     .command('add <url>')
-    .description('add an RSS or Atom feed to a category')
+    .description('add an RSS, Atom or JSON feed to a category, or the feed of a web page')
     .requiredOption('--category <name>', 'the category it belongs to')
     .option('--title <title>', 'name shown in digests (default: the feed\'s own title)')
-    .action((url: string, options: { category: string; title?: string }) =>
-      withContext(async ({ db }) => {
-        const feed = unwrap(await addFeed(db, { url, categoryName: options.category, title: options.title }));
+    .option('--pick <n>', 'which of the feeds a page names (when it names several)', parsePick)
+    .option('--json', 'print the feeds a page names as JSON')
+    .action((url: string, options: { category: string; title?: string; pick?: number; json?: boolean }) =>
+      withContext(async ({ db, config }) => {
+        const outcome = unwrap(await addFeedAt(db, config, { url, categoryName: options.category, title: options.title, pick: options.pick }));
+        if (outcome.kind === 'choose') {
+          printRows(outcome.candidates.map((c, i) => ({ n: i + 1, ...c })), [
+            { header: 'N', value: (c) => c.n },
+            { header: 'FORMAT', value: (c) => c.format },
+            { header: 'TITLE', value: (c) => c.title },
+            { header: 'URL', value: (c) => c.url },
+          ], options);
+          throw new CliProblem(`${outcome.pageUrl} names ${outcome.candidates.length} feeds: add one with --pick N`);
+        }
+        const { feed } = outcome;
+        if (outcome.via !== undefined) console.log(`Found ${feed.url} on ${feed.site_url}.`);
+        if (outcome.note !== undefined) console.log(`Note: ${outcome.note}.`);
         console.log(`Added ${feed.url} to ${options.category}; its current posts are stored, not mailed, on the first fetch.`);
+      }),
+    );
+
+  feeds
+    .command('edit <urlOrId>')
+    .description('change a feed in place; its posts and history stay')
+    .option('--title <title>', 'name shown in digests (empty: the feed\'s own title)')
+    .option('--category <name>', 'move it to this category')
+    .option('--url <url>', 'its new address')
+    .option('--enable', 'fetch it again')
+    .option('--disable', 'stop fetching it')
+    .action((urlOrId: string, options: { title?: string; category?: string; url?: string; enable?: boolean; disable?: boolean }) =>
+      withContext(async ({ db }) => {
+        if (options.enable && options.disable) throw new CliProblem('give --enable or --disable, not both');
+        const enabled = options.enable ? true : options.disable ? false : undefined;
+        const feed = unwrap(await editFeed(db, urlOrId, { title: options.title, categoryName: options.category, url: options.url, enabled }));
+        console.log(`Changed feed ${feed.id} (${feed.url}).`);
       }),
     );
 
@@ -30,6 +69,7 @@ export function registerFeedCommands(program: Command): void {
           { header: 'ID', value: (f) => f.id },
           { header: 'CATEGORY', value: (f) => f.category },
           { header: 'URL', value: (f) => f.url },
+          { header: 'SITE', value: (f) => f.site_url },
           { header: 'POSTS', value: (f) => f.items },
           { header: 'LAST FETCH', value: (f) => f.last_fetched_at },
           { header: 'STATUS', value: (f) => (f.disabled_at ? 'disabled' : f.last_status ?? 'new') },
@@ -38,6 +78,8 @@ export function registerFeedCommands(program: Command): void {
         ], options);
       }),
     );
+
+  registerRuleCommands(feeds);
 
   feeds
     .command('remove <urlOrId>')

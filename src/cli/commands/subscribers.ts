@@ -1,7 +1,10 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
+import { createMailer } from '../../mail/transport.js';
+import { pacer } from '../../mail/deliver.js';
 import { subscribersCsv } from '../../subscribers/export.js';
+import { ImportError, importSubscribers, sendImportConfirmations, unmailedPendingIds } from '../../subscribers/import.js';
 import { addSubscriber, listSubscribers, removeSubscriber } from '../../subscribers/store.js';
 import { withContext } from '../context.js';
 import { CliProblem, printRows, unwrap } from '../output.js';
@@ -71,6 +74,50 @@ export function registerSubscriberCommands(program: Command): void {
       withContext(async ({ db }) => {
         if (!(await removeSubscriber(db, email))) throw new CliProblem(`no subscriber ${email}`);
         console.log(`Removed ${email}.`);
+      }),
+    );
+
+  subscribers
+    .command('import <file>')
+    .description('add subscribers from CSV (email, categories, timezone, hour, frequency, weekly_day, consent_source, consent_date): pending, with a confirmation mail each')
+    .option('--confirmed', 'they confirmed elsewhere: add them active, recording consent_source and consent_date')
+    .option('--consent-source <text>', 'with --confirmed, for rows without a consent_source')
+    .option('--json', 'print the report as JSON')
+    .action((file: string, options: { confirmed?: boolean; consentSource?: string; json?: boolean }) =>
+      withContext(async ({ db, config }) => {
+        let report;
+        try {
+          report = await importSubscribers(db, createReadStream(file), {
+            confirmed: options.confirmed === true,
+            consentSource: options.consentSource,
+            defaultTimezone: config.defaultTimezone,
+            defaultDeliveryHour: config.defaultDeliveryHour,
+            file,
+          });
+        } catch (error) {
+          if (error instanceof ImportError || (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as { code?: string }).code?.startsWith('CSV_')) {
+            throw new CliProblem(`${file}: ${(error as Error).message} (rows before it, if any, were imported: fix the file and import it again)`);
+          }
+          throw error;
+        }
+        const unmailed = await unmailedPendingIds(db);
+        let mailed = { sent: 0, failed: 0 };
+        if (unmailed.length > 0) {
+          const mailer = createMailer(config);
+          try {
+            mailed = await sendImportConfirmations(db, mailer, config, unmailed, pacer(config.sendRateLimit));
+          } finally {
+            await mailer.close();
+          }
+        }
+        const { pendingIds, ...summary } = report;
+        if (options.json) console.log(JSON.stringify({ ...summary, pending: pendingIds.length, confirmations: mailed }, null, 2));
+        else {
+          console.log(`Read ${report.rows} rows: added ${report.added} (${pendingIds.length} pending), ${report.existing} already there, ${report.rejected.length} rejected.`);
+          if (mailed.sent + mailed.failed > 0) console.log(`Confirmation mails: ${mailed.sent} sent${mailed.failed > 0 ? `, ${mailed.failed} failed (sent on the next import)` : ''}.`);
+          for (const { line, reason } of report.rejected) console.log(`  line ${line}: ${reason}`);
+        }
+        if (report.rejected.length > 0) throw new CliProblem(`${report.rejected.length} row${report.rejected.length === 1 ? '' : 's'} rejected: fix them and import the file again (rows already added stay as they are)`);
       }),
     );
 
