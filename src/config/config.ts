@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseDkimKey, type DkimSettings } from '../mail/dkim.js';
 import { parseSmtpUrl } from './smtp-url.js';
 
 /**
@@ -43,6 +45,8 @@ export interface Config {
   schedulerTickSeconds: number;
   /** How long a claimed delivery stays claimed before another instance may take it over. */
   sendLeaseSeconds: number;
+  /** Sign every message with DKIM; undefined when DKIM_DOMAIN is unset. */
+  dkim: DkimSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -159,9 +163,41 @@ export function loadConfig(env: Env = process.env): Config {
     defaultDeliveryHour: read.integer('DEFAULT_DELIVERY_HOUR', 7, 0, 23),
     schedulerTickSeconds: read.integer('SCHEDULER_TICK_SECONDS', 30, 1, 3600),
     sendLeaseSeconds: read.integer('SEND_LEASE_SECONDS', 300, 5, 86_400),
+    dkim: readDkim(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const SELECTOR_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** All three DKIM settings or none; the key is read and checked now, not at the first send. */
+function readDkim(read: Reader): DkimSettings | undefined {
+  const domain = read.optional('DKIM_DOMAIN');
+  const selector = read.optional('DKIM_SELECTOR');
+  const keyFile = read.optional('DKIM_PRIVATE_KEY_FILE');
+  if (domain === undefined && selector === undefined && keyFile === undefined) return undefined;
+  const missing = [['DKIM_DOMAIN', domain], ['DKIM_SELECTOR', selector], ['DKIM_PRIVATE_KEY_FILE', keyFile]]
+    .filter(([, value]) => value === undefined)
+    .map(([key]) => key);
+  if (missing.length > 0) {
+    read.problems.push(`DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (missing: ${missing.join(', ')})`);
+    return undefined;
+  }
+  const before = read.problems.length;
+  if (!DOMAIN_PATTERN.test(domain!)) read.problems.push(`DKIM_DOMAIN=${domain} is not a domain name like example.org`);
+  if (!SELECTOR_PATTERN.test(selector!)) read.problems.push(`DKIM_SELECTOR=${selector} must be letters, digits and hyphens, like digest2026`);
+  let pem: Buffer | undefined;
+  try {
+    pem = readFileSync(keyFile!);
+  } catch (error) {
+    read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const privateKey = pem === undefined ? undefined : parseDkimKey(pem);
+  if (typeof privateKey === 'string') read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} ${privateKey}`);
+  if (read.problems.length > before || privateKey === undefined || typeof privateKey === 'string') return undefined;
+  return { domain: domain!.toLowerCase(), selector: selector!, privateKey };
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {
