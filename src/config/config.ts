@@ -47,6 +47,16 @@ export interface Config {
   sendLeaseSeconds: number;
   /** Sign every message with DKIM; undefined when DKIM_DOMAIN is unset. */
   dkim: DkimSettings | undefined;
+  /** Bounce and complaint webhooks per provider; a provider left undefined answers 404. */
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Amazon SES through SNS: the topics we accept, and whether to confirm a subscription by ourselves. */
+  ses: { topicArns: string[]; confirmSubscriptions: boolean } | undefined;
+  mailgun: { signingKey: string } | undefined;
+  /** Postmark sends these as HTTP basic auth (set them in the webhook URL there). */
+  postmark: { user: string; password: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     schedulerTickSeconds: read.integer('SCHEDULER_TICK_SECONDS', 30, 1, 3600),
     sendLeaseSeconds: read.integer('SEND_LEASE_SECONDS', 300, 5, 86_400),
     dkim: readDkim(read),
+    webhooks: readWebhooks(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
@@ -198,6 +209,30 @@ function readDkim(read: Reader): DkimSettings | undefined {
   if (typeof privateKey === 'string') read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} ${privateKey}`);
   if (read.problems.length > before || privateKey === undefined || typeof privateKey === 'string') return undefined;
   return { domain: domain!.toLowerCase(), selector: selector!, privateKey };
+}
+
+const TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+function readWebhooks(read: Reader): WebhookSettings {
+  const topics = read.optional('WEBHOOK_SES_TOPIC_ARN')?.split(',').map((arn) => arn.trim()).filter(Boolean);
+  for (const arn of topics ?? []) {
+    if (!TOPIC_ARN_PATTERN.test(arn)) read.problems.push(`WEBHOOK_SES_TOPIC_ARN: ${arn} is not an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:ses-feedback`);
+  }
+  const confirm = read.string('WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS', 'false');
+  if (!['true', 'false'].includes(confirm)) read.problems.push(`WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS=${confirm} must be true or false`);
+  const signingKey = read.optional('WEBHOOK_MAILGUN_SIGNING_KEY');
+  const user = read.optional('WEBHOOK_POSTMARK_USER');
+  const password = read.optional('WEBHOOK_POSTMARK_PASSWORD');
+  if ((user === undefined) !== (password === undefined)) {
+    read.problems.push('WEBHOOK_POSTMARK_USER and WEBHOOK_POSTMARK_PASSWORD go together');
+  } else if (password !== undefined && password.length < 16) {
+    read.problems.push('WEBHOOK_POSTMARK_PASSWORD must be at least 16 characters (try: openssl rand -hex 16)');
+  }
+  return {
+    ses: topics === undefined || topics.length === 0 ? undefined : { topicArns: topics, confirmSubscriptions: confirm === 'true' },
+    mailgun: signingKey === undefined ? undefined : { signingKey },
+    postmark: user === undefined || password === undefined ? undefined : { user, password },
+  };
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {

@@ -14,6 +14,7 @@ import { registerHomeRoutes } from './routes/home.js';
 import { registerPreferencesRoutes } from './routes/preferences.js';
 import { registerStaticRoutes } from './routes/static.js';
 import { registerUnsubscribeRoutes } from './routes/unsubscribe.js';
+import { registerWebhookRoutes, type WebhookOptions } from './routes/webhooks.js';
 import { sendPage } from './views.js';
 
 export interface WebLimits {
@@ -35,6 +36,7 @@ export interface WebDeps {
   /** The process's pino logger; none when absent. */
   logger?: FastifyBaseLogger;
   limits?: Partial<WebLimits>;
+  webhooks?: WebhookOptions;
 }
 
 /** A hop count trusts that many proxies in front of us (Fastify types lack the number form). */
@@ -103,5 +105,6 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   registerUnsubscribeRoutes(app, ctx);
   registerPreferencesRoutes(app, ctx);
   registerEditionRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx, deps.webhooks);
   return app;
 }
