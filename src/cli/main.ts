@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config.js';
 import { DataFolderBusyError } from '../db/connect.js';
 import { registerCategoryCommands } from './commands/categories.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDkimCommand } from './commands/dkim.js';
 import { registerFeedCommands } from './commands/feeds.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -22,6 +23,7 @@ registerSubscriberCommands(program);
 registerJobCommands(program);
 registerDemoCommand(program);
 registerServeCommand(program);
+registerDkimCommand(program);
 
 try {
   await program.parseAsync(process.argv);

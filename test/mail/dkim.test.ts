@@ -13,6 +13,7 @@ import { sendConfirmationMail } from '../../src/subscribers/confirmation-mail.js
 import { addSubscriber } from '../../src/subscribers/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
+import { runCli } from '../helpers/cli.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 
 const secret = 'dkim-test-secret-'.padEnd(40, 'x');
@@ -41,11 +42,11 @@ function dkimConfig(file: string, selector: string, extra: Record<string, string
 }
 
 /** Verifies as a receiver would, with DNS answered from the test's own key. */
-async function verify(raw: Buffer, config: Config) {
-  const { domain, selector, privateKey } = config.dkim!;
+async function verify(raw: Buffer, config: Config, record = dkimDnsRecord(config.dkim!.privateKey)) {
+  const { domain, selector } = config.dkim!;
   const result = await dkimVerify(raw, {
     resolver: async (name: string, type: string) => {
-      if (type === 'TXT' && name === `${selector}._domainkey.${domain}`) return [[dkimDnsRecord(privateKey)]];
+      if (type === 'TXT' && name === `${selector}._domainkey.${domain}`) return [[record]];
       throw Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' });
     },
   });
@@ -191,4 +192,19 @@ test('DKIM settings are checked at start', () => {
   const small = keyFile('small.pem', generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey);
   assert.match(problems({ ...env, DKIM_PRIVATE_KEY_FILE: small }), /RSA key of 512 bits/);
   assert.match(problems({ ...env, DKIM_DOMAIN: 'not a domain', DKIM_PRIVATE_KEY_FILE: rsa }), /DKIM_DOMAIN=not a domain is not a domain name/);
+});
+
+test('dkim-record prints the TXT record that receivers verify the signatures with', async () => {
+  for (const [kind, privateKey] of Object.entries(keys)) {
+    const file = keyFile(`cli-${kind}.pem`, privateKey);
+    const config = dkimConfig(file, `cli-${kind}`);
+    const printed = await runCli(['dkim-record'], { DKIM_DOMAIN: 'example.org', DKIM_SELECTOR: `cli-${kind}`, DKIM_PRIVATE_KEY_FILE: file });
+    assert.equal(printed.code, 0, printed.stderr);
+    const [name, ...strings] = printed.stdout.trim().split(/ IN TXT |" "/);
+    assert.equal(name, `cli-${kind}._domainkey.example.org.`);
+    const record = strings.join('').replace(/^"|"$/g, '');
+    assert.ok(strings.every((part) => part.replace(/"/g, '').length <= 255), 'each DNS string within 255 characters');
+    const message = createDkimSigner(config.dkim!)([Buffer.from('From: a@example.org\r\nTo: b@example.net\r\nSubject: hi\r\n\r\nHello\r\n')]);
+    assert.equal((await verify(Buffer.concat(message), config, record)).status.result, 'pass', kind);
+  }
 });
