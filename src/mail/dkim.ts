@@ -69,7 +69,7 @@ export function dkimDnsRecord(privateKey: KeyObject): string {
 export type DkimSigner = (message: readonly Buffer[]) => Buffer[];
 
 /** Returns the message's chunks with a DKIM-Signature header field in front. */
-export function createDkimSigner(settings: DkimSettings, now: () => number = Date.now): DkimSigner {
+export function createDkimSigner(settings: DkimSettings): DkimSigner {
   const algorithm = dkimAlgorithm(settings.privateKey) as DkimAlgorithm;
   const prefix = `v=1; a=${algorithm}; c=relaxed/relaxed; d=${settings.domain}; s=${settings.selector};`;
   return (message) => {
@@ -82,7 +82,7 @@ export function createDkimSigner(settings: DkimSettings, now: () => number = Dat
     const names = SIGNED_FIELDS.filter((name) => fields.some((field) => field.name === name));
     const signedNames = [...names, ...OVERSIGNED_FIELDS.filter((name) => names.includes(name))];
     const field =
-      `DKIM-Signature: ${prefix} t=${Math.floor(now() / 1000)};\r\n` +
+      `DKIM-Signature: ${prefix} t=${Math.floor(Date.now() / 1000)};\r\n` +
       ` h=${signedNames.join(':')};\r\n bh=${hashed.digest()};\r\n b=`;
     const signedData = canonicalHeaders(fields, names) + relaxedField(field);
     const signature =
