@@ -5,6 +5,7 @@ import { DataFolderBusyError } from '../db/connect.js';
 import { registerCategoryCommands } from './commands/categories.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerFeedCommands } from './commands/feeds.js';
+import { registerInboundCommand } from './commands/inbound.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSubscriberCommands } from './commands/subscribers.js';
@@ -22,6 +23,7 @@ registerSubscriberCommands(program);
 registerJobCommands(program);
 registerDemoCommand(program);
 registerServeCommand(program);
+registerInboundCommand(program);
 
 try {
   await program.parseAsync(process.argv);
