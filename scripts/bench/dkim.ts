@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Config } from '../../src/config/config.js';
+import { inboundDoorOpen, type Config } from '../../src/config/config.js';
 import { createDkimSigner, type DkimSettings } from '../../src/mail/dkim.js';
 import { buildMessageTemplate, mailDate, personalize } from '../../src/mail/compose.js';
 import { editionMessage } from '../../src/mail/deliver.js';
@@ -28,7 +28,7 @@ export interface SignerCost {
  * shared chunks, as the first of an edition does in a send.
  */
 export async function signerCost(config: Config, rendered: RenderedDigest, count = 2000): Promise<SignerCost> {
-  const template = await buildMessageTemplate(editionMessage(config, rendered));
+  const template = await buildMessageTemplate(editionMessage(config, rendered, inboundDoorOpen(config)));
   const messages = Array.from({ length: count }, (_, n) =>
     personalize(template, {
       to: `reader${n}@bench.example`,

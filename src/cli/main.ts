@@ -6,6 +6,7 @@ import { registerCategoryCommands } from './commands/categories.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDkimCommand } from './commands/dkim.js';
 import { registerFeedCommands } from './commands/feeds.js';
+import { registerInboundCommand } from './commands/inbound.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSubscriberCommands } from './commands/subscribers.js';
@@ -24,6 +25,7 @@ registerJobCommands(program);
 registerDemoCommand(program);
 registerServeCommand(program);
 registerDkimCommand(program);
+registerInboundCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -45,6 +45,19 @@ export interface Config {
   schedulerTickSeconds: number;
   /** How long a claimed delivery stays claimed before another instance may take it over. */
   sendLeaseSeconds: number;
+  /** Envelope sender base: each digest goes out as <local>+<signed token>@<domain> (VERP). */
+  bounceAddress: string;
+  /** Base of the List-Unsubscribe mailto: address, tagged the same way. */
+  unsubscribeAddress: string;
+  /** Mailbox that `serve` polls for bounces, complaints and mailed unsubscribes. */
+  inboundImapUrl: string | undefined;
+  inboundProcessedFolder: string;
+  inboundUnrecognizedFolder: string;
+  /** True when an MTA pipes mail for those addresses to `feed-digest inbound`. */
+  inboundPipe: boolean;
+  /** Soft bounces within bounceSoftDays that stop an address. */
+  bounceSoftLimit: number;
+  bounceSoftDays: number;
   /** Sign every message with DKIM; undefined when DKIM_DOMAIN is unset. */
   dkim: DkimSettings | undefined;
   /** Bounce and complaint webhooks per provider; a provider left undefined answers 404. */
@@ -89,6 +102,23 @@ class Reader {
     if (!Number.isInteger(value) || value < min || value > max) {
       this.problems.push(`${key}=${raw} must be a whole number from ${min} to ${max}`);
       return fallback;
+    }
+    return value;
+  }
+
+  flag(key: string): boolean {
+    const raw = this.optional(key)?.toLowerCase();
+    if (raw === undefined || raw === 'false' || raw === '0') return false;
+    if (raw === 'true' || raw === '1') return true;
+    this.problems.push(`${key}=${raw} must be true or false`);
+    return false;
+  }
+
+  /** A bare ASCII address whose local part leaves room for a VERP tag (local parts hold 64). */
+  taggableAddress(key: string, fallback: string): string {
+    const value = this.optional(key) ?? fallback;
+    if (!/^[A-Za-z0-9._+-]{1,24}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
+      this.problems.push(`${key}=${value} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`);
     }
     return value;
   }
@@ -147,6 +177,9 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
   }
 
+  const bounceAddress = read.taggableAddress('BOUNCE_ADDRESS', bareAddress(mailFrom));
+  const inboundImapUrl = read.url('INBOUND_IMAP_URL', undefined, ['imap:', 'imaps:']);
+
   const config: Config = {
     databaseUrl,
     dataDir: path.resolve(read.string('DATA_DIR', './data')),
@@ -173,6 +206,14 @@ export function loadConfig(env: Env = process.env): Config {
     defaultDeliveryHour: read.integer('DEFAULT_DELIVERY_HOUR', 7, 0, 23),
     schedulerTickSeconds: read.integer('SCHEDULER_TICK_SECONDS', 30, 1, 3600),
     sendLeaseSeconds: read.integer('SEND_LEASE_SECONDS', 300, 5, 86_400),
+    bounceAddress,
+    unsubscribeAddress: read.taggableAddress('UNSUBSCRIBE_ADDRESS', bounceAddress),
+    inboundImapUrl,
+    inboundProcessedFolder: read.string('INBOUND_PROCESSED_FOLDER', 'Processed'),
+    inboundUnrecognizedFolder: read.string('INBOUND_UNRECOGNIZED_FOLDER', 'Unrecognized'),
+    inboundPipe: read.flag('INBOUND_PIPE'),
+    bounceSoftLimit: read.integer('BOUNCE_SOFT_LIMIT', 3, 1, 100),
+    bounceSoftDays: read.integer('BOUNCE_SOFT_DAYS', 30, 1, 365),
     dkim: readDkim(read),
     webhooks: readWebhooks(read),
   };
@@ -218,8 +259,6 @@ function readWebhooks(read: Reader): WebhookSettings {
   for (const arn of topics ?? []) {
     if (!TOPIC_ARN_PATTERN.test(arn)) read.problems.push(`WEBHOOK_SES_TOPIC_ARN: ${arn} is not an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:ses-feedback`);
   }
-  const confirm = read.string('WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS', 'false');
-  if (!['true', 'false'].includes(confirm)) read.problems.push(`WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS=${confirm} must be true or false`);
   const signingKey = read.optional('WEBHOOK_MAILGUN_SIGNING_KEY');
   const user = read.optional('WEBHOOK_POSTMARK_USER');
   const password = read.optional('WEBHOOK_POSTMARK_PASSWORD');
@@ -229,7 +268,7 @@ function readWebhooks(read: Reader): WebhookSettings {
     read.problems.push('WEBHOOK_POSTMARK_PASSWORD must be at least 16 characters (try: openssl rand -hex 16)');
   }
   return {
-    ses: topics === undefined || topics.length === 0 ? undefined : { topicArns: topics, confirmSubscriptions: confirm === 'true' },
+    ses: topics === undefined || topics.length === 0 ? undefined : { topicArns: topics, confirmSubscriptions: read.flag('WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS') },
     mailgun: signingKey === undefined ? undefined : { signingKey },
     postmark: user === undefined || password === undefined ? undefined : { user, password },
   };
@@ -240,6 +279,16 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
   return value.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+/** The bare address of a "Name <a@b>" value. */
+function bareAddress(value: string): string {
+  return /<([^<>]+)>\s*$/.exec(value)?.[1] ?? value.trim();
+}
+
+/** Mail to the List-Unsubscribe mailto: reaches us only when something reads that mailbox. */
+export function inboundDoorOpen(config: Pick<Config, 'inboundImapUrl' | 'inboundPipe'>): boolean {
+  return config.inboundImapUrl !== undefined || config.inboundPipe;
 }
 
 function hostOf(url: string): string {

@@ -32,9 +32,3 @@ export function preferencesUrl(config: LinkConfig, subscriberId: number): string
 export function mailFromAddress(config: Pick<Config, 'mailFrom'>): string {
   return /<([^<>]+)>\s*$/.exec(config.mailFrom)?.[1] ?? config.mailFrom.trim();
 }
-
-/** The List-Unsubscribe mailto: alternative, for mail clients that do not POST. */
-export function unsubscribeMailto(config: LinkConfig & Pick<Config, 'mailFrom'>, subscriberId: number): string {
-  const token = linkToken(config, 'unsubscribe', subscriberId);
-  return `mailto:${mailFromAddress(config)}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
-}
