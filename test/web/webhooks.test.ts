@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { bounceAddress } from '../../src/bounces/verp.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
 import type { WebConfig } from '../../src/web/context.js';
@@ -49,9 +50,9 @@ function snsMessage(type: string, fields: Fields, options: { version?: '1' | '2'
   return message;
 }
 
-function sesNotification(event: object, messageId?: string): string {
+function sesNotification(event: object, messageId?: string, source = 'digest@digest.example'): string {
   return JSON.stringify({
-    mail: { messageId: 'ses-0001', source: 'digest@digest.example', commonHeaders: messageId === undefined ? {} : { messageId } },
+    mail: { messageId: 'ses-0001', source, commonHeaders: messageId === undefined ? {} : { messageId } },
     ...event,
   });
 }
@@ -116,7 +117,7 @@ before(async () => {
     },
   });
   await seedCatalog(web);
-  for (const name of ['ses-hard', 'ses-complaint', 'ses-delivered', 'mg-hard', 'mg-soft', 'mg-complaint', 'pm-hard', 'pm-complaint']) {
+  for (const name of ['ses-hard', 'ses-complaint', 'ses-delivered', 'ses-verp', 'mg-hard', 'mg-soft', 'mg-complaint', 'mg-verp', 'pm-hard', 'pm-complaint']) {
     const subscriber = await addSubscriber(web.database.db, { email: `${name}@example.net`, categoryNames: ['thinktime'] });
     assert.ok('id' in subscriber);
     ids[name] = subscriber.id;
@@ -125,13 +126,19 @@ before(async () => {
   const feed = await web.database.db.selectFrom('feeds').select('id').where('title', '=', 'Seth Godin').executeTakeFirstOrThrow();
   await seedItem(web.database.db, feed.id);
   const sent = await sendDueDigests(web.database.db, web.config, web.mailer);
-  assert.equal(sent.delivered.sent, 8);
+  assert.equal(sent.delivered.sent, 10);
 });
 after(() => web.close());
 
 async function messageIdOf(name: string): Promise<string> {
   const row = await web.database.db.selectFrom('deliveries').select('message_id').where('subscriber_id', '=', ids[name]!).executeTakeFirstOrThrow();
   return row.message_id!;
+}
+
+/** The signed envelope sender (VERP) the digest to this subscriber went out with. */
+async function envelopeSenderOf(name: string): Promise<string> {
+  const row = await web.database.db.selectFrom('deliveries').select('id').where('subscriber_id', '=', ids[name]!).executeTakeFirstOrThrow();
+  return bounceAddress(web.config, row.id);
 }
 
 describe('Amazon SES through SNS', () => {
@@ -163,6 +170,19 @@ describe('Amazon SES through SNS', () => {
     assert.equal(await status('ses-complaint@example.net'), 'unsubscribed');
     const consents = (await state()).consents.filter((c) => c.subscriber_id === ids['ses-complaint']);
     assert.ok(consents.some((c) => c.action === 'complaint'));
+  });
+
+  test('the signed envelope sender names the delivery when nothing else does', async () => {
+    const bounce = (source: string) => sesNotification({
+      notificationType: 'Bounce',
+      // An address the remote server rewrote, and no Message-ID: only the VERP tag says who it was.
+      bounce: { bounceType: 'Permanent', feedbackId: `fb-verp-${source}`, bouncedRecipients: [{ emailAddress: 'forwarded@elsewhere.example' }] },
+    }, undefined, source);
+    const genuine = await envelopeSenderOf('ses-verp');
+    const forged = genuine.replace(/-[0-9a-f]{24}@/, '-000000000000000000000000@');
+    await changesNothing(() => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce(forged) }))), 200);
+    assert.equal((await post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce(genuine) })))).status, 200);
+    assert.equal(await status('ses-verp@example.net'), 'bounced');
   });
 
   test('a delivery is recorded and stops no one', async () => {
@@ -214,6 +234,12 @@ describe('Mailgun', () => {
     const again = mailgunBody(body['event-data']);
     again['event-data'].id = body['event-data'].id;
     await changesNothing(() => post('mailgun', again), 200);
+  });
+
+  test('the envelope sender Mailgun reports names the delivery', async () => {
+    const body = mailgunBody({ event: 'failed', severity: 'permanent', recipient: 'forwarded@elsewhere.example', envelope: { sender: await envelopeSenderOf('mg-verp') } });
+    assert.equal((await post('mailgun', body)).status, 200);
+    assert.equal(await status('mg-verp@example.net'), 'bounced');
   });
 
   test('a temporary failure counts as soft; a complaint unsubscribes', async () => {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { InboundOutcome } from '../apply.js';
 import { stringAt, valueAt } from './json.js';
+import type { DeliveryOfSender } from './verp.js';
 
 /**
  * Mailgun webhooks, verified as Mailgun documents it: the body's "signature" holds a
@@ -44,7 +45,7 @@ export function mailgunVerifier(signingKey: string): MailgunVerifier {
  * else soft; "complained" a complaint; "unsubscribed" (Mailgun's own unsubscribe
  * link) an unsubscribe; "delivered" a delivery. Opens, clicks and the rest: none.
  */
-export function mailgunOutcome(body: unknown): InboundOutcome | undefined {
+export function mailgunOutcome(body: unknown, deliveryOf: DeliveryOfSender): InboundOutcome | undefined {
   const event = valueAt(body, 'event-data');
   const name = stringAt(event, 'event');
   const kind =
@@ -61,6 +62,7 @@ export function mailgunOutcome(body: unknown): InboundOutcome | undefined {
   return {
     kind,
     email,
+    deliveryId: deliveryOf(stringAt(event, 'envelope', 'sender')),
     messageId: stringAt(event, 'message', 'headers', 'message-id'),
     status: stringAt(event, 'delivery-status', 'enhanced-code') ?? code,
     diagnostic,

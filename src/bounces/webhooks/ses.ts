@@ -1,5 +1,6 @@
 import type { InboundOutcome } from '../apply.js';
 import { arrayAt, stringAt, valueAt } from './json.js';
+import type { DeliveryOfSender } from './verp.js';
 
 /**
  * An Amazon SES notification (the Message of an SNS Notification) as outcomes, one per
@@ -7,13 +8,16 @@ import { arrayAt, stringAt, valueAt } from './json.js';
  * and configuration-set events ("eventType"). Permanent bounces are hard; Transient
  * and Undetermined ones soft; a complaint of type "not-spam" is no complaint.
  */
-export function sesOutcomes(notification: unknown, snsMessageId: string): InboundOutcome[] {
+export function sesOutcomes(notification: unknown, snsMessageId: string, deliveryOf: DeliveryOfSender): InboundOutcome[] {
   const type = stringAt(notification, 'notificationType') ?? stringAt(notification, 'eventType');
   const mail = valueAt(notification, 'mail');
   const messageId = stringAt(mail, 'commonHeaders', 'messageId') ?? headerValue(mail, 'message-id');
+  // mail.source is the envelope sender: our VERP address, when the relay kept it.
+  const deliveryId = deliveryOf(stringAt(mail, 'source'));
   const outcome = (email: string | undefined, fields: Partial<InboundOutcome> & Pick<InboundOutcome, 'kind' | 'evidence'>, id: string | undefined) => ({
     email,
     messageId,
+    deliveryId,
     source: 'ses' as const,
     // One event per recipient: SES may send one report to two topics, under two SNS ids but one feedback id.
     eventKey: `ses:${id ?? snsMessageId}:${email ?? ''}`,

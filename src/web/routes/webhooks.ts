@@ -3,6 +3,7 @@ import { applyOutcome, type InboundOutcome } from '../../bounces/apply.js';
 import { mailgunOutcome, mailgunVerifier } from '../../bounces/webhooks/mailgun.js';
 import { postmarkAuthorized, postmarkOutcome } from '../../bounces/webhooks/postmark.js';
 import { sesOutcomes } from '../../bounces/webhooks/ses.js';
+import { deliveryOfSender } from '../../bounces/webhooks/verp.js';
 import {
   certificateCache,
   fetchCertificateOverHttps,
@@ -28,15 +29,18 @@ const WEBHOOK_BODY_BYTES = 256 * 1024;
 /**
  * POST /webhooks/<provider>: bounce, complaint and delivery events from Amazon SES
  * (through SNS), Mailgun and Postmark, each verified as the provider documents it and
- * applied through applyOutcome, like bounces that arrive by mail. A provider with no
+ * applied through applyOutcome, like bounces that arrive by mail. The delivery is named
+ * by our signed VERP envelope sender when the provider reports it, else by our
+ * Message-ID, else the subscriber by address. A provider with no
  * settings answers 404, as any unknown page. A forged, stale or replayed call is
  * refused before anything is read from it.
  */
 export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, options: WebhookOptions = {}): void {
   const handlers = new Map<string, Handler>();
   const { ses, mailgun, postmark } = ctx.config.webhooks;
+  const deliveryOf = deliveryOfSender(ctx.config);
   const apply = async (outcomes: InboundOutcome[]) => {
-    for (const outcome of outcomes) await applyOutcome(ctx.db, outcome);
+    for (const outcome of outcomes) await applyOutcome(ctx.db, outcome, ctx.config);
   };
   const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, reason: string) => {
     request.log.warn({ provider: (request.params as { provider: string }).provider, reason }, 'webhook call refused');
@@ -68,7 +72,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, opt
         request.log.warn({ messageId: message.MessageId }, 'SNS notification is not an SES event; ignored');
         return done(reply, 0);
       }
-      const outcomes = sesOutcomes(notification, message.MessageId);
+      const outcomes = sesOutcomes(notification, message.MessageId, deliveryOf);
       await apply(outcomes);
       return done(reply, outcomes.length);
     });
@@ -78,7 +82,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, opt
     handlers.set('mailgun', async (request, reply) => {
       const problem = verifier.problem(request.body);
       if (problem !== undefined) return refuse(request, reply, 403, problem);
-      const outcome = mailgunOutcome(request.body);
+      const outcome = mailgunOutcome(request.body, deliveryOf);
       await apply(outcome === undefined ? [] : [outcome]);
       return done(reply, outcome === undefined ? 0 : 1);
     });
