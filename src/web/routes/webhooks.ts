@@ -31,9 +31,9 @@ const WEBHOOK_BODY_BYTES = 256 * 1024;
  * (through SNS), Mailgun and Postmark, each verified as the provider documents it and
  * applied through applyOutcome, like bounces that arrive by mail. The delivery is named
  * by our signed VERP envelope sender when the provider reports it, else by our
- * Message-ID, else the subscriber by address. A provider with no
- * settings answers 404, as any unknown page. A forged, stale or replayed call is
- * refused before anything is read from it.
+ * Message-ID, else the subscriber by address. A provider with no settings answers
+ * 404, as any unknown page. A forged or stale call is refused before anything is read
+ * from it; a replayed one is refused (Mailgun's used token) or acts once (its event key).
  */
 export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, options: WebhookOptions = {}): void {
   const handlers = new Map<string, Handler>();
@@ -56,12 +56,17 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, opt
       if (message === undefined) return reply.code(400).send({ error: 'not an SNS message' });
       const problem = await snsMessageProblem(message, ses.topicArns, certificate);
       if (problem !== undefined) return refuse(request, reply, 403, problem);
-      if (message.Type !== 'Notification') {
+      if (message.Type === 'UnsubscribeConfirmation') {
+        request.log.warn({ topic: message.TopicArn }, 'SNS: this URL was unsubscribed from the topic');
+        return done(reply, 0);
+      }
+      if (message.Type === 'SubscriptionConfirmation') {
         const url = message.SubscribeURL ?? '';
-        request.log.info({ type: message.Type, topic: message.TopicArn, subscribeUrl: url }, ses.confirmSubscriptions && message.Type === 'SubscriptionConfirmation'
-          ? 'SNS subscription: confirming'
-          : 'SNS subscription message: open SubscribeURL to confirm (or set WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS=true)');
-        if (ses.confirmSubscriptions && message.Type === 'SubscriptionConfirmation' && isSnsUrl(url)) await confirm(url);
+        const confirming = ses.confirmSubscriptions && isSnsUrl(url);
+        request.log.info({ topic: message.TopicArn, subscribeUrl: url }, confirming
+          ? 'SNS subscription: confirming it'
+          : 'SNS subscription: open subscribeUrl once to confirm it (or set WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS=true)');
+        if (confirming) await confirm(url);
         return done(reply, 0);
       }
       let notification: unknown;
