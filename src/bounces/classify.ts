@@ -281,7 +281,10 @@ function heuristicBounce(base: Base, mail: ParsedMail, human: string): Classific
   );
   const failedHeader = mail.headers.get('x-failed-recipients');
   const listed = typeof failedHeader === 'string' ? failedHeader.split(',').map((a) => a.trim()).filter(Boolean) : [];
-  const found = listed.length > 0 ? listed : addressesIn(human).filter((a) => !own.has(a.toLowerCase()) && !BOUNCE_SENDER.test(a));
+  // The daemon's own address is no recipient, unless it is the only one named (mail to postmaster bounces too).
+  const candidates = addressesIn(human).filter((a) => !own.has(a.toLowerCase()));
+  const named = candidates.filter((a) => !BOUNCE_SENDER.test(a));
+  const found = listed.length > 0 ? listed : named.length > 0 ? named : candidates.slice(0, 1);
   const addresses = [...new Set(found.map((a) => a.toLowerCase()))];
   const recipients =
     addresses.length > 0
@@ -332,7 +335,7 @@ function aroundAddress(text: string, address: string | undefined): string | unde
 const ORIGINAL_MESSAGE = new RegExp(
   [
     // Distinctive wherever they stand.
-    '^\\s*-* ?(Below this line is a copy of the message|This is a copy of the message|Original message follows|Unsent message below|Message text follows|Undelivered message follows|Headers of the original message|Returned message)',
+    '^\\s*-* ?(Below this line is a copy of the message|This is a copy of the message|Original message follows|Unsent message below|Message text follows|Undelivered message follows|Headers of the original message|Returned message|Message headers follow|Original message:)',
     // Generic words, only as a separator line.
     '^\\s*-{2,} ?(Original message|Forwarded message|The original message|Message header follows)',
     '^Content-Type: message/rfc822',
