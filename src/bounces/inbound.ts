@@ -48,7 +48,8 @@ export async function readInbound(
   if (kind === 'hard' || kind === 'soft' || kind === 'complaint') {
     // A bounce comes back to the delivery's own address; a complaint report goes to the
     // feedback address and names us only in the returned message (Return-Path, List-Unsubscribe).
-    const anywhere = () => verifiedTags(keys, raw.toString('latin1'));
+    // The returned message may be base64 or quoted-printable: read it decoded too.
+    const anywhere = () => verifiedTags(keys, [raw.toString('latin1'), mail.text ?? '', ...mail.attachments.map((a) => a.content.toString('latin1'))].join('\n'));
     tag = addressed.find((t) => t.purpose === 'bounce') ?? anywhere().find((t) => t.purpose === 'bounce');
     if (tag === undefined && kind === 'complaint') tag = anywhere().find((t) => t.purpose === 'unsubscribe');
   } else {

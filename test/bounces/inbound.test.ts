@@ -170,3 +170,14 @@ test('`feed-digest inbound` reads one message on stdin; --classify --json tells 
   }
   assert.equal((await pipe(['inbound'], Buffer.alloc(0), database.env)).code, 65);
 });
+
+test('a complaint report whose returned message is base64-encoded still names its delivery', async () => {
+  const { id, email, mail } = await mailedSubscriber();
+  const report = arfComplaint(Buffer.from(''), { to: 'abuse@example.org', recipient: email })
+    .toString('latin1')
+    .replace('Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n', `Content-Type: message/rfc822\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n${mail.raw.toString('base64').replace(/.{76}/g, '$&\r\n')}`);
+  const result = await handleInbound(database.db, config, Buffer.from(report, 'latin1'), 'mail');
+  assert.equal(result.classification.kind, 'complaint');
+  assert.equal(result.applied.action, 'unsubscribed');
+  assert.equal(await statusOf(id), 'unsubscribed');
+});
