@@ -9,9 +9,9 @@ import { handleInbound, type InboundConfig, type InboundResult } from './inbound
  * The second inbound door: `serve` reads the mailbox of INBOUND_IMAP_URL
  * (imap://user:password@host:143/INBOX, or imaps:// on 993), handles each message
  * like `feed-digest inbound` does, and moves it out of the way: to
- * INBOUND_PROCESSED_FOLDER when it was a bounce, complaint, unsubscribe or
- * auto-reply tied to one of our tags, else to INBOUND_UNRECOGNIZED_FOLDER for a human
- * to look at. A message is moved only after its outcome has committed, and the same
+ * INBOUND_PROCESSED_FOLDER when it carries one of our genuine tags (a bounce,
+ * complaint, unsubscribe, auto-reply or delay warning about one of our digests),
+ * else to INBOUND_UNRECOGNIZED_FOLDER for a human to look at. A message is moved only after its outcome has committed, and the same
  * report seen twice acts once, so a crash in between costs nothing.
  */
 export type ImapConfig = InboundConfig & Pick<Config, 'inboundImapUrl' | 'inboundProcessedFolder' | 'inboundUnrecognizedFolder'>;
@@ -73,7 +73,7 @@ export async function pollMailbox(db: Db, config: ImapConfig, logger?: Logger): 
       }
       for (const { uid, source } of messages) {
         const result = await handleInbound(db, config, source, 'imap');
-        const recognized = result.outcome !== undefined || result.classification.kind === 'auto-reply';
+        const recognized = result.tag !== undefined;
         await client.messageMove(String(uid), recognized ? config.inboundProcessedFolder : config.inboundUnrecognizedFolder, { uid: true });
         summary.messages += 1;
         summary[recognized ? 'processed' : 'unrecognized'] += 1;

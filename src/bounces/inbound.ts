@@ -14,9 +14,9 @@ import { verifiedTags, type AddressConfig, type AddressToken } from './verp.js';
  */
 export interface InboundReading {
   classification: Classification;
-  /** The signed tag the outcome rests on; undefined when the message carries none. */
+  /** The genuine tag that makes the message ours; undefined when it carries none. */
   tag: AddressToken | undefined;
-  /** What to apply; undefined when nothing is to be done (no genuine tag, or nothing actionable). */
+  /** What to apply; undefined when nothing is to be done (no genuine tag, an auto-reply, a delay warning). */
   outcome: InboundOutcome | undefined;
 }
 
@@ -54,10 +54,13 @@ export async function readInbound(
     if (tag === undefined && kind === 'complaint') tag = anywhere().find((t) => t.purpose === 'unsubscribe');
   } else {
     // Mail to the List-Unsubscribe address unsubscribes, whatever it says (some clients
-    // send it as an auto-reply); nothing else is actionable.
-    tag = addressed.find((t) => t.purpose === 'unsubscribe');
+    // send it as an auto-reply); an auto-reply to a digest is ours, and ignored.
+    tag = addressed.find((t) => t.purpose === 'unsubscribe') ?? (kind === 'auto-reply' ? addressed.find((t) => t.purpose === 'bounce') : undefined);
   }
-  if (tag === undefined) return { classification, tag, outcome: undefined };
+  // A delay warning says the server is still trying: no failure yet, nothing to count.
+  const stillTrying = (kind === 'hard' || kind === 'soft') && classification.recipients.every((r) => r.delayed);
+  const ignored = stillTrying || (kind === 'auto-reply' && tag?.purpose === 'bounce');
+  if (tag === undefined || ignored) return { classification, tag, outcome: undefined };
 
   const first = classification.recipients[0];
   const outcomeKind = kind === 'hard' || kind === 'soft' || kind === 'complaint' ? kind : 'unsubscribe';

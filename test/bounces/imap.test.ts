@@ -10,7 +10,7 @@ import { startScheduler } from '../../src/scheduler/scheduler.js';
 import { addSubscriber, getSubscriber } from '../../src/subscribers/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { dovecotSkipReason, startDovecot, type Dovecot } from '../helpers/dovecot.js';
-import { arfComplaint, dsnBounce, unsubscribeMail } from '../helpers/inbound-mail.js';
+import { arfComplaint, dsnBounce, unsubscribeMail, vacationReply } from '../helpers/inbound-mail.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 
@@ -73,7 +73,7 @@ async function folderCounts(): Promise<Record<string, number>> {
   return counts;
 }
 
-test('a bounce, a complaint and a mailed unsubscribe in the mailbox stop their subscribers; other mail is moved aside', { skip }, async () => {
+test('a bounce, a complaint and a mailed unsubscribe in the mailbox stop their subscribers; an auto-reply changes nothing; other mail is moved aside', { skip }, async () => {
   const { db } = database;
   const category = await seedCategory(db, 'news', 'News');
   const feed = await seedFeed(db, category, 'Planet');
@@ -99,12 +99,14 @@ test('a bounce, a complaint and a mailed unsubscribe in the mailbox stop their s
     unsubscribeMail({ from: 'leaves@example.net', to: mailto }),
     // A bounce that names a subscriber but carries no genuine tag: moved aside, acted on by nobody.
     dsnBounce({ returnPath: 'bounces@example.org', recipient: 'stays@example.net' }),
+    // A vacation reply to a digest: ours, and ignored.
+    vacationReply({ from: 'stays@example.net', to: mailTo('stays@example.net').envelopeFrom }),
   );
 
   const metrics = new Metrics(db);
   const polled = await pollMailbox(db, config, createLogger(config));
   metrics.recordInbound(polled);
-  assert.deepEqual({ messages: polled.messages, processed: polled.processed, unrecognized: polled.unrecognized }, { messages: 4, processed: 3, unrecognized: 1 });
+  assert.deepEqual({ messages: polled.messages, processed: polled.processed, unrecognized: polled.unrecognized }, { messages: 5, processed: 4, unrecognized: 1 });
 
   const status = async (index: number) => (await getSubscriber(db, people[index]!.id))?.status;
   assert.equal(await status(0), 'bounced');
@@ -113,7 +115,7 @@ test('a bounce, a complaint and a mailed unsubscribe in the mailbox stop their s
   assert.equal(await status(3), 'active');
   const consents = await db.selectFrom('consents').select(['subscriber_id', 'action']).where('channel', '=', 'mail').orderBy('subscriber_id').execute();
   assert.deepEqual(consents, [{ subscriber_id: people[1]!.id, action: 'complaint' }, { subscriber_id: people[2]!.id, action: 'unsubscribe' }]);
-  assert.deepEqual(await folderCounts(), { INBOX: 0, Processed: 3, Unrecognized: 1 });
+  assert.deepEqual(await folderCounts(), { INBOX: 0, Processed: 4, Unrecognized: 1 });
 
   const exposition = await metrics.registry.metrics();
   assert.match(exposition, /feed_digest_inbound_total\{kind="hard",action="bounced"\} 1/);

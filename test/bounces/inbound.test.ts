@@ -96,7 +96,12 @@ test('a hard bounce to the VERP address stops the subscriber at once; what the b
 test('soft bounces count, and stop the address at the limit', async () => {
   const { id, email, mail } = await mailedSubscriber();
   const full = { returnPath: mail.envelopeFrom, recipient: email, status: '4.2.2', diagnostic: '452 4.2.2 Mailbox full', action: 'delayed' as const };
-  assert.equal((await handleInbound(database.db, config, dsnBounce(full), 'mail')).applied.action, 'counted');
+  // A delay warning is no failure: the server is still trying.
+  const warning = await handleInbound(database.db, config, dsnBounce(full), 'mail');
+  assert.equal(warning.classification.kind, 'soft');
+  assert.equal(warning.applied.action, 'ignored');
+  // Given up after the queue lifetime, still with the temporary code: a soft bounce.
+  assert.equal((await handleInbound(database.db, config, dsnBounce({ ...full, action: 'failed' }), 'mail')).applied.action, 'counted');
   assert.equal(await statusOf(id), 'active');
   assert.equal((await handleInbound(database.db, config, dsnBounce({ ...full, status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full', action: 'failed' }), 'mail')).applied.action, 'bounced');
   assert.equal(await statusOf(id), 'bounced');
@@ -108,7 +113,7 @@ test('nothing acts on a forged or missing tag; the same bounce twice acts once',
   assert.equal((await handleInbound(database.db, config, dsnBounce({ returnPath: forged, recipient: email }), 'mail')).applied.action, 'ignored');
   assert.equal((await handleInbound(database.db, config, dsnBounce({ returnPath: 'bounces@example.org', recipient: email }), 'mail')).applied.action, 'ignored');
   assert.equal(await statusOf(id), 'active');
-  const soft = dsnBounce({ returnPath: mail.envelopeFrom, recipient: email, status: '4.4.7', diagnostic: 'delivery time expired', action: 'delayed', messageId: 'same@mx.example.net' });
+  const soft = dsnBounce({ returnPath: mail.envelopeFrom, recipient: email, status: '4.4.7', diagnostic: 'delivery time expired', messageId: 'same@mx.example.net' });
   assert.equal((await handleInbound(database.db, config, soft, 'mail')).applied.action, 'counted');
   assert.equal((await handleInbound(database.db, config, soft, 'imap')).applied.action, 'duplicate');
   assert.equal(await statusOf(id), 'active');
