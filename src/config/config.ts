@@ -102,9 +102,12 @@ class Reader {
 
   /** A bare ASCII address whose local part leaves room for a VERP tag (local parts hold 64). */
   taggableAddress(key: string, fallback: string): string {
-    const value = this.optional(key) ?? fallback;
+    const given = this.optional(key);
+    const value = given ?? fallback;
     if (!/^[A-Za-z0-9._+-]{1,24}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
-      this.problems.push(`${key}=${value} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`);
+      this.problems.push(
+        `${key}=${value}${given === undefined ? ' (the default)' : ''} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`,
+      );
     }
     return value;
   }
