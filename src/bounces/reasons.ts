@@ -123,7 +123,7 @@ export function judge(evidence: Evidence): Judgement {
  */
 const AFTER_DATA = /(after|in reply to) (the )?(end of )?data|>>> data|command:? data|smtp command data/i;
 const AT_MAIL_FROM = /(after|in reply to) (the )?mail from/i;
-const AT_RCPT = /rcpt|recipient (address )?rejected|rejected (the )?address|no valid recipients|does not like recipient|invalid recipient|unknown recipient|recipient (unknown|not found)/i;
+const AT_RCPT = /\brcpt(\b|_)|recipient (address )?rejected|rejected (the )?address|no valid recipients|does not like recipient|invalid recipient|unknown recipient|recipient (unknown|not found)/i;
 
 function reasonOf(status: string | undefined, words: string, context: string, both: string): Reason | undefined {
   if (PHRASES[0]![1].test(words || context)) return 'mailbox-full';
