@@ -215,8 +215,8 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
   return value.split(',').map((part) => part.trim()).filter(Boolean);
 }
 
-/** The bare address of a "Name <a@b>" value. */
-function bareAddress(value: string): string {
+/** The bare address of a "Name <a@b>" value ("Digest <d@x.org>" gives "d@x.org"). */
+export function bareAddress(value: string): string {
   return /<([^<>]+)>\s*$/.exec(value)?.[1] ?? value.trim();
 }
 
