@@ -59,7 +59,7 @@ export async function readInbound(
   }
   // A delay warning says the server is still trying: no failure yet, nothing to count.
   const stillTrying = (kind === 'hard' || kind === 'soft') && classification.recipients.every((r) => r.delayed);
-  const ignored = stillTrying || (kind === 'auto-reply' && tag?.purpose === 'bounce');
+  const ignored = stillTrying || (kind === 'auto-reply' && tag?.purpose === 'bounce') || notAboutConsent(classification.feedbackType);
   if (tag === undefined || ignored) return { classification, tag, outcome: undefined };
 
   const first = classification.recipients[0];
@@ -74,6 +74,14 @@ export async function readInbound(
     eventKey: classification.messageId === undefined ? undefined : `mail:${classification.messageId}`,
   };
   return { classification, tag, outcome };
+}
+
+/**
+ * ARF reports that are not a person's complaint: DMARC/DKIM failure reports (RFC 6591),
+ * "this was not spam", virus reports. Logged, never an unsubscribe.
+ */
+function notAboutConsent(feedbackType: string | undefined): boolean {
+  return feedbackType === 'auth-failure' || feedbackType === 'not-spam' || feedbackType === 'virus';
 }
 
 export interface InboundResult extends InboundReading {

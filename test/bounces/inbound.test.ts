@@ -130,6 +130,15 @@ test('a complaint report unsubscribes at once and is recorded in consents; it ne
   assert.deepEqual(consents, [{ action: 'complaint', channel: 'mail' }]);
 });
 
+test('an authentication-failure report (DMARC forensic) about a digest unsubscribes nobody', async () => {
+  const { id, email, mail } = await mailedSubscriber();
+  const report = arfComplaint(mail.raw, { to: 'dmarc@example.org', recipient: email, feedbackType: 'auth-failure' });
+  const result = await handleInbound(database.db, config, report, 'mail');
+  assert.equal(result.classification.kind, 'complaint');
+  assert.equal(result.applied.action, 'ignored');
+  assert.equal(await statusOf(id), 'active');
+});
+
 test('mail to the List-Unsubscribe address unsubscribes the subscriber its tag names', async () => {
   const { id, email, mail } = await mailedSubscriber();
   const mailto = /<mailto:([^?>]+)/.exec(mail.raw.toString('latin1'))![1]!;
