@@ -51,7 +51,8 @@ const STOPPABLE: SubscriberStatus[] = ['pending', 'active', 'paused'];
  * after bounceSoftLimit within bounceSoftDays; a complaint or a mailed unsubscribe
  * unsubscribes at once and is recorded in consents. Every outcome about a known
  * subscriber is recorded in bounce_events with its evidence, in the same transaction
- * as the change it causes.
+ * as the change it causes. Delivery events and auto-replies change nothing and are
+ * not recorded.
  */
 export async function applyOutcome(
   db: Db,
@@ -59,6 +60,8 @@ export async function applyOutcome(
   rules: BounceRules = DEFAULT_BOUNCE_RULES,
 ): Promise<AppliedOutcome> {
   if (outcome.kind === 'not-bounce' || outcome.kind === 'unknown') return { action: 'ignored' };
+  // Not a state change, and one a message for delivery events: nothing to record.
+  if (outcome.kind === 'delivered' || outcome.kind === 'auto-reply') return { action: 'none' };
   const kind = outcome.kind;
   return db.transaction().execute(async (trx) => {
     const target = await findTarget(trx, outcome);
@@ -116,7 +119,7 @@ export async function applyOutcome(
 
 async function decide(
   db: Db,
-  kind: BounceKind,
+  kind: Exclude<BounceKind, 'delivered' | 'auto-reply'>,
   subscriber: { id: number; status: SubscriberStatus },
   rules: BounceRules,
 ): Promise<BounceAction> {
@@ -139,9 +142,6 @@ async function decide(
     case 'complaint':
     case 'unsubscribe':
       return subscriber.status === 'unsubscribed' ? 'none' : 'unsubscribed';
-    case 'auto-reply':
-    case 'delivered':
-      return 'none';
   }
 }
 

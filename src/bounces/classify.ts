@@ -22,6 +22,8 @@ export interface FailedRecipient {
   /** SMTP reply code, e.g. 550. */
   reply: string | undefined;
   diagnostic: string | undefined;
+  /** A delay warning (the server is still trying), not a failure. */
+  delayed: boolean;
 }
 
 export interface Classification {
@@ -109,6 +111,7 @@ function feedbackReport(base: Base, report: string): Classification {
     status: undefined,
     reply: undefined,
     diagnostic: undefined,
+    delayed: false,
   }));
   return {
     ...base,
@@ -157,8 +160,9 @@ function recipientVerdict(
   diagnostic: string,
   context: string,
   delayed: boolean,
+  temporary = false,
 ): FailedRecipient {
-  const verdict = judge({ status, diagnostic, context, delayed });
+  const verdict = judge({ status, diagnostic, context, delayed: delayed || temporary });
   const words = diagnostic.trim() !== '' ? diagnostic : context;
   return {
     address,
@@ -167,6 +171,7 @@ function recipientVerdict(
     status: verdict.status,
     reply: replyCodeIn(words),
     diagnostic: words.replace(/\s+/g, ' ').trim().slice(0, 500) || undefined,
+    delayed,
   };
 }
 
@@ -217,7 +222,7 @@ function sesNotification(base: Base, text: string): Classification | undefined {
   const type = parsed.notificationType?.toLowerCase();
   if (type === 'complaint') {
     const recipients = (parsed.complaint?.complainedRecipients ?? []).map((r) => ({
-      address: r.emailAddress, kind: 'soft' as const, reason: 'spam-or-policy' as const, status: undefined, reply: undefined, diagnostic: undefined,
+      address: r.emailAddress, kind: 'soft' as const, reason: 'spam-or-policy' as const, status: undefined, reply: undefined, diagnostic: undefined, delayed: false,
     }));
     const feedbackType = parsed.complaint?.complaintFeedbackType ?? 'abuse';
     return { ...base, kind: 'complaint', basis: 'ses-json', recipients, feedbackType, summary: `SES complaint (${feedbackType})` };
@@ -225,7 +230,7 @@ function sesNotification(base: Base, text: string): Classification | undefined {
   if (type === 'bounce') {
     const transient = parsed.bounce?.bounceType !== 'Permanent';
     const recipients = (parsed.bounce?.bouncedRecipients ?? []).map((r) =>
-      recipientVerdict(r.emailAddress, statusIn(r.status ?? ''), r.diagnosticCode ?? '', '', transient),
+      recipientVerdict(r.emailAddress, statusIn(r.status ?? ''), r.diagnosticCode ?? '', '', false, transient),
     );
     if (recipients.length > 0) return bounce(base, 'ses-json', recipients);
   }
@@ -281,7 +286,10 @@ function heuristicBounce(base: Base, mail: ParsedMail, human: string): Classific
   );
   const failedHeader = mail.headers.get('x-failed-recipients');
   const listed = typeof failedHeader === 'string' ? failedHeader.split(',').map((a) => a.trim()).filter(Boolean) : [];
-  const found = listed.length > 0 ? listed : addressesIn(human).filter((a) => !own.has(a.toLowerCase()) && !BOUNCE_SENDER.test(a));
+  // The daemon's own address is no recipient, unless it is the only one named (mail to postmaster bounces too).
+  const candidates = addressesIn(human).filter((a) => !own.has(a.toLowerCase()));
+  const named = candidates.filter((a) => !BOUNCE_SENDER.test(a));
+  const found = listed.length > 0 ? listed : named.length > 0 ? named : candidates.slice(0, 1);
   const addresses = [...new Set(found.map((a) => a.toLowerCase()))];
   const recipients =
     addresses.length > 0
@@ -332,7 +340,7 @@ function aroundAddress(text: string, address: string | undefined): string | unde
 const ORIGINAL_MESSAGE = new RegExp(
   [
     // Distinctive wherever they stand.
-    '^\\s*-* ?(Below this line is a copy of the message|This is a copy of the message|Original message follows|Unsent message below|Message text follows|Undelivered message follows|Headers of the original message|Returned message)',
+    '^\\s*-* ?(Below this line is a copy of the message|This is a copy of the message|Original message follows|Unsent message below|Message text follows|Undelivered message follows|Headers of the original message|Returned message|Message headers follow|Original message:)',
     // Generic words, only as a separator line.
     '^\\s*-{2,} ?(Original message|Forwarded message|The original message|Message header follows)',
     '^Content-Type: message/rfc822',

@@ -14,9 +14,9 @@ import { verifiedTags, type AddressConfig, type AddressToken } from './verp.js';
  */
 export interface InboundReading {
   classification: Classification;
-  /** The signed tag the outcome rests on; undefined when the message carries none. */
+  /** The genuine tag that makes the message ours; undefined when it carries none. */
   tag: AddressToken | undefined;
-  /** What to apply; undefined when nothing is to be done (no genuine tag, or nothing actionable). */
+  /** What to apply; undefined when nothing is to be done (no genuine tag, an auto-reply, a delay warning). */
   outcome: InboundOutcome | undefined;
 }
 
@@ -48,15 +48,19 @@ export async function readInbound(
   if (kind === 'hard' || kind === 'soft' || kind === 'complaint') {
     // A bounce comes back to the delivery's own address; a complaint report goes to the
     // feedback address and names us only in the returned message (Return-Path, List-Unsubscribe).
-    const anywhere = () => verifiedTags(keys, raw.toString('latin1'));
+    // The returned message may be base64 or quoted-printable: read it decoded too.
+    const anywhere = () => verifiedTags(keys, [raw.toString('latin1'), mail.text ?? '', ...mail.attachments.map((a) => a.content.toString('latin1'))].join('\n'));
     tag = addressed.find((t) => t.purpose === 'bounce') ?? anywhere().find((t) => t.purpose === 'bounce');
     if (tag === undefined && kind === 'complaint') tag = anywhere().find((t) => t.purpose === 'unsubscribe');
   } else {
     // Mail to the List-Unsubscribe address unsubscribes, whatever it says (some clients
-    // send it as an auto-reply); nothing else is actionable.
-    tag = addressed.find((t) => t.purpose === 'unsubscribe');
+    // send it as an auto-reply); an auto-reply to a digest is ours, and ignored.
+    tag = addressed.find((t) => t.purpose === 'unsubscribe') ?? (kind === 'auto-reply' ? addressed.find((t) => t.purpose === 'bounce') : undefined);
   }
-  if (tag === undefined) return { classification, tag, outcome: undefined };
+  // A delay warning says the server is still trying: no failure yet, nothing to count.
+  const stillTrying = (kind === 'hard' || kind === 'soft') && classification.recipients.every((r) => r.delayed);
+  const ignored = stillTrying || (kind === 'auto-reply' && tag?.purpose === 'bounce') || notAboutConsent(classification.feedbackType);
+  if (tag === undefined || ignored) return { classification, tag, outcome: undefined };
 
   const first = classification.recipients[0];
   const outcomeKind = kind === 'hard' || kind === 'soft' || kind === 'complaint' ? kind : 'unsubscribe';
@@ -70,6 +74,14 @@ export async function readInbound(
     eventKey: classification.messageId === undefined ? undefined : `mail:${classification.messageId}`,
   };
   return { classification, tag, outcome };
+}
+
+/**
+ * ARF reports that are not a person's complaint: DMARC/DKIM failure reports (RFC 6591),
+ * "this was not spam", virus reports. Logged, never an unsubscribe.
+ */
+function notAboutConsent(feedbackType: string | undefined): boolean {
+  return feedbackType === 'auth-failure' || feedbackType === 'not-spam' || feedbackType === 'virus';
 }
 
 export interface InboundResult extends InboundReading {

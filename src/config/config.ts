@@ -116,9 +116,12 @@ class Reader {
 
   /** A bare ASCII address whose local part leaves room for a VERP tag (local parts hold 64). */
   taggableAddress(key: string, fallback: string): string {
-    const value = this.optional(key) ?? fallback;
+    const given = this.optional(key);
+    const value = given ?? fallback;
     if (!/^[A-Za-z0-9._+-]{1,24}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
-      this.problems.push(`${key}=${value} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`);
+      this.problems.push(
+        `${key}=${value}${given === undefined ? ' (the default)' : ''} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`,
+      );
     }
     return value;
   }
@@ -281,8 +284,8 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
   return value.split(',').map((part) => part.trim()).filter(Boolean);
 }
 
-/** The bare address of a "Name <a@b>" value. */
-function bareAddress(value: string): string {
+/** The bare address of a "Name <a@b>" value ("Digest <d@x.org>" gives "d@x.org"). */
+export function bareAddress(value: string): string {
   return /<([^<>]+)>\s*$/.exec(value)?.[1] ?? value.trim();
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { applyOutcome } from '../../src/bounces/apply.js';
+import { bounceRates, describeRates } from '../../src/bounces/stats.js';
 import type { Db } from '../../src/db/connect.js';
 import { addSubscriber, getSubscriber } from '../../src/subscribers/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -76,4 +77,29 @@ test('outcomes that name nobody, auto-replies and non-bounces change nothing', a
   assert.equal(await statusOf(db, subscriberId), 'active');
   const byEmail = await applyOutcome(db, { kind: 'unsubscribe', email: `READER${count}@example.org`, source: 'postmark', evidence: '' });
   assert.equal(byEmail.action, 'unsubscribed');
+});
+
+test('status rates: reports over digests sent in 7 and 30 days, with a warning above 0.1% complaints', async () => {
+  const { db } = database;
+  await db.deleteFrom('bounce_events').execute();
+  const { subscriberId } = await subscriberWithDelivery(db);
+  const day = 86_400_000;
+  const sentAt = (daysAgo: number) => new Date(Date.now() - daysAgo * day);
+  // 500 digests sent 2 days ago and 500 sent 20 days ago.
+  await db
+    .insertInto('deliveries')
+    .values(Array.from({ length: 1000 }, (_, i) => ({ subscriber_id: subscriberId, period: new Date(Date.UTC(2000, 0, 1) + i * day), status: 'sent' as const, sent_at: sentAt(i < 500 ? 2 : 20) })))
+    .execute();
+  const event = (kind: 'hard' | 'soft' | 'complaint', daysAgo: number) => ({ subscriber_id: subscriberId, kind, source: 'mail' as const, action: 'none' as const, evidence: 'test', created_at: sentAt(daysAgo) });
+  await db.insertInto('bounce_events').values([event('hard', 1), event('soft', 1), event('complaint', 10)]).execute();
+
+  const [week, month] = [await bounceRates(db, 7), await bounceRates(db, 30)];
+  assert.deepEqual([week.sent, week.hard, week.soft, week.complaints], [500, 1, 1, 0]);
+  assert.equal(week.bounceRate, 2 / 500);
+  assert.deepEqual([month.sent, month.complaints], [1000, 1]);
+  assert.equal(month.complaintRate, 0.001);
+  assert.ok(!describeRates([week, month]).some((line) => line.startsWith('WARNING')), 'exactly 0.1% is not above it');
+  await db.insertInto('bounce_events').values(event('complaint', 3)).execute();
+  const lines = describeRates([await bounceRates(db, 7), await bounceRates(db, 30)]);
+  assert.deepEqual(lines.filter((line) => line.startsWith('WARNING')).map((line) => /over (\d+) days/.exec(line)?.[1]), ['7', '30']);
 });

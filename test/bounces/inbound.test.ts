@@ -96,7 +96,12 @@ test('a hard bounce to the VERP address stops the subscriber at once; what the b
 test('soft bounces count, and stop the address at the limit', async () => {
   const { id, email, mail } = await mailedSubscriber();
   const full = { returnPath: mail.envelopeFrom, recipient: email, status: '4.2.2', diagnostic: '452 4.2.2 Mailbox full', action: 'delayed' as const };
-  assert.equal((await handleInbound(database.db, config, dsnBounce(full), 'mail')).applied.action, 'counted');
+  // A delay warning is no failure: the server is still trying.
+  const warning = await handleInbound(database.db, config, dsnBounce(full), 'mail');
+  assert.equal(warning.classification.kind, 'soft');
+  assert.equal(warning.applied.action, 'ignored');
+  // Given up after the queue lifetime, still with the temporary code: a soft bounce.
+  assert.equal((await handleInbound(database.db, config, dsnBounce({ ...full, action: 'failed' }), 'mail')).applied.action, 'counted');
   assert.equal(await statusOf(id), 'active');
   assert.equal((await handleInbound(database.db, config, dsnBounce({ ...full, status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full', action: 'failed' }), 'mail')).applied.action, 'bounced');
   assert.equal(await statusOf(id), 'bounced');
@@ -108,7 +113,7 @@ test('nothing acts on a forged or missing tag; the same bounce twice acts once',
   assert.equal((await handleInbound(database.db, config, dsnBounce({ returnPath: forged, recipient: email }), 'mail')).applied.action, 'ignored');
   assert.equal((await handleInbound(database.db, config, dsnBounce({ returnPath: 'bounces@example.org', recipient: email }), 'mail')).applied.action, 'ignored');
   assert.equal(await statusOf(id), 'active');
-  const soft = dsnBounce({ returnPath: mail.envelopeFrom, recipient: email, status: '4.4.7', diagnostic: 'delivery time expired', action: 'delayed', messageId: 'same@mx.example.net' });
+  const soft = dsnBounce({ returnPath: mail.envelopeFrom, recipient: email, status: '4.4.7', diagnostic: 'delivery time expired', messageId: 'same@mx.example.net' });
   assert.equal((await handleInbound(database.db, config, soft, 'mail')).applied.action, 'counted');
   assert.equal((await handleInbound(database.db, config, soft, 'imap')).applied.action, 'duplicate');
   assert.equal(await statusOf(id), 'active');
@@ -123,6 +128,15 @@ test('a complaint report unsubscribes at once and is recorded in consents; it ne
   assert.equal(await statusOf(id), 'unsubscribed');
   const consents = await database.db.selectFrom('consents').select(['action', 'channel']).where('subscriber_id', '=', id).where('action', '=', 'complaint').execute();
   assert.deepEqual(consents, [{ action: 'complaint', channel: 'mail' }]);
+});
+
+test('an authentication-failure report (DMARC forensic) about a digest unsubscribes nobody', async () => {
+  const { id, email, mail } = await mailedSubscriber();
+  const report = arfComplaint(mail.raw, { to: 'dmarc@example.org', recipient: email, feedbackType: 'auth-failure' });
+  const result = await handleInbound(database.db, config, report, 'mail');
+  assert.equal(result.classification.kind, 'complaint');
+  assert.equal(result.applied.action, 'ignored');
+  assert.equal(await statusOf(id), 'active');
 });
 
 test('mail to the List-Unsubscribe address unsubscribes the subscriber its tag names', async () => {
@@ -169,4 +183,15 @@ test('`feed-digest inbound` reads one message on stdin; --classify --json tells 
     assert.equal(await statusOf(id), 'bounced');
   }
   assert.equal((await pipe(['inbound'], Buffer.alloc(0), database.env)).code, 65);
+});
+
+test('a complaint report whose returned message is base64-encoded still names its delivery', async () => {
+  const { id, email, mail } = await mailedSubscriber();
+  const report = arfComplaint(Buffer.from(''), { to: 'abuse@example.org', recipient: email })
+    .toString('latin1')
+    .replace('Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n', `Content-Type: message/rfc822\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n${mail.raw.toString('base64').replace(/.{76}/g, '$&\r\n')}`);
+  const result = await handleInbound(database.db, config, Buffer.from(report, 'latin1'), 'mail');
+  assert.equal(result.classification.kind, 'complaint');
+  assert.equal(result.applied.action, 'unsubscribed');
+  assert.equal(await statusOf(id), 'unsubscribed');
 });
