@@ -1,6 +1,7 @@
 /**
  * The whole-pipeline benchmark: `npm run bench -- [--feeds N] [--subscribers N]
- * [--combos 12] [--backend pglite|postgres|both] [--json]` (--json: the JSON alone).
+ * [--combos 12] [--backend pglite|postgres|both] [--dkim] [--json]` (--json: the JSON alone;
+ * --dkim: every message DKIM-signed with an RSA-2048 key made for the run).
  *
  * Each backend runs in a child process of its own (scripts/bench/run.ts), so each peak
  * RSS belongs to one pipeline; Postgres runs when DATABASE_URL is set, in a database the
@@ -44,7 +45,9 @@ const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['ms per compile (render stage / compiles)', (r) => number(0)(r.msPerCompile)],
   ['average digest HTML, KB', (r) => number(1)(r.averageHtmlKb)],
   ['messages sent / in the sink', (r) => `${r.messagesSent} / ${r.messagesReceivedBySink}`],
+  ['DKIM', (r) => (r.options.dkim ? 'on (rsa-sha256, 2048 bits)' : 'off')],
   ['messages/s (deliver stage)', (r) => number(0)(r.messagesPerSecond)],
+  ['DKIM signer alone: ms CPU per message, RSA-2048 / Ed25519', (r) => (r.dkimSigner === undefined ? '' : `${number(3)(r.dkimSigner.rsaMs)} / ${number(3)(r.dkimSigner.ed25519Ms)}`)],
   ['pre-built by nodemailer alone: messages/s', (r) => number(0)(r.prebuiltMessagesPerSecond)],
   ['ours / pre-built', (r) => `${number(0)(r.ratioToPrebuilt * 100)}%`],
   ['SMTP pool size', (r) => String(r.smtpPoolSize)],

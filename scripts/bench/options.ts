@@ -6,6 +6,8 @@ export interface BenchOptions {
   combos: number;
   backend: 'pglite' | 'postgres' | 'both';
   json: boolean;
+  /** Sign every message with DKIM (an RSA-2048 key made for the run). */
+  dkim: boolean;
 }
 
 /** A small default that finishes in about a minute on two cores. */
@@ -18,6 +20,7 @@ export function benchOptions(args: string[]): BenchOptions {
       combos: { type: 'string', default: '12' },
       backend: { type: 'string', default: 'both' },
       json: { type: 'boolean', default: false },
+      dkim: { type: 'boolean', default: false },
     },
   });
   const whole = (name: string, raw: string, min: number): number => {
@@ -32,10 +35,11 @@ export function benchOptions(args: string[]): BenchOptions {
     combos: whole('combos', values.combos, 1),
     backend: values.backend as BenchOptions['backend'],
     json: values.json,
+    dkim: values.dkim,
   };
 }
 
 /** The same options as command-line flags, for a child run on one backend. */
 export function optionArgs(options: BenchOptions, backend: 'pglite' | 'postgres'): string[] {
-  return ['--feeds', String(options.feeds), '--subscribers', String(options.subscribers), '--combos', String(options.combos), '--backend', backend];
+  return ['--feeds', String(options.feeds), '--subscribers', String(options.subscribers), '--combos', String(options.combos), '--backend', backend, ...(options.dkim ? ['--dkim'] : [])];
 }

@@ -1,12 +1,13 @@
 import { fork } from 'node:child_process';
-import type { Config } from '../../src/config/config.js';
+import { inboundDoorOpen, type Config } from '../../src/config/config.js';
 import type { Db } from '../../src/db/connect.js';
 import { loadOrRender } from '../../src/jobs/send.js';
 import { buildMessageTemplate, mailDate, personalize } from '../../src/mail/compose.js';
 import { editionMessage } from '../../src/mail/deliver.js';
 import type { ReferenceJob, ReferenceResult } from './reference-sender.js';
 import { siblingScript } from './sibling.js';
-import { mailFromAddress, preferencesUrl, unsubscribeMailto, unsubscribeUrl, type LinkConfig } from '../../src/subscribers/links.js';
+import { bounceAddress, unsubscribeMailto } from '../../src/bounces/verp.js';
+import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../../src/subscribers/links.js';
 
 /** How many messages each edition has, so the reference sends the same mix. */
 async function messagesPerEdition(db: Db): Promise<Array<{ edition_id: number; n: number }>> {
@@ -39,18 +40,18 @@ export async function sendPrebuilt(
   const editions = await messagesPerEdition(db);
   const messages = await Promise.all(editions.map(async ({ edition_id: editionId, n: all }) => {
     const n = half === 'first' ? Math.floor(all / 2) : all - Math.floor(all / 2);
-    const template = await buildMessageTemplate(editionMessage(config, await loadOrRender(db, config, editionId)));
+    const template = await buildMessageTemplate(editionMessage(config, await loadOrRender(db, config, editionId), inboundDoorOpen(config)));
     const raw = Buffer.concat(personalize(template, {
       to: 'reader@bench.example',
       date: mailDate(new Date()),
       messageId: `fd.reference.${editionId}@bench.example`,
       unsubscribeUrl: unsubscribeUrl(config, 1),
       preferencesUrl: preferencesUrl(config, 1),
-      unsubscribeMailto: unsubscribeMailto(config, 1),
+      unsubscribeMailto: inboundDoorOpen(config) ? unsubscribeMailto(config, 1) : '',
     }));
     return { raw: raw.toString('base64'), n };
   }));
-  const job: ReferenceJob = { smtpUrl, poolSize, from: mailFromAddress(config), messages };
+  const job: ReferenceJob = { smtpUrl, poolSize, from: bounceAddress(config, 1), messages };
   const script = siblingScript('./reference-sender', import.meta.url);
   const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const answer = new Promise<ReferenceResult>((resolve, reject) => {

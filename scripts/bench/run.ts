@@ -18,6 +18,7 @@ import { isProblem } from '../../src/problem.js';
 import { refreshFeeds } from '../../src/feeds/refresh.js';
 import { loadOrRender, renderPendingEditions } from '../../src/jobs/send.js';
 import { deliverQueue } from '../../src/mail/deliver.js';
+import { createDkimSigner, signingMailer } from '../../src/mail/dkim.js';
 import { createSmtpMailer } from '../../src/mail/transport.js';
 import { mjmlCompileCount } from '../../src/render/mjml.js';
 import { currentCursor } from '../../src/subscribers/store.js';
@@ -25,6 +26,7 @@ import { createEmbeddedDatabase, createServerDatabase, type TestDatabase } from 
 import { sendPrebuilt, type Half } from './reference.js';
 import { cpuSecondsSince, RssSampler } from './rss.js';
 import type { ServersReady, SinkCount } from './servers.js';
+import { dkimEnvironment, signerCost, type SignerCost } from './dkim.js';
 import { benchOptions, type BenchOptions } from './options.js';
 import { siblingScript } from './sibling.js';
 
@@ -63,6 +65,8 @@ export interface RunResult {
   peakRssMb: number;
   /** The kernel's high-water mark for the whole process, setup included. */
   processMaxRssMb: number;
+  /** With --dkim: the signer's own CPU per message, measured apart from the send. */
+  dkimSigner: SignerCost | undefined;
 }
 
 const SECRET = 'bench-secret-'.padEnd(48, 'x');
@@ -130,6 +134,10 @@ async function seed(db: Db, options: BenchOptions, feedBase: string): Promise<vo
   }
 }
 
+async function firstEditionId(db: Db): Promise<number> {
+  return (await db.selectFrom('editions').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
+}
+
 async function run(): Promise<RunResult> {
   const options = benchOptions(process.argv.slice(2));
   const backend = options.backend === 'postgres' ? 'postgres' : 'pglite';
@@ -138,12 +146,20 @@ async function run(): Promise<RunResult> {
   // The feeds all live on one local host; real ones come from many, so the per-host limit is lifted.
   const base = loadConfig({ ...process.env, SECRET, BASE_URL: 'https://digest.bench.example' });
   const config = {
-    ...loadConfig({ ...process.env, SECRET, BASE_URL: 'https://digest.bench.example', SMTP_URL: ready.smtpUrl, FETCH_PER_HOST: String(base.fetchConcurrency) }),
+    ...loadConfig({
+      ...process.env,
+      SECRET,
+      BASE_URL: 'https://digest.bench.example',
+      SMTP_URL: ready.smtpUrl,
+      FETCH_PER_HOST: String(base.fetchConcurrency),
+      ...(options.dkim ? dkimEnvironment() : {}),
+    }),
     secret: SECRET,
   };
   const database = await openBenchDatabase(backend, config.databaseUrl);
   const { db } = database;
-  const mailer = createSmtpMailer(ready.smtpUrl, config.smtpPoolSize);
+  const smtp = createSmtpMailer(ready.smtpUrl, config.smtpPoolSize);
+  const mailer = config.dkim === undefined ? smtp : signingMailer(smtp, createDkimSigner(config.dkim));
   const rss = new RssSampler();
   const stages: StageResult[] = [];
   const stage = async <T>(name: string, unit: string, work: () => Promise<T>, count: (result: T) => number): Promise<T> => {
@@ -164,6 +180,7 @@ async function run(): Promise<RunResult> {
     const compilesBefore = mjmlCompileCount();
     await stage('render', 'editions', () => renderPendingEditions(db, config, now), (n) => n);
     const compiles = mjmlCompileCount() - compilesBefore;
+    const dkimSigner = config.dkim === undefined ? undefined : await signerCost(config, await loadOrRender(db, config, await firstEditionId(db)));
     // The reference runs half before and half after our send, so that load from other
     // work on the machine, which drifts, weighs on both alike.
     const sendReference = (half: Half) => sendPrebuilt(db, config, ready.smtpUrl, config.smtpPoolSize, half);
@@ -204,6 +221,7 @@ async function run(): Promise<RunResult> {
       pipelineSeconds,
       peakRssMb: pipelinePeakRssMb,
       processMaxRssMb: process.resourceUsage().maxRSS / 1024,
+      dkimSigner,
     };
   } finally {
     rss.stop();

@@ -4,7 +4,9 @@ import { ConfigError } from '../config/config.js';
 import { DataFolderBusyError } from '../db/connect.js';
 import { registerCategoryCommands } from './commands/categories.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDkimCommand } from './commands/dkim.js';
 import { registerFeedCommands } from './commands/feeds.js';
+import { registerInboundCommand } from './commands/inbound.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSiteCommands } from './commands/site.js';
@@ -24,6 +26,8 @@ registerJobCommands(program);
 registerDemoCommand(program);
 registerServeCommand(program);
 registerSiteCommands(program);
+registerDkimCommand(program);
+registerInboundCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseDkimKey, type DkimSettings } from '../mail/dkim.js';
 import { parseSmtpUrl } from './smtp-url.js';
 
 /**
@@ -51,6 +53,31 @@ export interface Config {
   planetPageSize: number;
   /** How long a rendered planet page or feed is served from memory before it is built again. */
   planetCacheSeconds: number;
+  /** Envelope sender base: each digest goes out as <local>+<signed token>@<domain> (VERP). */
+  bounceAddress: string;
+  /** Base of the List-Unsubscribe mailto: address, tagged the same way. */
+  unsubscribeAddress: string;
+  /** Mailbox that `serve` polls for bounces, complaints and mailed unsubscribes. */
+  inboundImapUrl: string | undefined;
+  inboundProcessedFolder: string;
+  inboundUnrecognizedFolder: string;
+  /** True when an MTA pipes mail for those addresses to `feed-digest inbound`. */
+  inboundPipe: boolean;
+  /** Soft bounces within bounceSoftDays that stop an address. */
+  bounceSoftLimit: number;
+  bounceSoftDays: number;
+  /** Sign every message with DKIM; undefined when DKIM_DOMAIN is unset. */
+  dkim: DkimSettings | undefined;
+  /** Bounce and complaint webhooks per provider; a provider left undefined answers 404. */
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Amazon SES through SNS: the topics we accept, and whether to confirm a subscription by ourselves. */
+  ses: { topicArns: string[]; confirmSubscriptions: boolean } | undefined;
+  mailgun: { signingKey: string } | undefined;
+  /** Postmark sends these as HTTP basic auth (set them in the webhook URL there). */
+  postmark: { user: string; password: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +121,18 @@ class Reader {
     if (raw === 'false' || raw === '0' || raw === 'no') return false;
     this.problems.push(`${key}=${raw} must be true or false`);
     return fallback;
+  }
+
+  /** A bare ASCII address whose local part leaves room for a VERP tag (local parts hold 64). */
+  taggableAddress(key: string, fallback: string): string {
+    const given = this.optional(key);
+    const value = given ?? fallback;
+    if (!/^[A-Za-z0-9._+-]{1,24}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
+      this.problems.push(
+        `${key}=${value}${given === undefined ? ' (the default)' : ''} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`,
+      );
+    }
+    return value;
   }
 
   url(key: string, fallback: string | undefined, protocols: string[]): string | undefined {
@@ -153,6 +192,9 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
   }
 
+  const bounceAddress = read.taggableAddress('BOUNCE_ADDRESS', bareAddress(mailFrom));
+  const inboundImapUrl = read.url('INBOUND_IMAP_URL', undefined, ['imap:', 'imaps:']);
+
   const config: Config = {
     databaseUrl,
     dataDir: path.resolve(read.string('DATA_DIR', './data')),
@@ -183,6 +225,16 @@ export function loadConfig(env: Env = process.env): Config {
     siteTimezone,
     planetPageSize: read.integer('PLANET_PAGE_SIZE', 30, 1, 200),
     planetCacheSeconds: read.integer('PLANET_CACHE_SECONDS', 60, 0, 86_400),
+    bounceAddress,
+    unsubscribeAddress: read.taggableAddress('UNSUBSCRIBE_ADDRESS', bounceAddress),
+    inboundImapUrl,
+    inboundProcessedFolder: read.string('INBOUND_PROCESSED_FOLDER', 'Processed'),
+    inboundUnrecognizedFolder: read.string('INBOUND_UNRECOGNIZED_FOLDER', 'Unrecognized'),
+    inboundPipe: read.boolean('INBOUND_PIPE', false),
+    bounceSoftLimit: read.integer('BOUNCE_SOFT_LIMIT', 3, 1, 100),
+    bounceSoftDays: read.integer('BOUNCE_SOFT_DAYS', 30, 1, 365),
+    dkim: readDkim(read),
+    webhooks: readWebhooks(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
@@ -204,11 +256,74 @@ function checkMailFrom(mailFrom: string): string | undefined {
   return undefined;
 }
 
+const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const SELECTOR_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** All three DKIM settings or none; the key is read and checked now, not at the first send. */
+function readDkim(read: Reader): DkimSettings | undefined {
+  const domain = read.optional('DKIM_DOMAIN');
+  const selector = read.optional('DKIM_SELECTOR');
+  const keyFile = read.optional('DKIM_PRIVATE_KEY_FILE');
+  if (domain === undefined && selector === undefined && keyFile === undefined) return undefined;
+  const missing = [['DKIM_DOMAIN', domain], ['DKIM_SELECTOR', selector], ['DKIM_PRIVATE_KEY_FILE', keyFile]]
+    .filter(([, value]) => value === undefined)
+    .map(([key]) => key);
+  if (missing.length > 0) {
+    read.problems.push(`DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (missing: ${missing.join(', ')})`);
+    return undefined;
+  }
+  const before = read.problems.length;
+  if (!DOMAIN_PATTERN.test(domain!)) read.problems.push(`DKIM_DOMAIN=${domain} is not a domain name like example.org`);
+  if (!SELECTOR_PATTERN.test(selector!)) read.problems.push(`DKIM_SELECTOR=${selector} must be letters, digits and hyphens, like digest2026`);
+  let pem: Buffer | undefined;
+  try {
+    pem = readFileSync(keyFile!);
+  } catch (error) {
+    read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const privateKey = pem === undefined ? undefined : parseDkimKey(pem);
+  if (typeof privateKey === 'string') read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} ${privateKey}`);
+  if (read.problems.length > before || privateKey === undefined || typeof privateKey === 'string') return undefined;
+  return { domain: domain!.toLowerCase(), selector: selector!, privateKey };
+}
+
+const TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+function readWebhooks(read: Reader): WebhookSettings {
+  const topics = read.optional('WEBHOOK_SES_TOPIC_ARN')?.split(',').map((arn) => arn.trim()).filter(Boolean);
+  for (const arn of topics ?? []) {
+    if (!TOPIC_ARN_PATTERN.test(arn)) read.problems.push(`WEBHOOK_SES_TOPIC_ARN: ${arn} is not an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:ses-feedback`);
+  }
+  const signingKey = read.optional('WEBHOOK_MAILGUN_SIGNING_KEY');
+  const user = read.optional('WEBHOOK_POSTMARK_USER');
+  const password = read.optional('WEBHOOK_POSTMARK_PASSWORD');
+  if ((user === undefined) !== (password === undefined)) {
+    read.problems.push('WEBHOOK_POSTMARK_USER and WEBHOOK_POSTMARK_PASSWORD go together');
+  } else if (password !== undefined && password.length < 16) {
+    read.problems.push('WEBHOOK_POSTMARK_PASSWORD must be at least 16 characters (try: openssl rand -hex 16)');
+  }
+  return {
+    ses: topics === undefined || topics.length === 0 ? undefined : { topicArns: topics, confirmSubscriptions: read.boolean('WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS', false) },
+    mailgun: signingKey === undefined ? undefined : { signingKey },
+    postmark: user === undefined || password === undefined ? undefined : { user, password },
+  };
+}
+
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
   return value.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+/** The bare address of a "Name <a@b>" value ("Digest <d@x.org>" gives "d@x.org"). */
+export function bareAddress(value: string): string {
+  return /<([^<>]+)>\s*$/.exec(value)?.[1] ?? value.trim();
+}
+
+/** Mail to the List-Unsubscribe mailto: reaches us only when something reads that mailbox. */
+export function inboundDoorOpen(config: Pick<Config, 'inboundImapUrl' | 'inboundPipe'>): boolean {
+  return config.inboundImapUrl !== undefined || config.inboundPipe;
 }
 
 function hostOf(url: string): string {

@@ -118,7 +118,7 @@ export type Subscriber = Selectable<SubscriberTable>;
 export type NewSubscriber = Insertable<SubscriberTable>;
 export type SubscriberUpdate = Updateable<SubscriberTable>;
 
-export type ConsentAction = 'signup' | 'confirm' | 'preferences' | 'pause' | 'resume' | 'unsubscribe' | 'resubscribe';
+export type ConsentAction = 'signup' | 'confirm' | 'preferences' | 'pause' | 'resume' | 'unsubscribe' | 'resubscribe' | 'complaint';
 export type ConsentChannel = 'web' | 'one-click' | 'mail' | 'cli' | 'import';
 
 export interface ConsentTable {
@@ -186,6 +186,27 @@ export interface SettingTable {
   value: string;
 }
 
+/** What an inbound report says about one delivery (see src/bounces/). */
+export type BounceKind = 'hard' | 'soft' | 'complaint' | 'unsubscribe' | 'auto-reply' | 'delivered';
+export type BounceSource = 'mail' | 'imap' | 'ses' | 'mailgun' | 'postmark';
+export type BounceAction = 'bounced' | 'unsubscribed' | 'counted' | 'none';
+
+export interface BounceEventTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  delivery_id: number | null;
+  kind: BounceKind;
+  source: BounceSource;
+  action: BounceAction;
+  dsn_status: string | null;
+  diagnostic: string | null;
+  evidence: string;
+  event_key: string | null;
+  created_at: CreatedAt;
+}
+export type BounceEvent = Selectable<BounceEventTable>;
+export type NewBounceEvent = Insertable<BounceEventTable>;
+
 export interface Database {
   categories: CategoryTable;
   feeds: FeedTable;
@@ -198,4 +219,5 @@ export interface Database {
   deliveries: DeliveryTable;
   runs: RunTable;
   settings: SettingTable;
+  bounce_events: BounceEventTable;
 }

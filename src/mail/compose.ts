@@ -27,6 +27,8 @@ export interface EditionMessage {
   html: string;
   text: string;
   listId: string;
+  /** Offer the mailto: in List-Unsubscribe too (only when mail to it is read). */
+  unsubscribeMailto: boolean;
 }
 
 const HEADER_MARKERS: Record<string, Slot> = {
@@ -56,7 +58,7 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
     messageId: '<message-id@feed-digest.invalid>',
     date: 'FD_DATE_SLOT' as unknown as Date,
     headers: {
-      'List-Unsubscribe': '<FD_UNSUBSCRIBE_URL>, <FD_UNSUBSCRIBE_MAILTO>',
+      'List-Unsubscribe': message.unsubscribeMailto ? '<FD_UNSUBSCRIBE_URL>, <FD_UNSUBSCRIBE_MAILTO>' : '<FD_UNSUBSCRIBE_URL>',
       // RFC 8058 one-click: mail providers POST this body to the https URL above.
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': message.listId,

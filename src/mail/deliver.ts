@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mailDomain, type Config } from '../config/config.js';
+import { inboundDoorOpen, mailDomain, type Config } from '../config/config.js';
+import { bounceAddress, unsubscribeMailto } from '../bounces/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
-import { preferencesUrl, unsubscribeMailto, unsubscribeUrl, mailFromAddress, type LinkConfig } from '../subscribers/links.js';
+import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../subscribers/links.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
 import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
@@ -71,16 +72,17 @@ export async function deliverQueue(
     return config.sendRateLimit > 0 ? Math.max(1, Math.min(size, Math.floor((config.sendRateLimit * leaseSeconds) / 4))) : size;
   };
   const claims = claimAhead(db, claimSize, leaseSeconds);
+  const mailto = inboundDoorOpen(config);
   const context: DeliverContext = {
     db, config, mailer, options,
-    sender: mailFromAddress(config),
+    mailto,
     messageIdEnd: `${await messageIdKey(db)}@${mailDomain(config)}`,
     pace: pacer(config.sendRateLimit),
     markSent: groupCommit((marks: SentMark[]) => markSent(db, marks, config.databaseUrl === undefined)),
     template: (editionId: number) => {
       let template = templates.get(editionId);
       if (template === undefined) {
-        template = options.loadEdition(editionId).then((rendered) => buildMessageTemplate(editionMessage(config, rendered)));
+        template = options.loadEdition(editionId).then((rendered) => buildMessageTemplate(editionMessage(config, rendered, mailto)));
         templates.set(editionId, template);
       }
       return template;
@@ -110,8 +112,9 @@ export async function deliverQueue(
 
 interface DeliverContext {
   db: Db;
-  /** The envelope sender and the Message-ID's end (this install's key @ our domain): the same for every message of the run. */
-  sender: string;
+  /** Whether digests carry the List-Unsubscribe mailto: (only when inbound mail is read). */
+  mailto: boolean;
+  /** The Message-ID's end (this install's key @ our domain): the same for every message of the run. */
   messageIdEnd: string;
   config: LinkConfig & Config;
   mailer: Mailer;
@@ -131,7 +134,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     messageId,
     unsubscribeUrl: unsubscribeUrl(config, delivery.subscriber_id),
     preferencesUrl: preferencesUrl(config, delivery.subscriber_id),
-    unsubscribeMailto: unsubscribeMailto(config, delivery.subscriber_id),
+    unsubscribeMailto: context.mailto ? unsubscribeMailto(config, delivery.subscriber_id) : '',
   });
   // Past half its lease (a long batch, a low rate limit) another instance may take this
   // row over at any moment: hand it back rather than race it for the same recipient.
@@ -148,8 +151,9 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'handed back';
   }
   const started = performance.now();
+  // VERP: a bounce comes back to an address that names this delivery (src/bounces/verp.ts).
   // Past its lease the row may be another instance's: no wait for the server outlasts it.
-  const result = await mailer.send({ from: context.sender, to: delivery.email, chunks, deadline: leaseEnds });
+  const result = await mailer.send({ from: bounceAddress(config, delivery.id), to: delivery.email, chunks, deadline: leaseEnds });
   if (result.ok) {
     options.onSent?.((performance.now() - started) / 1000);
     await context.markSent({ id: delivery.id, messageId: `<${messageId}>` });
@@ -174,8 +178,9 @@ function retryDelay(options: DeliverOptions, attempts: number): number {
 }
 
 /** What every message of an edition shares: built into a MessageTemplate once per edition. */
-export function editionMessage(config: Config, rendered: RenderedDigest) {
+export function editionMessage(config: Config, rendered: RenderedDigest, unsubscribeMailto: boolean) {
   return {
+    unsubscribeMailto,
     from: config.mailFrom,
     subject: rendered.subject,
     html: rendered.html,

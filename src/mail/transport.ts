@@ -5,6 +5,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/config.js';
 import { parseSmtpUrl } from '../config/smtp-url.js';
+import { createDkimSigner, signingMailer } from './dkim.js';
 import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from './smtp/connection.js';
 import type { Reply } from './smtp/replies.js';
 
@@ -36,9 +37,10 @@ export interface Mailer {
 }
 
 export function createMailer(config: Config): Mailer {
-  return config.smtpUrl !== undefined
+  const mailer = config.smtpUrl !== undefined
     ? createSmtpMailer(config.smtpUrl, config.smtpPoolSize, DEFAULT_CLIENT_OPTIONS)
     : createOutboxMailer(config.outboxDir);
+  return config.dkim === undefined ? mailer : signingMailer(mailer, createDkimSigner(config.dkim));
 }
 
 /**

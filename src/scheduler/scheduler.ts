@@ -1,5 +1,6 @@
 import schedule from 'node-schedule';
 import type { Db } from '../db/connect.js';
+import { pollMailbox } from '../bounces/imap.js';
 import { fetchJob, sendJob } from '../jobs/run.js';
 import type { SendConfig } from '../jobs/send.js';
 import type { Logger } from '../log/logger.js';
@@ -46,6 +47,13 @@ export function startScheduler(deps: SchedulerDeps): RunningScheduler {
     metrics?.recordSend(sent);
     if (sent.planned.pending + sent.delivered.sent + sent.delivered.failed + sent.delivered.retried > 0 || sent.delivered.paused) {
       logger.info({ job: 'send', ...sent }, sent.delivered.paused ? `sending paused: ${sent.delivered.pauseReason}` : 'sent due digests');
+    }
+    if (config.inboundImapUrl !== undefined) {
+      // A mailbox that cannot be read is logged, and never holds up fetching and sending.
+      await pollMailbox(db, config, logger).then(
+        (polled) => metrics?.recordInbound(polled),
+        (error: unknown) => logger.warn({ err: error }, 'could not read the inbound mailbox; the next tick tries again'),
+      );
     }
     if (Date.now() - lastPurge > 3600_000) {
       lastPurge = Date.now();

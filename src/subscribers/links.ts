@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.js';
+import { bareAddress, type Config } from '../config/config.js';
 import { signToken, tokenKeys, type TokenPurpose } from './tokens.js';
 
 /** What signing a link needs: the config after ensureSecret has resolved the secret. */
@@ -30,11 +30,5 @@ export function preferencesUrl(config: LinkConfig, subscriberId: number): string
 
 /** The bare address of MAIL_FROM ("Digest <d@x.org>" gives "d@x.org"). */
 export function mailFromAddress(config: Pick<Config, 'mailFrom'>): string {
-  return /<([^<>]+)>\s*$/.exec(config.mailFrom)?.[1] ?? config.mailFrom.trim();
-}
-
-/** The List-Unsubscribe mailto: alternative, for mail clients that do not POST. */
-export function unsubscribeMailto(config: LinkConfig & Pick<Config, 'mailFrom'>, subscriberId: number): string {
-  const token = linkToken(config, 'unsubscribe', subscriberId);
-  return `mailto:${mailFromAddress(config)}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
+  return bareAddress(config.mailFrom);
 }

@@ -15,6 +15,7 @@ import { registerPlanetRoutes } from './routes/planet.js';
 import { registerPreferencesRoutes } from './routes/preferences.js';
 import { registerStaticRoutes } from './routes/static.js';
 import { registerUnsubscribeRoutes } from './routes/unsubscribe.js';
+import { registerWebhookRoutes, type WebhookOptions } from './routes/webhooks.js';
 import { sendPage } from './views.js';
 
 export interface WebLimits {
@@ -36,6 +37,7 @@ export interface WebDeps {
   /** The process's pino logger; none when absent. */
   logger?: FastifyBaseLogger;
   limits?: Partial<WebLimits>;
+  webhooks?: WebhookOptions;
 }
 
 /** A hop count trusts that many proxies in front of us (Fastify types lack the number form). */
@@ -106,5 +108,6 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   registerPreferencesRoutes(app, ctx);
   registerEditionRoutes(app, ctx);
   if (deps.config.planetPublic) registerPlanetRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx, deps.webhooks);
   return app;
 }

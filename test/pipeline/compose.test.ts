@@ -14,6 +14,7 @@ async function personalized() {
     html: `<p>${line}<a href="${PLACEHOLDERS.unsubscribeUrl}">Unsubscribe</a> · <a href="${PLACEHOLDERS.preferencesUrl}">Preferences</a> café</p>`,
     text: `Über ${line}\nUnsubscribe: ${PLACEHOLDERS.unsubscribeUrl}\nPreferences: ${PLACEHOLDERS.preferencesUrl}\n`,
     listId: 'Planet Digest <digest.example.org>',
+    unsubscribeMailto: true,
   });
   return Buffer.concat(personalize(template, {
     to: 'ada@example.org',

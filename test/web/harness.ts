@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/config.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/transport.js';
 import type { WebConfig } from '../../src/web/context.js';
+import type { WebhookOptions } from '../../src/web/routes/webhooks.js';
 import { buildWebServer, type WebLimits } from '../../src/web/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
@@ -20,7 +21,14 @@ export interface WebHarness {
 
 export const TEST_SECRET = 'web-test-secret-'.padEnd(48, 'z');
 
-export async function startWeb(options: { limits?: Partial<WebLimits>; env?: Record<string, string> } = {}): Promise<WebHarness> {
+export interface WebOptions {
+  limits?: Partial<WebLimits>;
+  /** More settings, as environment variables. */
+  env?: Record<string, string>;
+  webhooks?: WebhookOptions;
+}
+
+export async function startWeb(options: WebOptions = {}): Promise<WebHarness> {
   const database = await createTestDatabase();
   const sink = await startSmtpSink();
   const mailer = createSmtpMailer(sink.url, 1);
@@ -28,7 +36,7 @@ export async function startWeb(options: { limits?: Partial<WebLimits>; env?: Rec
     ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>', ...options.env }),
     secret: TEST_SECRET,
   };
-  const app = await buildWebServer({ db: database.db, config, mailer, limits: options.limits });
+  const app = await buildWebServer({ db: database.db, config, mailer, limits: options.limits, webhooks: options.webhooks });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   // Links in mails must point at this server, whose port is known only now.

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { openDatabase } from '../../db/connect.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { bounceRates, describeRates } from '../../bounces/stats.js';
 import { listFeeds } from '../../feeds/store.js';
 import { queueStats } from '../../mail/ledger.js';
 import { createMailer, type Mailer } from '../../mail/transport.js';
@@ -96,17 +97,19 @@ export function registerJobCommands(program: Command): void {
 
   program
     .command('status')
-    .description('feeds with their last fetch and error, the delivery queue and recent runs')
+    .description('feeds with their last fetch and error, the delivery queue, bounce and complaint rates, recent runs')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       withContext(async ({ db }) => {
-        const [feeds, queue, runs] = await Promise.all([listFeeds(db), queueStats(db), recentRuns(db)]);
+        const [feeds, queue, runs, ...rates] = await Promise.all([listFeeds(db), queueStats(db), recentRuns(db), bounceRates(db, 7), bounceRates(db, 30)]);
         if (options.json) {
-          console.log(JSON.stringify({ feeds, queue, runs }, null, 2));
+          console.log(JSON.stringify({ feeds, queue, runs, bounces: rates }, null, 2));
           return;
         }
         const failing = feeds.filter((f) => f.last_status === 'error' || f.disabled_at !== null);
-        console.log(`Feeds: ${feeds.length} (${failing.length} failing or disabled). Queue: ${queue.queued} waiting (${queue.retrying} retrying); last 24 h: ${queue.sentToday} sent, ${queue.failedToday} failed.\n`);
+        console.log(`Feeds: ${feeds.length} (${failing.length} failing or disabled). Queue: ${queue.queued} waiting (${queue.retrying} retrying); last 24 h: ${queue.sentToday} sent, ${queue.failedToday} failed.`);
+        describeRates(rates).forEach((line) => console.log(line));
+        console.log('');
         printTable(feeds, [
           { header: 'CATEGORY', value: (f) => f.category },
           { header: 'FEED', value: (f) => f.title ?? f.url },

@@ -1,0 +1,138 @@
+/**
+ * Inbound mail as real servers write it, for tests: an RFC 3464 bounce (Postfix's
+ * layout), an RFC 5965 complaint report embedding the digest, the mail a client
+ * sends to a List-Unsubscribe mailto:, and a vacation reply. CRLF line ends, as they arrive over SMTP.
+ */
+const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n') + '\r\n', 'utf8');
+
+export interface BounceOptions {
+  /** The envelope sender of the digest, to which the bounce comes back (the VERP address). */
+  returnPath: string;
+  recipient: string;
+  status?: string;
+  diagnostic?: string;
+  action?: 'failed' | 'delayed';
+  messageId?: string;
+}
+
+export function dsnBounce(options: BounceOptions): Buffer {
+  const status = options.status ?? '5.1.1';
+  const diagnostic = options.diagnostic ?? `550 ${status} <${options.recipient}>: Recipient address rejected: User unknown in local recipient table`;
+  const boundary = 'B0UND4RY.1700000000/mx.example.net';
+  return crlf([
+    'Return-Path: <>',
+    `Delivered-To: ${options.returnPath}`,
+    'Date: Tue, 01 Dec 2026 10:00:00 +0000 (UTC)',
+    'From: MAILER-DAEMON@mx.example.net (Mail Delivery System)',
+    'Subject: Undelivered Mail Returned to Sender',
+    `To: ${options.returnPath}`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    `Message-Id: <${options.messageId ?? `bounce.${Math.random().toString(36).slice(2)}@mx.example.net`}>`,
+    '',
+    `--${boundary}`,
+    'Content-Description: Notification',
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    'This is the mail system at host mx.example.net.',
+    '',
+    "I'm sorry to have to inform you that your message could not",
+    'be delivered to one or more recipients.',
+    '',
+    `<${options.recipient}>: host mx.example.org[192.0.2.1] said: ${diagnostic} (in reply to RCPT TO command)`,
+    '',
+    `--${boundary}`,
+    'Content-Description: Delivery report',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.example.net',
+    'Arrival-Date: Tue, 01 Dec 2026 09:59:58 +0000 (UTC)',
+    '',
+    `Final-Recipient: rfc822; ${options.recipient}`,
+    `Original-Recipient: rfc822;${options.recipient}`,
+    `Action: ${options.action ?? 'failed'}`,
+    `Status: ${status}`,
+    'Remote-MTA: dns; mx.example.org',
+    `Diagnostic-Code: smtp; ${diagnostic}`,
+    '',
+    `--${boundary}`,
+    'Content-Description: Undelivered Message Headers',
+    'Content-Type: text/rfc822-headers',
+    '',
+    `Return-Path: <${options.returnPath}>`,
+    'From: Planet Digest <digest@example.org>',
+    `To: ${options.recipient}`,
+    'Subject: Planet Digest: 2 new posts',
+    '',
+    `--${boundary}--`,
+  ]);
+}
+
+/** An ARF report as a mailbox provider's feedback loop sends it, with the digest attached. */
+export function arfComplaint(digest: Buffer, options: { to: string; recipient: string; feedbackType?: string }): Buffer {
+  const boundary = 'ARF-B0UNDARY';
+  return Buffer.concat([
+    crlf([
+      'From: Feedback Loop <fbl@isp.example>',
+      `To: ${options.to}`,
+      'Subject: FW: Planet Digest',
+      'Date: Tue, 01 Dec 2026 11:00:00 +0000',
+      `Message-ID: <arf.${Math.random().toString(36).slice(2)}@isp.example>`,
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/report; report-type=feedback-report; boundary="${boundary}"`,
+      '',
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=us-ascii',
+      '',
+      'This is an email abuse report for an email message received from IP 192.0.2.10.',
+      '',
+      `--${boundary}`,
+      'Content-Type: message/feedback-report',
+      '',
+      `Feedback-Type: ${options.feedbackType ?? 'abuse'}`,
+      'User-Agent: SomeGenerator/1.0',
+      'Version: 1',
+      `Original-Rcpt-To: ${options.recipient}`,
+      'Source-IP: 192.0.2.10',
+      '',
+      `--${boundary}`,
+      'Content-Type: message/rfc822',
+      'Content-Disposition: inline',
+      '',
+    ]),
+    digest,
+    crlf(['', `--${boundary}--`]),
+  ]);
+}
+
+/** A one-part text message from a person's mail client (or their vacation responder). */
+function plainMail(options: { from: string; to: string; subject: string; headers?: string[]; body: string }): Buffer {
+  return crlf([
+    `From: ${options.from}`,
+    `To: ${options.to}`,
+    `Subject: ${options.subject}`,
+    ...(options.headers ?? []),
+    'Date: Tue, 01 Dec 2026 12:00:00 +0000',
+    `Message-ID: <${Math.random().toString(36).slice(2)}@client.example>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    options.body,
+  ]);
+}
+
+/** What a mail client sends to the List-Unsubscribe mailto: address. */
+export function unsubscribeMail(options: { from: string; to: string }): Buffer {
+  return plainMail({ ...options, subject: 'unsubscribe', body: 'This message was automatically generated by Mail to unsubscribe you from this mailing list.' });
+}
+
+/** An RFC 3834 vacation reply, sent to the digest's envelope sender. */
+export function vacationReply(options: { from: string; to: string }): Buffer {
+  return plainMail({
+    ...options,
+    subject: 'Out of office: Planet Digest',
+    headers: ['Auto-Submitted: auto-replied'],
+    body: 'I am away until Monday and will read your message when I am back.',
+  });
+}
