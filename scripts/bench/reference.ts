@@ -6,7 +6,8 @@ import { buildMessageTemplate, mailDate, personalize } from '../../src/mail/comp
 import { editionMessage } from '../../src/mail/deliver.js';
 import type { ReferenceJob, ReferenceResult } from './reference-sender.js';
 import { siblingScript } from './sibling.js';
-import { mailFromAddress, preferencesUrl, unsubscribeMailto, unsubscribeUrl, type LinkConfig } from '../../src/subscribers/links.js';
+import { mailFromAddress, unsubscribeMailto, type LinkConfig } from '../../src/subscribers/links.js';
+import { personalValues } from '../../src/render/personal.js';
 
 /** How many messages each edition has, so the reference sends the same mix. */
 async function messagesPerEdition(db: Db): Promise<Array<{ edition_id: number; n: number }>> {
@@ -44,9 +45,8 @@ export async function sendPrebuilt(
       to: 'reader@bench.example',
       date: mailDate(new Date()),
       messageId: `fd.reference.${editionId}@bench.example`,
-      unsubscribeUrl: unsubscribeUrl(config, 1),
-      preferencesUrl: preferencesUrl(config, 1),
       unsubscribeMailto: unsubscribeMailto(config, 1),
+      ...personalValues(config, { id: 1, subscribedAt: new Date(), timeZone: 'UTC' }),
     }));
     return { raw: raw.toString('base64'), n };
   }));

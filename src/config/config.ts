@@ -43,6 +43,12 @@ export interface Config {
   schedulerTickSeconds: number;
   /** How long a claimed delivery stays claimed before another instance may take it over. */
   sendLeaseSeconds: number;
+  /** BCP 47 locale of the dates in digests, e.g. en-GB, en-US, de-DE. */
+  digestLocale: string;
+  /** Postal address printed in every digest's footer (CAN-SPAM), if set. */
+  postalAddress: string | undefined;
+  /** A folder whose templates replace the built-in ones of the same path (email/…, web/…). */
+  templatesDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +109,14 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+function isLocale(locale: string): boolean {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1;
+  } catch {
+    return false;
+  }
+}
+
 const MAIL_FROM_PATTERN = /^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -133,6 +147,10 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
   }
 
+  const digestLocale = read.string('DIGEST_LOCALE', 'en-GB');
+  if (!isLocale(digestLocale)) read.problems.push(`DIGEST_LOCALE=${digestLocale} is not a locale this Node knows (e.g. en-GB, en-US, de-DE)`);
+  const templatesDir = read.optional('TEMPLATES_DIR');
+
   const config: Config = {
     databaseUrl,
     dataDir: path.resolve(read.string('DATA_DIR', './data')),
@@ -159,6 +177,9 @@ export function loadConfig(env: Env = process.env): Config {
     defaultDeliveryHour: read.integer('DEFAULT_DELIVERY_HOUR', 7, 0, 23),
     schedulerTickSeconds: read.integer('SCHEDULER_TICK_SECONDS', 30, 1, 3600),
     sendLeaseSeconds: read.integer('SEND_LEASE_SECONDS', 300, 5, 86_400),
+    digestLocale,
+    postalAddress: read.optional('POSTAL_ADDRESS'),
+    templatesDir: templatesDir === undefined ? undefined : path.resolve(templatesDir),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
