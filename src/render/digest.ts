@@ -110,7 +110,8 @@ function postView(post: DigestPost, source: string, display: string, context: Re
     meta: [post.author, date].filter(Boolean).join(' · '),
     excerpt: display === 'titles' ? '' : post.excerpt,
     contentHtml: display === 'full' ? fitImages(post.contentHtml ?? '') : null,
-    image: display === 'titles' || post.image === null ? null : { ...post.image, width: THUMBNAIL_PX, height: THUMBNAIL_PX },
+    // A full post carries its own pictures; a title alone stays one line.
+    image: display !== 'excerpt' || post.image === null ? null : { ...post.image, width: THUMBNAIL_PX, height: THUMBNAIL_PX },
     enclosures: post.enclosures.filter((e) => /^(audio|video)\//.test(e.type ?? '')).map((e) => ({
       url: e.url,
       label: `${e.type!.startsWith('audio/') ? 'Listen' : 'Watch'}${e.length ? ` (${Math.max(1, Math.round(e.length / 1e6))} MB)` : ''}`,
@@ -174,9 +175,7 @@ function digestView(digest: Digest, selection: Selection, context: RenderContext
     dateLabel: dateFormatter(context.locale, digest.timeZone, 'long').format(context.now),
     postCount: total,
     shownCount: shown,
-    intro:
-      `${plural(total, 'new post')} from ${plural(sourceCount, 'source')}` +
-      (shown < total ? `. The ${shown} newest, a few from each source, are below; the rest are on the web.` : '.'),
+    intro: `${plural(total, 'new post')} from ${plural(sourceCount, 'source')}.${shown < total ? ` Here are ${shown}, the newest few from each.` : ''}`,
     showContents: shown >= CONTENTS_FROM,
     headlines: headlines.slice(0, 5),
     categories,

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { simpleParser } from 'mailparser';
+import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../../src/config/config.js';
+import { sendDueDigests } from '../../src/jobs/send.js';
+import { createOutboxMailer } from '../../src/mail/transport.js';
+import { addSubscriber } from '../../src/subscribers/store.js';
+import { browserSkipReason, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { seedBusyDay } from '../digest/busy-day.js';
+
+/**
+ * The digest as a reader sees it: the demo's and a busy day's, at a phone's and a
+ * desktop client's width, in light and dark, written to test-output/screenshots/.
+ */
+const skip = browserSkipReason();
+const WIDTHS = { 375: 740, 800: 900 } as const;
+
+let browser: Browser;
+let work: string;
+before(async () => {
+  if (skip) return;
+  browser = await launchBrowser();
+  work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-screens-'));
+});
+after(async () => {
+  await browser?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** Pictures come from feeds' sites; offline, each is a plain tinted square. */
+async function servePictures(page: Page): Promise<void> {
+  await page.route(/^https:\/\/(?!digest\.example\.org)/, (route) =>
+    route.fulfill({
+      contentType: 'image/svg+xml',
+      body: '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120"><rect width="160" height="120" fill="#7c9cbf"/><circle cx="50" cy="45" r="18" fill="#f4d35e"/></svg>',
+    }),
+  );
+}
+
+/** Screenshots of one digest at both widths in both schemes; returns where the first post starts, per width. */
+async function screenshots(html: string, name: string): Promise<Record<number, number>> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const firstPost: Record<number, number> = {};
+  for (const [width, height] of Object.entries(WIDTHS)) {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ viewport: { width: Number(width), height }, colorScheme });
+      await servePictures(page);
+      await page.setContent(html, { waitUntil: 'load' });
+      const file = path.join(SCREENSHOT_DIR, `digest-${name}-${width}-${colorScheme}`);
+      await page.screenshot({ path: `${file}.png`, fullPage: true });
+      // The first two screens, as a reader opening it sees them.
+      await page.screenshot({ path: `${file}-top.png`, clip: { x: 0, y: 0, width: Number(width), height: 2 * height } });
+      firstPost[Number(width)] = await page.evaluate(() => document.querySelector('h3')!.getBoundingClientRect().top);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);
+      await page.close();
+    }
+  }
+  return firstPost;
+}
+
+test('screenshots of the demo digest', { skip }, async () => {
+  const result = await runCli(['demo'], { PATH: process.env.PATH ?? '' }, work);
+  assert.equal(result.code, 0, result.stderr);
+  const name = (await readdir(path.join(work, 'outbox'))).find((n) => /^digest-\d+\.html$/.test(n))!;
+  await screenshots(await readFile(path.join(work, 'outbox', name), 'utf8'), 'demo');
+});
+
+test('screenshots of a busy day; on a phone the first post starts within two screens', { skip }, async () => {
+  const database = await createTestDatabase();
+  try {
+    const { db } = database;
+    const secret = 'screens-secret-'.padEnd(40, 'x');
+    const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', SECRET: secret, SITE_NAME: 'Planet Digest' }), secret };
+    await db.insertInto('categories').values({ name: 'placeholder', title: 'Placeholder' }).execute();
+    assert.ok('id' in (await addSubscriber(db, { email: 'reader@example.org', categoryNames: ['placeholder'] })));
+    const names = await seedBusyDay(db);
+    const subscriber = await db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
+    const categories = await db.selectFrom('categories').select('id').where('name', 'in', names).execute();
+    await db.insertInto('subscriber_categories').values(categories.map((c) => ({ subscriber_id: subscriber.id, category_id: c.id }))).execute();
+    const outbox = path.join(work, 'busy-outbox');
+    assert.equal((await sendDueDigests(db, config, createOutboxMailer(outbox))).delivered.sent, 1);
+    const [eml] = await readdir(outbox);
+    const mail = await simpleParser(await readFile(path.join(outbox, eml!)));
+    const firstPost = await screenshots(mail.html || '', 'busy');
+    assert.ok(firstPost[375]! < 2 * WIDTHS[375], `the first post starts at ${firstPost[375]} px on a phone`);
+  } finally {
+    await database.close();
+  }
+});
