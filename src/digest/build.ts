@@ -3,7 +3,7 @@ import type { Db } from '../db/connect.js';
 import type { Enclosure, CategoryDisplay } from '../db/schema.js';
 import type { Digest, DigestCategory, DigestSource } from './model.js';
 
-type Identity = Pick<Digest, 'editionId' | 'editionKey' | 'timeZone'> & { categoryIds: number[] };
+type Identity = Pick<Digest, 'editionId' | 'editionKey' | 'timeZone' | 'date'> & { categoryIds: number[] };
 
 /** An edition's every post grouped by category, then by source, newest first within a source: the web edition. */
 export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
@@ -34,10 +34,10 @@ export async function buildDigestHeadOfItems(db: Db, itemIds: number[], identity
 async function editionIdentity(db: Db, editionId: number): Promise<Identity> {
   const edition = await db
     .selectFrom('editions')
-    .select(['id', 'key', 'time_zone', 'category_ids'])
+    .select(['id', 'key', 'time_zone', 'category_ids', 'created_at'])
     .where('id', '=', editionId)
     .executeTakeFirstOrThrow();
-  return { editionId: edition.id, editionKey: edition.key, timeZone: edition.time_zone, categoryIds: edition.category_ids };
+  return { editionId: edition.id, editionKey: edition.key, timeZone: edition.time_zone, date: edition.created_at, categoryIds: edition.category_ids };
 }
 
 function editionItems(editionId: number): RawBuilder<boolean> {

@@ -42,6 +42,8 @@ export interface Digest {
   editionId: number;
   /** Unguessable content hash: names the edition's page on the web server. */
   editionKey: string;
+  /** When the edition was planned. */
+  date: Date;
   /** The readers' IANA time zone: every date in the digest is shown in it. */
   timeZone: string;
   /** Titles of every category the readers chose, with new posts or not (the footer says why they get it). */

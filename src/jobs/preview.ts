@@ -21,6 +21,7 @@ export async function previewDigest(db: Db, config: SendConfig, email: string, n
   const digest = await buildDigestHeadOfItems(db, itemIds, {
     editionId: 0,
     editionKey: 'preview',
+    date: now,
     timeZone: subscriber.timezone,
     categoryIds: categories.map((c) => c.category_id),
   });
