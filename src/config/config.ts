@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseSmtpUrl } from './smtp-url.js';
 
@@ -150,6 +151,9 @@ export function loadConfig(env: Env = process.env): Config {
   const digestLocale = read.string('DIGEST_LOCALE', 'en-GB');
   if (!isLocale(digestLocale)) read.problems.push(`DIGEST_LOCALE=${digestLocale} is not a locale this Node knows (e.g. en-GB, en-US, de-DE)`);
   const templatesDir = read.optional('TEMPLATES_DIR');
+  if (templatesDir !== undefined && !statSync(templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
+    read.problems.push(`TEMPLATES_DIR=${templatesDir} is not a folder`);
+  }
 
   const config: Config = {
     databaseUrl,

@@ -1,10 +1,10 @@
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import type { Digest, DigestPost } from '../digest/model.js';
+import type { Digest, DigestCategory, DigestPost } from '../digest/model.js';
 import { selectPosts, type SelectedCategory, type Selection } from '../digest/select.js';
 import { dateFormatter } from './dates.js';
 import { compileMjml } from './mjml.js';
 import { newSlotNonce, placeholders } from './personal.js';
-import { markupTemplates, textTemplates } from './templates.js';
+import { compileAllTemplates, markupTemplates, setTemplatesOverride, TemplateError, textTemplates } from './templates.js';
 import { tidyText, wrapText, TEXT_WIDTH } from './text.js';
 
 /**
@@ -189,3 +189,38 @@ function digestView(digest: Digest, selection: Selection, context: RenderContext
 }
 
 export type DigestView = ReturnType<typeof digestView>;
+
+/** A small digest of every kind of post, to try the operator's templates on at start. */
+function sampleDigest(now: Date): Digest {
+  const post = (id: number, extra: Partial<DigestPost> = {}): DigestPost => ({
+    id, title: `Sample post ${id}`, url: `https://example.org/${id}`, author: 'A. Writer', date: now,
+    excerpt: 'A sample excerpt.', contentHtml: '<p>A sample post.</p>', image: { url: 'https://example.org/a.png', alt: '' },
+    enclosures: [{ url: 'https://example.org/a.mp3', type: 'audio/mpeg', length: 1_000_000 }], ...extra,
+  });
+  const category = (name: string, display: DigestCategory['display'], posts: DigestPost[]): DigestCategory => ({
+    name, title: name, display, sourceCap: 3, thumbnails: true, postCount: posts.length + 5,
+    sources: [{ feedId: 1, title: 'Sample source', siteUrl: null, posts, postCount: posts.length + 5 }],
+  });
+  const categories = [
+    category('excerpts', 'excerpt', [post(1), post(2, { url: null, author: null, image: null, enclosures: [] })]),
+    category('titles', 'titles', [post(3)]),
+    category('full', 'full', [post(4)]),
+  ];
+  return { editionId: 0, editionKey: 'sample', date: now, timeZone: 'UTC', chosenCategories: ['excerpts'], categories, postCount: 19 };
+}
+
+/**
+ * Uses TEMPLATES_DIR and compiles every template; with the operator's own, also renders
+ * a sample digest through them (Eta, then MJML), so that a template that cannot work
+ * stops the program at start with its file named, never a send half-way.
+ */
+export async function prepareTemplates(templatesDir: string | undefined, context: Omit<RenderContext, 'now'>): Promise<void> {
+  setTemplatesOverride(templatesDir);
+  compileAllTemplates();
+  if (templatesDir === undefined) return;
+  try {
+    await renderDigest(sampleDigest(new Date()), { ...context, now: new Date() });
+  } catch (error) {
+    throw new TemplateError(`the digest templates in ${templatesDir} fail on a sample digest: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
