@@ -157,7 +157,7 @@ function categoryView(selected: SelectedCategory, digest: Digest, context: Rende
  * Counts in the subject, intro and contents all come from the same selection.
  */
 function digestView(digest: Digest, selection: Selection, context: RenderContext, slotNonce: string) {
-  const categories = selection.categories.filter((c) => c.category.postCount > 0).map((c) => categoryView(c, digest, context));
+  const categories = selection.categories.map((c) => categoryView(c, digest, context));
   const total = digest.postCount;
   const shown = selection.shownCount;
   const sourceCount = digest.categories.reduce((n, c) => n + c.sources.length, 0);
@@ -187,8 +187,6 @@ function digestView(digest: Digest, selection: Selection, context: RenderContext
     textWidth: TEXT_WIDTH,
   };
 }
-
-export type DigestView = ReturnType<typeof digestView>;
 
 /** A small digest of every kind of post, to try the operator's templates on at start. */
 function sampleDigest(now: Date): Digest {

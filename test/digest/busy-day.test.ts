@@ -97,6 +97,7 @@ test('a busy day: the subject, the intro and the "Also new" lines count the same
   const alsoNew = [...html.matchAll(/Also new: ([^<]+)</g)].flatMap((m) => [...m[1]!.matchAll(/(\d+) from/g)].map((x) => Number(x[1])));
   assert.equal(shownPosts(html).length + alsoNew.reduce((a, b) => a + b, 0), posts.length, 'shown plus "Also new" is every post');
   assert.match(html, /Also new: 397 from BBC News, \d+ from Ars Technica/);
+  assert.match(html, /<div style="display:none;[^"]*">[^<]+ · [^<]+(?:&#847;&zwnj;&nbsp;){60}/, 'the preheader holds the next headlines, then padding');
   assert.match(html, /href="https:\/\/digest\.example\.org\/editions\/[\w-]{43}#c-news"/, '"Also new" links to the category on the web edition');
 });
 

@@ -3,15 +3,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { simpleParser } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
-import { loadConfig } from '../../src/config/config.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
-import { createOutboxMailer } from '../../src/mail/transport.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
 import { browserSkipReason, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase } from '../helpers/db.js';
+import { startWeb } from '../web/harness.js';
 import { seedBusyDay } from '../digest/busy-day.js';
 
 /**
@@ -72,25 +69,34 @@ test('screenshots of the demo digest', { skip }, async () => {
   await screenshots(await readFile(path.join(work, 'outbox', name), 'utf8'), 'demo');
 });
 
-test('screenshots of a busy day; on a phone the first post starts within two screens', { skip }, async () => {
-  const database = await createTestDatabase();
+test('screenshots of a busy day and its web edition; on a phone the first post starts within two screens', { skip }, async () => {
+  const harness = await startWeb();
   try {
-    const { db } = database;
-    const secret = 'screens-secret-'.padEnd(40, 'x');
-    const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', SECRET: secret, SITE_NAME: 'Planet Digest' }), secret };
+    const { db } = harness.database;
     await db.insertInto('categories').values({ name: 'placeholder', title: 'Placeholder' }).execute();
     assert.ok('id' in (await addSubscriber(db, { email: 'reader@example.org', categoryNames: ['placeholder'] })));
     const names = await seedBusyDay(db);
     const subscriber = await db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
+    await db.deleteFrom('subscriber_categories').execute();
     const categories = await db.selectFrom('categories').select('id').where('name', 'in', names).execute();
     await db.insertInto('subscriber_categories').values(categories.map((c) => ({ subscriber_id: subscriber.id, category_id: c.id }))).execute();
-    const outbox = path.join(work, 'busy-outbox');
-    assert.equal((await sendDueDigests(db, config, createOutboxMailer(outbox))).delivered.sent, 1);
-    const [eml] = await readdir(outbox);
-    const mail = await simpleParser(await readFile(path.join(outbox, eml!)));
-    const firstPost = await screenshots(mail.html || '', 'busy');
+    assert.equal((await sendDueDigests(db, harness.config, harness.mailer)).delivered.sent, 1);
+    const [mail] = await harness.sink.waitFor(1);
+    const html = mail!.parsed.html || '';
+    const firstPost = await screenshots(html, 'busy');
     assert.ok(firstPost[375]! < 2 * WIDTHS[375], `the first post starts at ${firstPost[375]} px on a phone`);
+
+    const online = /<a href="([^"]+\/editions\/[\w-]{43})"/.exec(html)![1]!;
+    for (const [width, height] of Object.entries(WIDTHS)) {
+      const page = await browser.newPage({ viewport: { width: Number(width), height } });
+      await servePictures(page);
+      await page.goto(`${online}#c-tech`);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `edition-busy-${width}.png`) });
+      const line = await page.evaluate(() => document.querySelector('.edition p:not(.hint)')!.getBoundingClientRect().width);
+      assert.ok(line <= 44 * 16, `lines of ${line} px are too long to read`);
+      await page.close();
+    }
   } finally {
-    await database.close();
+    await harness.close();
   }
 });
