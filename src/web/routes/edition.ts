@@ -14,6 +14,10 @@ export function registerEditionRoutes(app: FastifyInstance, ctx: WebContext): vo
   app.get<{ Params: { key: string } }>('/editions/:key', async (request, reply) => {
     const digest = /^[A-Za-z0-9_-]{43}$/.test(request.params.key) ? await buildDigestByKey(ctx.db, request.params.key) : undefined;
     if (digest === undefined) return sendNotFound(ctx, reply);
+    // Posts' pictures live on their sites, always https (see feeds/normalize.ts): the one
+    // thing this page loads from elsewhere. The rest of the policy stays as the server set it.
+    const policy = reply.getHeader('content-security-policy');
+    if (typeof policy === 'string') reply.header('content-security-policy', policy.replace(/img-src 'self'/, "img-src 'self' https:"));
     return sendPage(reply, ctx.site, 'edition', editionView(digest, ctx.config.digestLocale));
   });
 }
