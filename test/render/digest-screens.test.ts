@@ -94,7 +94,7 @@ test('screenshots of a busy day and its web edition; on a phone the first post s
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `edition-busy-${width}-top.png`) });
       await page.goto(`${online}#c-tech`, { waitUntil: 'load' });
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `edition-busy-${width}.png`) });
-      assert.ok(await page.evaluate(() => [...document.images].filter((img) => img.closest('#c-tech')).every((img) => img.complete && img.naturalWidth > 0)), 'the pictures load');
+      assert.ok(await page.evaluate(() => Array.from(document.images).filter((img) => img.closest('#c-tech')).every((img) => img.complete && img.naturalWidth > 0)), 'the pictures load');
       const line = await page.evaluate(() => document.querySelector('.edition p:not(.hint)')!.getBoundingClientRect().width);
       assert.ok(line <= 44 * 16, `lines of ${line} px are too long to read`);
       await page.close();
