@@ -1,10 +1,11 @@
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import type { Digest, DigestCategory, DigestPost } from '../digest/model.js';
 import { selectPosts, type SelectedCategory, type Selection } from '../digest/select.js';
-import { dateFormatter } from './dates.js';
+import { createHash } from 'node:crypto';
+import { Localizer } from './localize.js';
 import { compileMjml } from './mjml.js';
 import { newSlotNonce, placeholders } from './personal.js';
-import { compileAllTemplates, markupTemplates, setTemplatesOverride, TemplateError, textTemplates } from './templates.js';
+import { compileAllTemplates, markupTemplates, setTemplatesOverride, TemplateError, templatesGeneration, textTemplates } from './templates.js';
 import { tidyText, wrapText, TEXT_WIDTH } from './text.js';
 
 /**
@@ -36,6 +37,8 @@ export const MAX_POSTS_IN_EMAIL = 60;
 /** A contents list helps past this many posts; below it, it only pushes the first post down. */
 const CONTENTS_FROM = 7;
 const SUBJECT_MAX = 78;
+/** A full post longer than this would crowd out every other post: its excerpt is shown instead. */
+const FULL_POST_MAX = 20_000;
 /** Thumbnails are shown in a box of this size; the client scales the picture into it. */
 const THUMBNAIL_PX = 88;
 
@@ -44,17 +47,54 @@ export function sentHtmlBytes(html: string): number {
   return qpWrap(qpEncode(Buffer.from(html, 'utf8')), 76).replace(/\r?\n/g, '\r\n').length;
 }
 
+interface Compiled {
+  subject: string;
+  html: string;
+  text: string;
+  slotNonce: string;
+  localizer: Localizer;
+}
+
+/**
+ * Compiled digests by content, zone and address aside (see localize.ts): editions that
+ * differ only in their readers' zone are compiled once. Editions are rendered one after
+ * another, so a few recent ones suffice.
+ */
+const compiledByContent = new Map<string, Promise<Compiled>>();
+const COMPILED_KEPT = 16;
+
+function contentKey(digest: Digest, context: RenderContext): string {
+  const { editionId: _id, editionKey: _key, timeZone: _zone, ...content } = digest;
+  const { onlineUrl: _online, ...rest } = context;
+  return createHash('sha256').update(JSON.stringify([content, rest, templatesGeneration()])).digest('base64url');
+}
+
 export async function renderDigest(digest: Digest, context: RenderContext): Promise<RenderedDigest> {
+  const key = contentKey(digest, context);
+  let compiled = compiledByContent.get(key);
+  if (compiled === undefined) {
+    compiled = compileDigest(digest, context);
+    compiledByContent.set(key, compiled);
+    compiled.catch(() => compiledByContent.delete(key));
+    if (compiledByContent.size > COMPILED_KEPT) compiledByContent.delete(compiledByContent.keys().next().value!);
+  }
+  const { subject, html, text, slotNonce, localizer } = await compiled;
+  const localize = (body: string) => localizer.localize(body, context.locale, digest.timeZone, context.onlineUrl);
+  return { subject, html: localize(html), text: localize(text), slotNonce };
+}
+
+async function compileDigest(digest: Digest, context: RenderContext): Promise<Compiled> {
   const slotNonce = newSlotNonce();
   let slots = MAX_POSTS_IN_EMAIL;
   for (;;) {
+    const localizer = new Localizer(slotNonce);
     const selection = selectPosts(digest, slots);
-    const view = digestView(digest, selection, context, slotNonce);
+    const view = digestView(digest, selection, context, slotNonce, localizer);
     const html = await compileMjml(markupTemplates.render('./email/digest.mjml.eta', view));
     const size = sentHtmlBytes(html);
     if (size <= HTML_BUDGET_BYTES || slots <= 1) {
       const text = tidyText(textTemplates.render('./email/digest.txt.eta', view));
-      return { subject: view.subject, html, text, slotNonce };
+      return { subject: view.subject, html, text, slotNonce, localizer };
     }
     slots = Math.max(1, Math.min(selection.shownCount - 1, Math.floor((selection.shownCount * HTML_BUDGET_BYTES * 0.95) / size)));
   }
@@ -96,8 +136,8 @@ export function subjectLine(picked: DigestPost[], total: number): string {
  */
 const PREHEADER_PADDING = '&#847;&zwnj;&nbsp;'.repeat(90);
 
-function postView(post: DigestPost, source: string, display: string, context: RenderContext, timeZone: string) {
-  const date = dateFormatter(context.locale, timeZone, 'post').format(post.date);
+function postView(post: DigestPost, source: string, display: string, localizer: Localizer) {
+  const date = localizer.date(post.date, 'post');
   const host = hostOf(post.url);
   return {
     id: post.id,
@@ -108,8 +148,9 @@ function postView(post: DigestPost, source: string, display: string, context: Re
     author: post.author,
     dateLabel: date,
     meta: [post.author, date].filter(Boolean).join(' · '),
+    // A post too long to show in full shows its excerpt instead; "Read on" leads to the rest.
     excerpt: display === 'titles' ? '' : post.excerpt,
-    contentHtml: display === 'full' ? fitImages(post.contentHtml ?? '') : null,
+    contentHtml: display === 'full' && (post.contentHtml ?? '').length <= FULL_POST_MAX ? fitImages(post.contentHtml ?? '') : null,
     // A full post carries its own pictures; a title alone stays one line.
     image: display !== 'excerpt' || post.image === null ? null : { ...post.image, width: THUMBNAIL_PX, height: THUMBNAIL_PX },
     enclosures: post.enclosures.filter((e) => /^(audio|video)\//.test(e.type ?? '')).map((e) => ({
@@ -126,7 +167,7 @@ function fitImages(html: string): string {
   );
 }
 
-function categoryView(selected: SelectedCategory, digest: Digest, context: RenderContext) {
+function categoryView(selected: SelectedCategory, localizer: Localizer) {
   const { category } = selected;
   const anchor = `c-${category.name}`;
   const also = selected.leftOut.slice(0, 3).map((entry) => `${entry.count} from ${entry.source.title}`);
@@ -139,7 +180,7 @@ function categoryView(selected: SelectedCategory, digest: Digest, context: Rende
     title: category.title,
     anchor,
     display: category.display,
-    url: `${context.onlineUrl}#${anchor}`,
+    url: `${localizer.onlineToken}#${anchor}`,
     postCount: category.postCount,
     shownCount: selected.shownCount,
     hiddenCount: category.postCount - selected.shownCount,
@@ -147,7 +188,7 @@ function categoryView(selected: SelectedCategory, digest: Digest, context: Rende
     sources: selected.sources.map(({ source, posts }) => ({
       title: source.title,
       siteUrl: source.siteUrl,
-      posts: posts.map((post) => postView(post, source.title, category.display, context, digest.timeZone)),
+      posts: posts.map((post) => postView(post, source.title, category.display, localizer)),
     })),
   };
 }
@@ -156,8 +197,8 @@ function categoryView(selected: SelectedCategory, digest: Digest, context: Rende
  * The view model every digest template gets (documented in README, "Your own templates").
  * Counts in the subject, intro and contents all come from the same selection.
  */
-function digestView(digest: Digest, selection: Selection, context: RenderContext, slotNonce: string) {
-  const categories = selection.categories.map((c) => categoryView(c, digest, context));
+function digestView(digest: Digest, selection: Selection, context: RenderContext, slotNonce: string, localizer: Localizer) {
+  const categories = selection.categories.map((c) => categoryView(c, localizer));
   const total = digest.postCount;
   const shown = selection.shownCount;
   const sourceCount = digest.categories.reduce((n, c) => n + c.sources.length, 0);
@@ -171,8 +212,8 @@ function digestView(digest: Digest, selection: Selection, context: RenderContext
     siteName: context.siteName,
     siteHost: hostOf(context.baseUrl) ?? context.baseUrl,
     baseUrl: context.baseUrl,
-    onlineUrl: context.onlineUrl,
-    dateLabel: dateFormatter(context.locale, digest.timeZone, 'long').format(context.now),
+    onlineUrl: localizer.onlineToken,
+    dateLabel: localizer.date(context.now, 'long'),
     postCount: total,
     shownCount: shown,
     intro: `${plural(total, 'new post')} from ${plural(sourceCount, 'source')}.${shown < total ? ` Here are ${shown}, the newest few from each.` : ''}`,

@@ -10,10 +10,17 @@ import { templatesDir } from '../paths.js';
  * the same way, whichever folder its parent came from.
  */
 let overrideRoot: string | undefined;
+let generation = 0;
 
 export function setTemplatesOverride(dir: string | undefined): void {
   overrideRoot = dir;
+  generation += 1;
   for (const engine of engines) engine.templatesSync.reset();
+}
+
+/** Changes whenever the templates in use may have: part of the key of anything rendered with them. */
+export function templatesGeneration(): number {
+  return generation;
 }
 
 /** The file for `template` (relative to `views`, a folder of templates/), or relative to the including file. */

@@ -19,7 +19,7 @@ let sink: SmtpSink;
 let mailer: Mailer;
 let mail: ReceivedMail;
 const secret = 'busy-day-secret-'.padEnd(40, 'x');
-const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', SECRET: secret, SITE_NAME: 'Planet Digest' }), secret };
+const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', SECRET: secret, SITE_NAME: 'Planet Digest', POSTAL_ADDRESS: 'Planet Digest, 1 Example Street, Springfield' }), secret };
 
 interface SeededPost {
   id: number;
@@ -122,6 +122,16 @@ test('a busy day: the text part is wrapped, headline list first, one URL per lin
   const firstCategory = lines.findIndex((l) => /^NEWS \(/.test(l));
   assert.ok(firstHeadline > 0 && firstHeadline < firstCategory, 'headlines come before the categories');
   for (const post of shownPosts(mail.parsed.html || '')) assert.ok(lines.includes(`  ${post.url}`), `${post.url} on its own line`);
+});
+
+test('a busy day: the footer says why, with the reader\'s own links, and the postal address', () => {
+  const text = (mail.parsed.text ?? '').replace(/\s+/g, ' ');
+  const since = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Australia/Melbourne' }).format(new Date());
+  assert.ok(text.includes(`You get this because you chose News, Placeholder, Podcasts, Releases, Tech, Thinktime at digest.example.org on ${since}.`), text.slice(-600));
+  assert.match(mail.parsed.text ?? '', /^https:\/\/digest\.example\.org\/preferences\/\S+$/m);
+  for (const part of [mail.parsed.html || '', text]) assert.ok(part.includes('Planet Digest, 1 Example Street, Springfield'));
+  const html = mail.parsed.html || '';
+  assert.ok(html.indexOf('>View in your browser</a>') > 0 && html.indexOf('>View in your browser</a>') < html.indexOf('<h1'), 'the browser link is at the top');
 });
 
 test('a busy day: dates are in the reader\'s zone', () => {

@@ -54,6 +54,11 @@ async function screenshots(html: string, name: string): Promise<Record<number, n
       // The first two screens, as a reader opening it sees them.
       await page.screenshot({ path: `${file}-top.png`, clip: { x: 0, y: 0, width: Number(width), height: 2 * height } });
       firstPost[Number(width)] = await page.evaluate(() => document.querySelector('h3')!.getBoundingClientRect().top);
+      if (colorScheme === 'dark') {
+        const [page_, heading] = await page.evaluate(() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.querySelector('h3 a') ?? document.querySelector('h3')!).color]);
+        assert.equal(page_, 'rgb(15, 18, 22)', 'a dark page in the dark scheme');
+        assert.equal(heading, 'rgb(230, 233, 239)', 'light headings on it');
+      }
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);
       await page.close();
