@@ -71,7 +71,9 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
       WHERE cardinality(category_ids) > 0`.execute(trx);
     const groups = await sql<DueGroup>`
       SELECT category_ids, items_cursor, timezone FROM plan_due
-      GROUP BY category_ids, items_cursor, timezone`.execute(trx);
+      GROUP BY category_ids, items_cursor, timezone
+      -- The zones of one content get consecutive editions: rendered one after another, they share a compile.
+      ORDER BY category_ids, items_cursor, timezone`.execute(trx);
 
     const editions: Array<number | null> = [];
     for (const group of groups.rows) {
