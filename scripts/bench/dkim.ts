@@ -37,6 +37,7 @@ export async function signerCost(config: Config, rendered: RenderedDigest, count
       unsubscribeUrl: `https://digest.bench.example/unsubscribe/${n}-token-of-some-length-abcdefghijklmnopqrstuvwxyz`,
       preferencesUrl: `https://digest.bench.example/preferences/${n}-token-of-some-length-abcdefghijklmnopqrstuvwxyz`,
       unsubscribeMailto: `mailto:digest@bench.example?subject=unsubscribe%20${n}`,
+      subscribedOn: '3 March 2026',
     }),
   );
   const cost = (settings: DkimSettings) => {

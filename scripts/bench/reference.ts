@@ -7,7 +7,8 @@ import { editionMessage } from '../../src/mail/deliver.js';
 import type { ReferenceJob, ReferenceResult } from './reference-sender.js';
 import { siblingScript } from './sibling.js';
 import { bounceAddress, unsubscribeMailto } from '../../src/bounces/verp.js';
-import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../../src/subscribers/links.js';
+import type { LinkConfig } from '../../src/subscribers/links.js';
+import { personalValues } from '../../src/render/personal.js';
 
 /** How many messages each edition has, so the reference sends the same mix. */
 async function messagesPerEdition(db: Db): Promise<Array<{ edition_id: number; n: number }>> {
@@ -45,9 +46,8 @@ export async function sendPrebuilt(
       to: 'reader@bench.example',
       date: mailDate(new Date()),
       messageId: `fd.reference.${editionId}@bench.example`,
-      unsubscribeUrl: unsubscribeUrl(config, 1),
-      preferencesUrl: preferencesUrl(config, 1),
       unsubscribeMailto: inboundDoorOpen(config) ? unsubscribeMailto(config, 1) : '',
+      ...personalValues(config, { id: 1, subscribedAt: new Date(), timeZone: 'UTC' }),
     }));
     return { raw: raw.toString('base64'), n };
   }));

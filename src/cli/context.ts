@@ -1,8 +1,20 @@
-import { loadConfig, type Config } from '../config/config.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { ensureSecret } from '../config/secret.js';
 import { openDatabase, type Db, type OpenDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import type { SendConfig } from '../jobs/send.js';
+import { renderContext, type SendConfig } from '../jobs/send.js';
+import { prepareTemplates } from '../render/digest.js';
+import { TemplateError } from '../render/templates.js';
+
+/** The operator's templates are tried before anything else: a broken one is a configuration error. */
+async function checkTemplates(config: Config): Promise<void> {
+  try {
+    await prepareTemplates(config.templatesDir, renderContext(config, config.baseUrl, new Date()));
+  } catch (error) {
+    if (error instanceof TemplateError) throw new ConfigError([`TEMPLATES_DIR: ${error.message}`]);
+    throw error;
+  }
+}
 
 export interface CommandContext {
   config: SendConfig;
@@ -19,7 +31,9 @@ export async function withContext<T>(
   run: (context: CommandContext) => Promise<T>,
   options: { serve?: boolean; config?: Config } = {},
 ): Promise<T> {
-  const config = await ensureSecret(options.config ?? loadConfig());
+  const loaded = options.config ?? loadConfig();
+  await checkTemplates(loaded);
+  const config = await ensureSecret(loaded);
   const database = await openDatabase(config, { serve: options.serve });
   try {
     if (database.mode === 'embedded') await migrateToLatest(database.db);

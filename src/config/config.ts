@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDkimKey, type DkimSettings } from '../mail/dkim.js';
 import { parseSmtpUrl } from './smtp-url.js';
@@ -45,6 +45,12 @@ export interface Config {
   schedulerTickSeconds: number;
   /** How long a claimed delivery stays claimed before another instance may take it over. */
   sendLeaseSeconds: number;
+  /** BCP 47 locale of the dates in digests, e.g. en-GB, en-US, de-DE. */
+  digestLocale: string;
+  /** Postal address printed in every digest's footer (CAN-SPAM), if set. */
+  postalAddress: string | undefined;
+  /** A folder whose templates replace the built-in ones of the same path (email/…, web/…). */
+  templatesDir: string | undefined;
   /** false: no river, feeds out, sources or archive on the web (a private digest); sign-up still works. */
   planetPublic: boolean;
   /** The zone of the river's day headings and times. */
@@ -159,6 +165,14 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+function isLocale(locale: string): boolean {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1;
+  } catch {
+    return false;
+  }
+}
+
 const MAIL_FROM_PATTERN = /^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -194,6 +208,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   const bounceAddress = read.taggableAddress('BOUNCE_ADDRESS', bareAddress(mailFrom));
   const inboundImapUrl = read.url('INBOUND_IMAP_URL', undefined, ['imap:', 'imaps:']);
+  const digestLocale = read.string('DIGEST_LOCALE', 'en-GB');
+  if (!isLocale(digestLocale)) read.problems.push(`DIGEST_LOCALE=${digestLocale} is not a locale this Node knows (e.g. en-GB, en-US, de-DE)`);
+  const templatesDir = read.optional('TEMPLATES_DIR');
+  if (templatesDir !== undefined && !statSync(templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
+    read.problems.push(`TEMPLATES_DIR=${templatesDir} is not a folder`);
+  }
 
   const config: Config = {
     databaseUrl,
@@ -235,6 +255,9 @@ export function loadConfig(env: Env = process.env): Config {
     bounceSoftDays: read.integer('BOUNCE_SOFT_DAYS', 30, 1, 365),
     dkim: readDkim(read),
     webhooks: readWebhooks(read),
+    digestLocale,
+    postalAddress: read.optional('POSTAL_ADDRESS'),
+    templatesDir: templatesDir === undefined ? undefined : path.resolve(templatesDir),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -149,6 +149,10 @@ export interface EditionTable {
   html: string | null;
   text: string | null;
   rendered_at: Timestamp | null;
+  /** The readers' IANA time zone: editions are split by zone (see migration 008). */
+  time_zone: ColumnType<string, string | undefined, string>;
+  /** The random part of this rendering's placeholders (see src/mail/personal.ts). */
+  slot_nonce: string | null;
 }
 export type Edition = Selectable<EditionTable>;
 export type NewEdition = Insertable<EditionTable>;

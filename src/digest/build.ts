@@ -1,24 +1,22 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
+import type { Enclosure, CategoryDisplay } from '../db/schema.js';
 import type { Digest, DigestCategory, DigestSource } from './model.js';
 
-/** An edition's posts grouped by category, then by source, newest first within a source. */
+type Identity = Pick<Digest, 'editionId' | 'editionKey' | 'timeZone' | 'date'> & { categoryIds: number[] };
+
+/** An edition's every post grouped by category, then by source, newest first within a source: the web edition. */
 export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
-  const edition = await editionIdentity(db, editionId);
-  return digestOf(db, editionItems(editionId), edition);
+  return digestOf(db, await editionIdentity(db, editionId), editionItems(editionId), false);
 }
 
 /**
- * The first `limit` posts of an edition in digest order, with every category's full
- * count: all an email shows (the rest are "N more posts" on the web page). An edition
- * of 1,000 feeds holds tens of thousands of posts; loading them all to show 60 cost
- * over 100 MB of memory per edition.
+ * What an email can show of an edition: each source's newest posts up to its
+ * category's cap, and every source's full count. An edition of 1,000 feeds holds
+ * tens of thousands of posts; loading them all to show 60 cost over 100 MB per edition.
  */
-export async function buildDigestHead(db: Db, editionId: number, limit: number): Promise<Digest> {
-  const edition = await editionIdentity(db, editionId);
-  const items = editionItems(editionId);
-  const [rows, counts] = await Promise.all([digestRows(db, items, limit), categoryCounts(db, items)]);
-  return { ...edition, ...groupRows(rows, counts) };
+export async function buildDigestHead(db: Db, editionId: number): Promise<Digest> {
+  return digestOf(db, await editionIdentity(db, editionId), editionItems(editionId), true);
 }
 
 /** The edition named by its (unguessable) content key, as on its web page. */
@@ -27,100 +25,118 @@ export async function buildDigestByKey(db: Db, key: string): Promise<Digest | un
   return edition === undefined ? undefined : buildDigest(db, edition.id);
 }
 
-export async function buildDigestOfItems(
-  db: Db,
-  itemIds: number[],
-  identity: Pick<Digest, 'editionId' | 'editionKey'>,
-): Promise<Digest> {
+/** The head of a digest that was never planned (a preview). */
+export async function buildDigestHeadOfItems(db: Db, itemIds: number[], identity: Identity): Promise<Digest> {
   // One array parameter, not one per post: Postgres allows 65,535 parameters.
-  return digestOf(db, sql<boolean>`i.id = ANY(${itemIds}::bigint[])`, identity);
+  return digestOf(db, identity, sql<boolean>`i.id = ANY(${itemIds}::bigint[])`, true);
 }
 
-async function editionIdentity(db: Db, editionId: number): Promise<Pick<Digest, 'editionId' | 'editionKey'>> {
-  const edition = await db.selectFrom('editions').select(['id', 'key']).where('id', '=', editionId).executeTakeFirstOrThrow();
-  return { editionId: edition.id, editionKey: edition.key };
+async function editionIdentity(db: Db, editionId: number): Promise<Identity> {
+  const edition = await db
+    .selectFrom('editions')
+    .select(['id', 'key', 'time_zone', 'category_ids', 'created_at'])
+    .where('id', '=', editionId)
+    .executeTakeFirstOrThrow();
+  return { editionId: edition.id, editionKey: edition.key, timeZone: edition.time_zone, date: edition.created_at, categoryIds: edition.category_ids };
 }
 
 function editionItems(editionId: number): RawBuilder<boolean> {
   return sql<boolean>`i.id IN (SELECT unnest(item_ids) FROM editions WHERE id = ${editionId})`;
 }
 
-async function digestOf(db: Db, items: RawBuilder<boolean>, identity: Pick<Digest, 'editionId' | 'editionKey'>): Promise<Digest> {
-  return { ...identity, ...groupRows(await digestRows(db, items)) };
+async function digestOf(db: Db, identity: Identity, items: RawBuilder<boolean>, head: boolean): Promise<Digest> {
+  const [rows, chosen] = await Promise.all([
+    digestRows(db, items, head),
+    db.selectFrom('categories').select('title').where('id', 'in', identity.categoryIds.length > 0 ? identity.categoryIds : [-1]).orderBy('title').execute(),
+  ]);
+  const { categoryIds: _, ...rest } = identity;
+  return { ...rest, chosenCategories: chosen.map((c) => c.title), ...groupRows(rows) };
 }
 
-/** Digest order: category, source, then newest first. */
-function digestRows(db: Db, items: RawBuilder<boolean>, limit?: number) {
-  return db
-    .selectFrom('items as i')
-    .innerJoin('feeds as f', 'f.id', 'i.feed_id')
-    .innerJoin('categories as c', 'c.id', 'f.category_id')
-    .select([
-      'i.id', 'i.title', 'i.url', 'i.author', 'i.excerpt', 'i.published_at', 'i.first_seen_at',
-      'f.id as feed_id', 'f.title as feed_title', 'f.url as feed_url', 'f.site_url',
-      'c.name as category_name', 'c.title as category_title',
-    ])
-    .where(items)
-    .orderBy('c.title')
-    .orderBy('c.name')
-    .orderBy('f.title')
-    .orderBy('f.id')
-    .orderBy(sql`coalesce(i.published_at, i.first_seen_at)`, 'desc')
-    .orderBy('i.id')
-    .$if(limit !== undefined, (query) => query.limit(limit!))
-    .execute();
-}
-
-interface CategoryCount {
-  name: string;
+interface DigestRow {
+  id: number;
   title: string;
-  n: number;
-}
-
-/** Every category of the edition in digest order, with its number of posts. */
-async function categoryCounts(db: Db, items: RawBuilder<boolean>): Promise<CategoryCount[]> {
-  const rows = await db
-    .selectFrom('items as i')
-    .innerJoin('feeds as f', 'f.id', 'i.feed_id')
-    .innerJoin('categories as c', 'c.id', 'f.category_id')
-    .select(['c.name', 'c.title', db.fn.countAll<number>().as('n')])
-    .where(items)
-    .groupBy(['c.name', 'c.title'])
-    .orderBy('c.title')
-    .orderBy('c.name')
-    .execute();
-  return rows.map((row) => ({ ...row, n: Number(row.n) }));
+  url: string | null;
+  author: string | null;
+  excerpt: string;
+  content_html: string | null;
+  image_url: string | null;
+  image_alt: string | null;
+  enclosures: Enclosure[];
+  date: Date;
+  /** The post's place in its source, newest first (1-based), and the source's post count. */
+  rank: number;
+  source_count: number;
+  feed_id: number;
+  feed_title: string | null;
+  feed_url: string;
+  site_url: string | null;
+  category_name: string;
+  category_title: string;
+  display: CategoryDisplay;
+  source_cap: number;
+  thumbnails: boolean;
 }
 
 /**
- * Groups rows in digest order. With `counts` (the rows are only the head), every
- * category is listed with its full count, even one none of whose posts made the head.
+ * Digest order: category, source, then newest first. With `head`, only each source's
+ * newest `source_cap` posts. The full post is read only where the category shows it.
  */
-function groupRows(rows: Awaited<ReturnType<typeof digestRows>>, counts?: CategoryCount[]): Pick<Digest, 'categories' | 'postCount'> {
-  const categories = new Map<string, DigestCategory>(
-    (counts ?? []).map((c) => [c.name, { name: c.name, title: c.title, sources: [], postCount: c.n }]),
-  );
+async function digestRows(db: Db, items: RawBuilder<boolean>, head: boolean): Promise<DigestRow[]> {
+  const { rows } = await sql<DigestRow>`
+    SELECT p.id, p.title, p.url, p.author, p.excerpt,
+           CASE WHEN c.display = 'full' THEN p.content_html END AS content_html,
+           p.image_url, p.image_alt, p.enclosures, p.date, p.rank::int AS rank, p.source_count::int AS source_count,
+           f.id AS feed_id, f.title AS feed_title, f.url AS feed_url, f.site_url,
+           c.name AS category_name, c.title AS category_title, c.display, c.source_cap, c.thumbnails
+    FROM (
+      SELECT i.*, coalesce(i.published_at, i.first_seen_at) AS date,
+             row_number() OVER (PARTITION BY i.feed_id ORDER BY coalesce(i.published_at, i.first_seen_at) DESC, i.id) AS rank,
+             count(*) OVER (PARTITION BY i.feed_id) AS source_count
+      FROM items i WHERE ${items}
+    ) p
+    JOIN feeds f ON f.id = p.feed_id
+    JOIN categories c ON c.id = f.category_id
+    WHERE ${head ? sql`p.rank <= c.source_cap` : sql`true`}
+    ORDER BY c.title, c.name, f.title, f.id, p.rank`.execute(db);
+  return rows;
+}
+
+/** Groups rows in digest order. */
+function groupRows(rows: DigestRow[]): Pick<Digest, 'categories' | 'postCount'> {
+  const categories = new Map<string, DigestCategory>();
   const sources = new Map<number, DigestSource>();
   for (const row of rows) {
     let category = categories.get(row.category_name);
     if (category === undefined) {
-      category = { name: row.category_name, title: row.category_title, sources: [], postCount: 0 };
+      category = {
+        name: row.category_name,
+        title: row.category_title,
+        display: row.display,
+        sourceCap: row.source_cap,
+        thumbnails: row.thumbnails,
+        sources: [],
+        postCount: 0,
+      };
       categories.set(row.category_name, category);
     }
     let source = sources.get(row.feed_id);
     if (source === undefined) {
-      source = { title: row.feed_title ?? new URL(row.feed_url).hostname, siteUrl: row.site_url, posts: [] };
+      source = { feedId: row.feed_id, title: row.feed_title ?? new URL(row.feed_url).hostname, siteUrl: row.site_url, posts: [], postCount: row.source_count };
       sources.set(row.feed_id, source);
       category.sources.push(source);
+      category.postCount += row.source_count;
     }
-    if (counts === undefined) category.postCount += 1;
     source.posts.push({
       id: row.id,
       title: row.title,
       url: row.url,
       author: row.author,
-      date: row.published_at ?? row.first_seen_at,
+      date: new Date(row.date),
       excerpt: row.excerpt,
+      contentHtml: row.content_html,
+      image: row.thumbnails && row.image_url ? { url: row.image_url, alt: row.image_alt ?? '' } : null,
+      enclosures: row.enclosures ?? [],
     });
   }
   const list = [...categories.values()];

@@ -5,8 +5,8 @@ import { duePeriod } from './due.js';
 
 /**
  * Planning turns "who is owed a digest now" into ledger rows. Subscribers who are
- * due and share both their categories and their items cursor get the same posts,
- * so they share one edition: one render, one MIME build (see src/mail/compose.ts).
+ * due and share their categories, their items cursor and their time zone get the
+ * same posts dated alike, so they share one edition: one render, one MIME build (see src/mail/compose.ts).
  *
  * A subscriber's cursor is the database snapshot (pg_current_snapshot) taken when
  * their last digest was planned. New posts are those whose inserting transaction
@@ -24,6 +24,7 @@ export interface PlanSummary {
 interface DueGroup {
   category_ids: number[];
   items_cursor: string;
+  timezone: string;
 }
 
 const PLAN_LOCK = 0x66640001; // "fd" + 1: one planner at a time across instances
@@ -31,7 +32,7 @@ const PLAN_LOCK = 0x66640001; // "fd" + 1: one planner at a time across instance
 /** The subscribers owed a digest for their latest period who have no ledger row for it. */
 function dueSubscribers(now: Date) {
   return sql`
-    SELECT s.id, s.items_cursor, ${duePeriod(now, 'latest')} AS period,
+    SELECT s.id, s.items_cursor, s.timezone, ${duePeriod(now, 'latest')} AS period,
            coalesce((SELECT array_agg(sc.category_id ORDER BY sc.category_id)
                      FROM subscriber_categories sc WHERE sc.subscriber_id = s.id), '{}') AS category_ids
     FROM subscribers s
@@ -65,29 +66,32 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
     const { rows: [cut] } = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(trx);
-    await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text) ON COMMIT DROP`.execute(trx);
-    await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor FROM (${unplanned(now)}) u
+    await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text, timezone text) ON COMMIT DROP`.execute(trx);
+    await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor, timezone FROM (${unplanned(now)}) u
       WHERE cardinality(category_ids) > 0`.execute(trx);
     const groups = await sql<DueGroup>`
-      SELECT category_ids, items_cursor FROM plan_due
-      GROUP BY category_ids, items_cursor`.execute(trx);
+      SELECT category_ids, items_cursor, timezone FROM plan_due
+      GROUP BY category_ids, items_cursor, timezone
+      -- The zones of one content get consecutive editions: rendered one after another, they share a compile.
+      ORDER BY category_ids, items_cursor, timezone`.execute(trx);
 
     const editions: Array<number | null> = [];
     for (const group of groups.rows) {
       const itemIds = await newItemIds(trx, group.category_ids, group.items_cursor, cut!.snapshot);
       // An empty period is still recorded (as skipped), so the subscriber is not re-examined
       // all day and a post arriving at noon waits for tomorrow's digest.
-      editions.push(itemIds.length === 0 ? null : await upsertEdition(trx, group.category_ids, itemIds));
+      editions.push(itemIds.length === 0 ? null : await upsertEdition(trx, group.category_ids, itemIds, group.timezone));
     }
     const { rows: [written] } = await sql<{ pending: number; skipped: number }>`
       WITH assigned AS (
         SELECT * FROM unnest(${groups.rows.map((g) => `{${g.category_ids.join(',')}}`)}::text[],
                              ${groups.rows.map((g) => g.items_cursor)}::text[],
-                             ${editions}::bigint[]) AS g(category_ids, items_cursor, edition_id)
+                             ${groups.rows.map((g) => g.timezone)}::text[],
+                             ${editions}::bigint[]) AS g(category_ids, items_cursor, timezone, edition_id)
       ), planned AS (
         INSERT INTO deliveries (subscriber_id, period, edition_id, status)
         SELECT p.id, p.period, a.edition_id, CASE WHEN a.edition_id IS NULL THEN 'skipped' ELSE 'pending' END
-        FROM plan_due p JOIN assigned a ON a.category_ids::integer[] = p.category_ids AND a.items_cursor = p.items_cursor
+        FROM plan_due p JOIN assigned a ON a.category_ids::integer[] = p.category_ids AND a.items_cursor = p.items_cursor AND a.timezone = p.timezone
         ON CONFLICT (subscriber_id, period) DO NOTHING
         RETURNING subscriber_id, status
       ), moved AS (
@@ -136,12 +140,15 @@ async function newItemIds(trx: Db, categoryIds: number[], from: string, to: stri
   return rows.map((r) => r.id);
 }
 
-/** Editions are keyed by their content, so equal digests are rendered once whoever planned them. */
-async function upsertEdition(trx: Db, categoryIds: number[], itemIds: number[]): Promise<number> {
-  const key = createHash('sha256').update(JSON.stringify([categoryIds, itemIds])).digest('base64url');
+/**
+ * Editions are keyed by their content and their readers' time zone, so equal digests
+ * are rendered once whoever planned them, and every date in one is the reader's own.
+ */
+async function upsertEdition(trx: Db, categoryIds: number[], itemIds: number[], timeZone: string): Promise<number> {
+  const key = createHash('sha256').update(JSON.stringify([categoryIds, itemIds, timeZone])).digest('base64url');
   const inserted = await trx
     .insertInto('editions')
-    .values({ key, category_ids: categoryIds, item_ids: itemIds })
+    .values({ key, category_ids: categoryIds, item_ids: itemIds, time_zone: timeZone })
     .onConflict((oc) => oc.column('key').doNothing())
     .returning('id')
     .executeTakeFirst();

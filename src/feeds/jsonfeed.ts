@@ -1,4 +1,3 @@
-import type { Enclosure } from '../db/schema.js';
 import type { ParseOutcome, RawFeed, RawItem } from './parse.js';
 
 /**
@@ -50,7 +49,7 @@ function absoluteUrl(value: unknown, base: string | undefined, protocols: string
   }
 }
 
-function attachments(value: unknown, base: string | undefined): Enclosure[] {
+function attachments(value: unknown, base: string | undefined): NonNullable<RawItem['enclosures']> {
   if (!Array.isArray(value)) return [];
   return value.filter(isObject).flatMap((attachment) => {
     const url = absoluteUrl(attachment.url, base, ['http:', 'https:']);
@@ -58,8 +57,8 @@ function attachments(value: unknown, base: string | undefined): Enclosure[] {
     const size = attachment.size_in_bytes;
     return [{
       url,
-      type: text(attachment.mime_type) ?? null,
-      length: typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : null,
+      type: text(attachment.mime_type),
+      length: typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined,
     }];
   });
 }
@@ -85,7 +84,9 @@ function toRawItem(item: Json, feedAuthor: string | undefined, base: string | un
     html: html ?? (plain === undefined ? undefined : textAsHtml(plain)),
     categories: tags(item.tags),
     // Pictures go into mail as they are: https only, as for every other feed.
-    imageUrl: absoluteUrl(item.image, base, ['https:']) ?? absoluteUrl(item.banner_image, base, ['https:']),
+    images: [absoluteUrl(item.image, base, ['https:']), absoluteUrl(item.banner_image, base, ['https:'])]
+      .filter((url): url is string => url !== undefined)
+      .map((url) => ({ url })),
     enclosures: attachments(item.attachments, base),
   };
 }

@@ -4,7 +4,7 @@ import { compile } from 'html-to-text';
 import type { Enclosure } from '../db/schema.js';
 import { parseFeedDate } from './dates.js';
 import type { RawFeed, RawItem } from './parse.js';
-import { resolveUrl, sanitizeContent } from './sanitize.js';
+import { isTrackingPixel, resolveUrl, sanitizeContent } from './sanitize.js';
 
 export interface FeedInfo {
   title?: string;
@@ -25,9 +25,16 @@ export interface NormalizedItem {
   contentBase: string | undefined;
   /** Of the post as the feed gave it: unchanged, the stored post need not be sanitized again. */
   contentHash: string;
+  /** The post's own tags. */
   categories: string[];
-  imageUrl: string | null;
+  /** The feed's own picture for the post (absolute https, no tracker), if it names one. */
+  image: PostImage | null;
   enclosures: Enclosure[];
+}
+
+export interface PostImage {
+  url: string;
+  alt: string;
 }
 
 /** What the store keeps. */
@@ -44,7 +51,7 @@ const EXCERPT_LENGTH = 300;
  * Part of every content hash: change it when sanitizing or excerpts change, so that stored
  * posts are prepared again on their feed's next fetch rather than kept as they were.
  */
-const PREPARATION_VERSION = 'prepared-2';
+const PREPARATION_VERSION = 'prepared-3';
 /** Clock skew we forgive; later than this a date is a lie (or a scheduled post) and is ignored. */
 const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
@@ -124,20 +131,20 @@ export function feedInfo(feed: RawFeed, documentUrl: string): FeedInfo {
 export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): NormalizedItem[] {
   const base = feedBase(feed, documentUrl);
   const seen = new Set<string>();
+  const seenLinks = new Map<string, string>();
   const items: NormalizedItem[] = [];
   for (const raw of feed.items) {
     const url = linkOf(raw, resolveBase(base, raw.bases));
     const title = plainText(raw.title, raw.titleIsHtml);
-    const guid = raw.guid ?? url ?? `sha256:${hash(title, raw.date, raw.html)}`;
+    // Without a guid, two posts may share a link (a daily page, a podcast's site) and
+    // still differ: the link names a post only together with its title and date.
+    const guid = raw.guid ?? (url === null ? `sha256:${hash(title, raw.date, raw.html)}` : linkIdentity(url, title, raw.date, seenLinks));
     if (seen.has(guid)) continue;
     seen.add(guid);
     const html = raw.html ?? '';
     const contentBase = resolveBase(base, raw.contentBases);
     const categories = raw.categories ?? [];
-    const imageUrl = raw.imageUrl ?? null;
-    const enclosures = raw.enclosures ?? [];
-    // Only when present, so that the hash of a post without them stays what it was.
-    const extras = categories.length + enclosures.length > 0 || imageUrl !== null ? JSON.stringify([categories, imageUrl, enclosures]) : undefined;
+    const itemBase = resolveBase(base, raw.bases);
     items.push({
       guid,
       url,
@@ -146,13 +153,55 @@ export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): N
       publishedAt: trustedDate(raw.date, now),
       html,
       contentBase,
-      contentHash: hash(PREPARATION_VERSION, title, url, html, contentBase, ...(extras === undefined ? [] : [extras])),
+      contentHash: hash(PREPARATION_VERSION, title, url, html, contentBase, JSON.stringify([raw.images ?? [], raw.enclosures ?? [], categories])),
       categories,
-      imageUrl,
-      enclosures,
+      image: feedImage(raw, itemBase),
+      enclosures: (raw.enclosures ?? []).flatMap((e) => {
+        const enclosureUrl = resolveUrl(e.url, itemBase);
+        return enclosureUrl === undefined ? [] : [{ url: enclosureUrl, type: e.type ?? null, length: e.length ?? null }];
+      }),
     });
   }
   return items;
+}
+
+/**
+ * The identity of a guid-less post with a link: the link, unless an earlier post of
+ * this fetch had the same link with another title or date; then the link with them.
+ */
+function linkIdentity(url: string, title: string | undefined, date: string | undefined, seenLinks: Map<string, string>): string {
+  const signature = `${title ?? ''}\u0000${date ?? ''}`;
+  const earlier = seenLinks.get(url);
+  if (earlier === undefined) {
+    seenLinks.set(url, signature);
+    return url;
+  }
+  return earlier === signature ? url : `${url}#sha256:${hash(title, date)}`;
+}
+
+/** Pictures go into emails: absolute https only, never a tracker. */
+function usableImage(url: string | undefined, base: string | undefined, attrs: Record<string, string | undefined> = {}): string | undefined {
+  const absolute = resolveUrl(url, base, ['https:']);
+  return absolute === undefined || isTrackingPixel({ ...attrs, src: absolute }) ? undefined : absolute;
+}
+
+function feedImage(raw: RawItem, base: string | undefined): PostImage | null {
+  for (const image of raw.images ?? []) {
+    const url = usableImage(image.url, base, { width: image.width?.toString(), height: image.height?.toString() });
+    if (url !== undefined) return { url, alt: plainText(image.alt, true) ?? '' };
+  }
+  return null;
+}
+
+/** The first real picture of the sanitized post: sanitizing has already dropped trackers and made URLs absolute. */
+function contentImage(html: string): PostImage | null {
+  for (const match of html.matchAll(/<img\b[^>]*>/gi)) {
+    const attr = (name: string) => match[0].match(new RegExp(`\\s${name}="([^"]*)"`, 'i'))?.[1];
+    const url = usableImage(decodeHTML(attr('src') ?? ''), undefined, { width: attr('width'), height: attr('height') });
+    const small = Number(attr('width')) > 0 && Number(attr('width')) < 48;
+    if (url !== undefined && !small) return { url, alt: decodeHTML(attr('alt') ?? '') };
+  }
+  return null;
 }
 
 function cutAtWord(text: string, length: number): string {
@@ -168,6 +217,9 @@ const htmlToText = compile({
   selectors: [
     { selector: 'a', options: { ignoreHref: true } },
     { selector: 'img', format: 'skip' },
+    // A caption describes a picture the excerpt does not show.
+    { selector: 'figcaption', format: 'skip' },
+    { selector: 'ul', options: { itemPrefix: ' ' } },
     { selector: 'h1', options: { uppercase: false } },
     { selector: 'h2', options: { uppercase: false } },
     { selector: 'h3', options: { uppercase: false } },
@@ -185,22 +237,59 @@ const htmlToText = compile({
 const EXCERPT_READS = [EXCERPT_LENGTH * 8, 20_000];
 const CUT_MARGIN = 100;
 
-export function excerptOf(html: string): string {
+/** The post's text on one line, with a sentence break where a paragraph or list item ended. */
+function flowingText(html: string): string {
+  return htmlToText(html)
+    .split(/\s*\n\s*/)
+    .filter(Boolean)
+    .map((block, i, blocks) => (i < blocks.length - 1 && !/[.!?:;…"'”’)]$/.test(block) ? `${block}.` : block))
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Leading text a reader has already seen: the post's title again, or an "Author: …"/"By …" line. */
+function withoutRepeats(text: string, title: string | undefined, author: string | null): string {
+  let rest = text;
+  if (title && rest.toLowerCase().startsWith(title.toLowerCase())) rest = rest.slice(title.length).replace(/^[\s.:–—-]+/, '');
+  if (author) {
+    const escaped = author.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    rest = rest.replace(new RegExp(`^(?:Author:|Posted by|By)\\s*${escaped}[\\s.,:;–—-]*`, 'i'), '');
+  }
+  rest = rest.replace(/^Author:\s*[^.]{1,60}?\.\s+/i, '');
+  return rest;
+}
+
+export function excerptOf(html: string, title?: string, author: string | null = null): string {
   if (html === '') return '';
   let text = '';
   // Cut here, not with html-to-text's limit, which warns on the console each time.
   for (const length of EXCERPT_READS) {
-    text = htmlToText(html.slice(0, length)).replace(/\s+/g, ' ').trim();
+    text = withoutRepeats(flowingText(html.slice(0, length)), title, author);
     if (html.length <= length || text.length > EXCERPT_LENGTH + CUT_MARGIN) break;
   }
   return cutAtWord(text, EXCERPT_LENGTH);
 }
 
+/**
+ * A title for a post that has none (Mastodon, micro-blogs): its first sentence when
+ * short, else its first words. The excerpt then starts after it.
+ */
+function titleFromText(html: string): { title: string; rest: string } | undefined {
+  const text = flowingText(html.slice(0, EXCERPT_READS[0]));
+  if (text === '') return undefined;
+  const sentence = /^(.{8,100}?[.!?…])(?:\s|$)/.exec(text)?.[1];
+  if (sentence !== undefined) return { title: sentence.replace(/\.$/, ''), rest: text.slice(sentence.length).trim() };
+  const title = cutAtWord(text, 80);
+  return { title, rest: title.endsWith('…') ? `…${text.slice(title.length - 1).trim()}` : '' };
+}
+
 /** The stored post: sanitized HTML (the costly part of ingesting), excerpt and a title. */
 export function prepareItem(item: NormalizedItem): PreparedItem {
   const contentHtml = sanitizeContent(item.html, item.contentBase);
-  const excerpt = excerptOf(contentHtml);
-  const title = item.title ?? (excerpt ? cutAtWord(excerpt.replace(/…$/, ''), 80) : item.url ?? 'Untitled');
+  const derived = item.title === undefined ? titleFromText(contentHtml) : undefined;
+  const title = item.title ?? derived?.title ?? item.url ?? 'Untitled';
+  const excerpt = derived === undefined ? excerptOf(contentHtml, title, item.author) : cutAtWord(derived.rest, EXCERPT_LENGTH);
   return {
     guid: item.guid,
     url: item.url,
@@ -211,7 +300,7 @@ export function prepareItem(item: NormalizedItem): PreparedItem {
     excerpt,
     contentHash: item.contentHash,
     categories: item.categories,
-    imageUrl: item.imageUrl,
+    image: item.image ?? contentImage(contentHtml),
     enclosures: item.enclosures,
   };
 }

@@ -1,6 +1,5 @@
 import { decodeHTML } from 'entities';
 import Parser from 'rss-parser';
-import type { Enclosure } from '../db/schema.js';
 import { parseFeedDate } from './dates.js';
 import { looksLikeJson, parseJsonFeed } from './jsonfeed.js';
 
@@ -37,9 +36,10 @@ export interface RawItem {
   html?: string;
   /** The post's own tags. */
   categories?: string[];
-  /** An https picture the feed names for the post. */
-  imageUrl?: string;
-  enclosures?: Enclosure[];
+  /** Pictures the feed names for the post (media:thumbnail/content/group, itunes:image, image enclosures), best first. */
+  images?: Array<{ url: string; alt?: string; width?: number; height?: number }>;
+  /** Attachments: RSS <enclosure>, Atom link rel="enclosure", media:content that is audio or video. */
+  enclosures?: Array<{ url: string; type?: string; length?: number }>;
 }
 
 export type ParseOutcome = { kind: 'feed'; feed: RawFeed } | { kind: 'rejected'; reason: string };
@@ -65,6 +65,13 @@ const ITEM_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['title', 'titleNode', { keepArray: true }],
   ['dc:title', 'dcTitleNodes', { keepArray: true }],
   ['media:title', 'mediaTitleNodes', { keepArray: true }],
+  ['itunes:title', 'itunesTitleNodes', { keepArray: true }],
+  ['enclosure', 'enclosureNodes', { keepArray: true }],
+  ['media:thumbnail', 'mediaThumbnailNodes', { keepArray: true }],
+  ['media:content', 'mediaContentNodes', { keepArray: true }],
+  ['media:group', 'mediaGroupNodes', { keepArray: true }],
+  ['media:description', 'mediaDescriptionNodes', { keepArray: true }],
+  ['itunes:image', 'itunesImageNodes', { keepArray: true }],
   ['dcterms:created', 'dctermsCreatedNodes', { keepArray: true }],
   ['dcterms:issued', 'dctermsIssuedNodes', { keepArray: true }],
   ['dcterms:modified', 'dctermsModifiedNodes', { keepArray: true }],
@@ -93,6 +100,7 @@ const FEED_FIELDS: Parser.CustomFieldItem<Record<string, unknown>>[] = [
   ['link', 'linkNodes', { keepArray: true }],
   ['atom:link', 'atomLinkNodes', { keepArray: true }],
   ['ttl', 'ttlNodes', { keepArray: true }],
+  ['author', 'authorNodes', { keepArray: true }],
 ];
 const customFields = { item: ITEM_FIELDS as string[], feed: FEED_FIELDS as string[] };
 
@@ -344,16 +352,75 @@ function selfLink(...nodeLists: unknown[]): string | undefined {
 function bestLink(nodes: unknown): { href?: string; base?: string } {
   const candidates = linkCandidates(nodes);
   const alternates = candidates.filter((link) => link.rel === 'alternate');
-  const chosen = alternates.find((link) => !link.type || /html/.test(link.type)) ?? alternates[0] ?? candidates.find((link) => link.rel !== 'self' && link.rel !== 'enclosure');
+  // A "related" link points elsewhere (RFC 4287 §4.2.7.2): never the post's own.
+  const chosen = alternates.find((link) => !link.type || /html/.test(link.type)) ?? alternates[0]
+    ?? candidates.find((link) => !['self', 'enclosure', 'related', 'via', 'replies', 'edit', 'license'].includes(link.rel));
   return chosen ? { href: nonEmpty(chosen.href), base: chosen.base } : {};
 }
 
 function authorOf(item: Record<string, unknown>): string | undefined {
   const node = first(item.authorNodes) ?? first(item.creatorNodes);
   const name = typeof node === 'object' && node !== null && 'name' in node ? textOf(first((node as { name: unknown }).name)) : textOf(node);
-  const plain = nonEmpty(name);
-  // RSS <author> is "email (Name)": the name is what people read.
-  return plain?.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]?.trim() ?? plain;
+  return readableAuthor(nonEmpty(name));
+}
+
+/**
+ * RSS <author> is "email (Name)"; feeds also write "Name (mailto:email)" and
+ * "Name <email>". The name is what people read; a bare address stays as it is.
+ */
+export function readableAuthor(author: string | undefined): string | undefined {
+  if (author === undefined) return undefined;
+  const name = author.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]
+    ?? author.match(/^(.+?)\s*\((?:mailto:)?\S+@\S+\)$/)?.[1]
+    ?? author.match(/^(.+?)\s*<\S+@\S+>$/)?.[1];
+  return nonEmpty(name?.replace(/^["']|["']$/g, '')) ?? author;
+}
+
+function numberOf(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** media:content and media:thumbnail, at the item's level and inside its media:group(s). */
+function mediaNodes(item: Record<string, unknown>, field: 'mediaContentNodes' | 'mediaThumbnailNodes'): Node[] {
+  const groups = Array.isArray(item.mediaGroupNodes) ? item.mediaGroupNodes : [];
+  const prefixed = field === 'mediaContentNodes' ? 'media:content' : 'media:thumbnail';
+  return [
+    ...(Array.isArray(item[field]) ? (item[field] as Node[]) : []),
+    ...groups.flatMap((group) => {
+      const children = typeof group === 'object' && group !== null ? (group as Record<string, unknown>)[prefixed] : undefined;
+      return Array.isArray(children) ? (children as Node[]) : [];
+    }),
+  ];
+}
+
+function mediaKind(attrs: Attrs): 'image' | 'audio' | 'video' | undefined {
+  const medium = attrs.medium?.toLowerCase() ?? attrs.type?.toLowerCase().split('/')[0];
+  return medium === 'image' || medium === 'audio' || medium === 'video' ? medium : undefined;
+}
+
+function imagesOf(item: Record<string, unknown>): RawItem['images'] {
+  const alt = nonEmpty(textOf(first(item.mediaDescriptionNodes)));
+  const fromAttrs = (attrs: Attrs, url = attrs.url) => (url ? [{ url, alt, width: numberOf(attrs.width), height: numberOf(attrs.height) }] : []);
+  const enclosures = linkCandidates(item.linkNodes).filter((link) => link.rel === 'enclosure');
+  return [
+    ...mediaNodes(item, 'mediaThumbnailNodes').flatMap((node) => fromAttrs(attrsOf(node))),
+    ...mediaNodes(item, 'mediaContentNodes').filter((node) => mediaKind(attrsOf(node)) === 'image').flatMap((node) => fromAttrs(attrsOf(node))),
+    ...(Array.isArray(item.enclosureNodes) ? item.enclosureNodes : []).map(attrsOf).filter((attrs) => /^image\//i.test(attrs.type ?? '')).flatMap((attrs) => fromAttrs(attrs)),
+    ...enclosures.filter((link) => /^image\//i.test(link.type ?? '')).flatMap((link) => fromAttrs({}, link.href)),
+    ...(Array.isArray(item.itunesImageNodes) ? item.itunesImageNodes : []).flatMap((node) => fromAttrs({}, attrsOf(node).href ?? textOf(node))),
+  ];
+}
+
+function enclosuresOf(item: Record<string, unknown>): RawItem['enclosures'] {
+  const rss: Attrs[] = (Array.isArray(item.enclosureNodes) ? item.enclosureNodes : []).map(attrsOf);
+  const atom: Attrs[] = (Array.isArray(item.linkNodes) ? item.linkNodes : []).map(attrsOf).filter((attrs) => attrs.rel === 'enclosure')
+    .map((attrs) => ({ url: attrs.href, type: attrs.type, length: attrs.length }));
+  const media: Attrs[] = mediaNodes(item, 'mediaContentNodes').map(attrsOf).filter((attrs) => mediaKind(attrs) === 'audio' || mediaKind(attrs) === 'video')
+    .map((attrs) => ({ ...attrs, length: attrs.fileSize }));
+  return [...rss, ...atom, ...media]
+    .filter((attrs): attrs is Attrs & { url: string } => nonEmpty(attrs.url) !== undefined && !/^image\//i.test(attrs.type ?? ''))
+    .map((attrs) => ({ url: attrs.url.trim(), type: nonEmpty(attrs.type), length: numberOf(attrs.length) }));
 }
 
 /** RSS <category> and dc:subject text, Atom category term (or label). */
@@ -368,8 +435,8 @@ const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNod
 function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): RawItem {
   const attrs = (item.xmlAttrs ?? {}) as Attrs;
   const titleNode = first(item.titleNode) ?? first(item.dcTitleNodes);
-  // Media RSS: a video or podcast item may have only a media:title, plain text unless type="html".
-  const mediaTitleNode = titleNode === undefined ? first(item.mediaTitleNodes) : undefined;
+  // A video or podcast item may have only an itunes:title or media:title, plain text unless type="html".
+  const mediaTitleNode = titleNode === undefined ? first(item.itunesTitleNodes) ?? first(item.mediaTitleNodes) : undefined;
   const guidNode = first(item.guidNodes) ?? first(item.idNodes);
   const link = format === 'atom' ? bestLink(item.linkNodes) : { href: nonEmpty(textOf(first(item.linkNodes))) ?? bestLink(item.atomLinkNodes).href };
   const contentNode = first(item.contentNodes) ?? first(item.encodedNodes) ?? first(item.descriptionNodes) ?? first(item.summaryNodes);
@@ -388,7 +455,14 @@ function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): Ra
     author: authorOf(item),
     html: htmlOf(contentNode),
     categories: categoriesOf(item),
+    images: imagesOf(item),
+    enclosures: enclosuresOf(item),
   };
+}
+
+/** An Atom entry without an author has the feed's (RFC 4287 §4.2.1). */
+function withFeedAuthor(item: RawItem, feedAuthor: string | undefined): RawItem {
+  return item.author === undefined && feedAuthor !== undefined ? { ...item, author: feedAuthor } : item;
 }
 
 function toRawFeed(parsed: ParsedFeed, xml: string, maxItems: number): RawFeed {
@@ -408,7 +482,7 @@ function toRawFeed(parsed: ParsedFeed, xml: string, maxItems: number): RawFeed {
     selfLink: selfLink(parsed.linkNodes, parsed.atomLinkNodes),
     bases: [rootBase, channelBase].filter((value): value is string => value !== undefined),
     ttlMinutes: Number.isFinite(ttl) && ttl > 0 ? ttl : undefined,
-    items: items.slice(0, maxItems).map((item) => toRawItem(item, format)),
+    items: items.slice(0, maxItems).map((item) => withFeedAuthor(toRawItem(item, format), format === 'atom' ? authorOf(parsed) : undefined)),
     dropped: Math.max(0, items.length - maxItems),
   };
 }

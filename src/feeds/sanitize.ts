@@ -25,7 +25,8 @@ export function resolveUrl(href: string | undefined, base: string | undefined, s
   }
 }
 
-function isTrackingPixel(attribs: Record<string, string>): boolean {
+/** An image that only counts readers: 1×1 (or 0×0), or from a known beacon host. */
+export function isTrackingPixel(attribs: Record<string, string | undefined>): boolean {
   if (!attribs.src) return true;
   const tiny = (value: string | undefined) => value !== undefined && /^\s*[01](px)?\s*$/.test(value);
   if (tiny(attribs.width) && tiny(attribs.height)) return true;

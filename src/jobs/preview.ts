@@ -1,10 +1,10 @@
 import type { Db } from '../db/connect.js';
-import { buildDigestOfItems } from '../digest/build.js';
+import { buildDigestHeadOfItems } from '../digest/build.js';
 import { pendingItemIdsFor } from '../digest/plan.js';
-import { fillPlaceholders, renderDigest, type RenderedDigest } from '../render/digest.js';
-import { preferencesUrl, unsubscribeUrl } from '../subscribers/links.js';
+import { renderDigest, type RenderedDigest } from '../render/digest.js';
+import { fillPersonalValues, personalValues } from '../render/personal.js';
 import { findSubscriberByEmail } from '../subscribers/store.js';
-import type { SendConfig } from './send.js';
+import { renderContext, type SendConfig } from './send.js';
 
 export type PreviewOutcome =
   | { kind: 'digest'; digest: RenderedDigest; postCount: number }
@@ -17,17 +17,20 @@ export async function previewDigest(db: Db, config: SendConfig, email: string, n
   if (subscriber === undefined) return { kind: 'unknown-subscriber' };
   const itemIds = await pendingItemIdsFor(db, subscriber.id);
   if (itemIds.length === 0) return { kind: 'empty' };
-  const digest = await buildDigestOfItems(db, itemIds, { editionId: 0, editionKey: 'preview' });
-  const rendered = await renderDigest(digest, {
-    siteName: config.siteName,
-    baseUrl: config.baseUrl,
-    onlineUrl: config.baseUrl,
-    now,
+  const categories = await db.selectFrom('subscriber_categories').select('category_id').where('subscriber_id', '=', subscriber.id).execute();
+  const digest = await buildDigestHeadOfItems(db, itemIds, {
+    editionId: 0,
+    editionKey: 'preview',
+    date: now,
+    timeZone: subscriber.timezone,
+    categoryIds: categories.map((c) => c.category_id),
   });
-  const links = { unsubscribeUrl: unsubscribeUrl(config, subscriber.id), preferencesUrl: preferencesUrl(config, subscriber.id) };
+  const rendered = await renderDigest(digest, renderContext(config, config.baseUrl, now));
+  const values = personalValues(config, { id: subscriber.id, subscribedAt: subscriber.confirmed_at ?? subscriber.created_at, timeZone: subscriber.timezone });
+  const fill = (body: string) => fillPersonalValues(body, rendered.slotNonce, values);
   return {
     kind: 'digest',
     postCount: digest.postCount,
-    digest: { subject: rendered.subject, html: fillPlaceholders(rendered.html, links), text: fillPlaceholders(rendered.text, links) },
+    digest: { ...rendered, html: fill(rendered.html), text: fill(rendered.text) },
   };
 }

@@ -4,7 +4,7 @@ import { buildDigestHead } from '../digest/build.js';
 import { planDeliveries, type PlanSummary } from '../digest/plan.js';
 import { deliverQueue, type DeliverOptions, type DeliverSummary } from '../mail/deliver.js';
 import type { Mailer } from '../mail/transport.js';
-import { MAX_POSTS_IN_EMAIL, renderDigest, type RenderedDigest } from '../render/digest.js';
+import { renderDigest, type RenderContext, type RenderedDigest } from '../render/digest.js';
 import { loadRenderedEdition, saveRenderedEdition, unrenderedEditionIds } from '../render/store.js';
 import type { LinkConfig } from '../subscribers/links.js';
 
@@ -18,15 +18,21 @@ export interface SendSummary {
   delivered: DeliverSummary;
 }
 
-/** Renders an edition once and stores it; rendering and sending stay separate, retryable steps. */
-export async function renderEdition(db: Db, config: Config, editionId: number, now = new Date()): Promise<RenderedDigest> {
-  const digest = await buildDigestHead(db, editionId, MAX_POSTS_IN_EMAIL);
-  const rendered = await renderDigest(digest, {
+export function renderContext(config: Config, onlineUrl: string, now: Date): RenderContext {
+  return {
     siteName: config.siteName,
     baseUrl: config.baseUrl,
-    onlineUrl: `${config.baseUrl}/editions/${digest.editionKey}`,
+    onlineUrl,
     now,
-  });
+    locale: config.digestLocale,
+    postalAddress: config.postalAddress,
+  };
+}
+
+/** Renders an edition once and stores it; rendering and sending stay separate, retryable steps. */
+export async function renderEdition(db: Db, config: Config, editionId: number, now = new Date()): Promise<RenderedDigest> {
+  const digest = await buildDigestHead(db, editionId);
+  const rendered = await renderDigest(digest, renderContext(config, `${config.baseUrl}/editions/${digest.editionKey}`, now));
   await saveRenderedEdition(db, editionId, rendered);
   return rendered;
 }

@@ -1,7 +1,8 @@
 import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import { PLACEHOLDERS } from '../render/digest.js';
+import { randomBytes } from 'node:crypto';
+import { PERSONAL_VALUE_NAMES, placeholders, type PersonalValueName } from '../render/personal.js';
 
 /**
  * An edition's message, built once by nodemailer and then filled per subscriber.
@@ -12,7 +13,7 @@ import { PLACEHOLDERS } from '../render/digest.js';
  * bodies are quoted-printable encoded here chunk by chunk, so that a slot never
  * falls inside an encoded line break.
  */
-export type Slot = 'to' | 'date' | 'messageId' | 'unsubscribeUrl' | 'preferencesUrl' | 'unsubscribeMailto';
+export type Slot = 'to' | 'date' | 'messageId' | 'unsubscribeMailto' | PersonalValueName;
 type Segment = Buffer | { slot: Slot; body: boolean };
 
 export interface MessageTemplate {
@@ -29,51 +30,63 @@ export interface EditionMessage {
   listId: string;
   /** Offer the mailto: in List-Unsubscribe too (only when mail to it is read). */
   unsubscribeMailto: boolean;
+  /** The nonce of the bodies' personal placeholders (see render/personal.ts). */
+  slotNonce: string;
 }
-
-const HEADER_MARKERS: Record<string, Slot> = {
-  'recipient@feed-digest.invalid': 'to',
-  FD_DATE_SLOT: 'date',
-  'message-id@feed-digest.invalid': 'messageId',
-  FD_UNSUBSCRIBE_URL: 'unsubscribeUrl',
-  FD_UNSUBSCRIBE_MAILTO: 'unsubscribeMailto',
-};
-const BODY_MARKERS = { FD_TEXT_BODY: 'text', FD_HTML_BODY: 'html' } as const;
-const BODY_PLACEHOLDERS: Record<string, Slot> = {
-  [PLACEHOLDERS.unsubscribeUrl]: 'unsubscribeUrl',
-  [PLACEHOLDERS.preferencesUrl]: 'preferencesUrl',
-};
 
 function markerPattern(markers: string[]): RegExp {
   return new RegExp(`(${markers.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
 }
-const HEADER_AND_BODY_PATTERN = markerPattern([...Object.keys(HEADER_MARKERS), ...Object.keys(BODY_MARKERS)]);
-const PLACEHOLDER_PATTERN = markerPattern(Object.keys(BODY_PLACEHOLDERS));
+
+/**
+ * The markers nodemailer's output is split at are random per build: subject, title
+ * or body text holding a fixed marker would otherwise be cut there (an admin's
+ * category title once moved the whole body into the Subject).
+ */
+function headerMarkers(): { header: Record<string, Slot>; body: Record<string, 'text' | 'html'> } {
+  const nonce = randomBytes(12).toString('hex');
+  return {
+    header: {
+      [`recipient-${nonce}@feed-digest.invalid`]: 'to',
+      [`FD_DATE_${nonce}`]: 'date',
+      [`message-id-${nonce}@feed-digest.invalid`]: 'messageId',
+      [`FD_UNSUBSCRIBE_URL_${nonce}`]: 'unsubscribeUrl',
+      [`FD_UNSUBSCRIBE_MAILTO_${nonce}`]: 'unsubscribeMailto',
+    },
+    body: { [`FD_TEXT_${nonce}`]: 'text', [`FD_HTML_${nonce}`]: 'html' },
+  };
+}
 
 export async function buildMessageTemplate(message: EditionMessage): Promise<MessageTemplate> {
+  const markers = headerMarkers();
+  const marker = (slot: Slot) => Object.keys(markers.header).find((key) => markers.header[key] === slot)!;
+  const bodyMarker = (part: 'text' | 'html') => Object.keys(markers.body).find((key) => markers.body[key] === part)!;
   const options: Mail.Options = {
     from: message.from,
-    to: 'recipient@feed-digest.invalid',
+    to: marker('to'),
     subject: message.subject,
-    messageId: '<message-id@feed-digest.invalid>',
-    date: 'FD_DATE_SLOT' as unknown as Date,
+    messageId: `<${marker('messageId')}>`,
+    date: marker('date') as unknown as Date,
     headers: {
-      'List-Unsubscribe': message.unsubscribeMailto ? '<FD_UNSUBSCRIBE_URL>, <FD_UNSUBSCRIBE_MAILTO>' : '<FD_UNSUBSCRIBE_URL>',
+      'List-Unsubscribe': message.unsubscribeMailto ? `<${marker('unsubscribeUrl')}>, <${marker('unsubscribeMailto')}>` : `<${marker('unsubscribeUrl')}>`,
       // RFC 8058 one-click: mail providers POST this body to the https URL above.
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': message.listId,
       'Auto-Submitted': 'auto-generated',
       Precedence: 'bulk',
     },
-    text: { content: 'FD_TEXT_BODY', contentTransferEncoding: 'quoted-printable' } as Mail.Options['text'],
-    html: { content: 'FD_HTML_BODY', contentTransferEncoding: 'quoted-printable' } as Mail.Options['html'],
+    text: { content: bodyMarker('text'), contentTransferEncoding: 'quoted-printable' } as Mail.Options['text'],
+    html: { content: bodyMarker('html'), contentTransferEncoding: 'quoted-printable' } as Mail.Options['html'],
   };
   const built = (await new MailComposer(options).compile().build()).toString('latin1');
+  const pattern = markerPattern([...Object.keys(markers.header), ...Object.keys(markers.body)]);
+  const personal = placeholders(message.slotNonce);
+  const bodySlots: Record<string, Slot> = Object.fromEntries(PERSONAL_VALUE_NAMES.map((name) => [personal[name], name]));
   const segments: Segment[] = [];
-  for (const [index, part] of built.split(HEADER_AND_BODY_PATTERN).entries()) {
+  for (const [index, part] of built.split(pattern).entries()) {
     if (index % 2 === 0) segments.push(Buffer.from(part, 'latin1'));
-    else if (part in HEADER_MARKERS) segments.push({ slot: HEADER_MARKERS[part]!, body: false });
-    else segments.push(...bodySegments(message[BODY_MARKERS[part as keyof typeof BODY_MARKERS]]));
+    else if (part in markers.header) segments.push({ slot: markers.header[part]!, body: false });
+    else segments.push(...bodySegments(message[markers.body[part]!], bodySlots));
   }
   return { segments };
 }
@@ -86,12 +99,12 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
 const QP_LINE = 75;
 const SOFT_BREAK = '=\r\n';
 
-function bodySegments(body: string): Segment[] {
+function bodySegments(body: string, slots: Record<string, Slot>): Segment[] {
   const crlf = body.replace(/\r?\n/g, '\r\n');
-  return crlf.split(PLACEHOLDER_PATTERN).map((part, index) =>
+  return crlf.split(markerPattern(Object.keys(slots))).map((part, index) =>
     index % 2 === 0
       ? Buffer.from(qpWrap(qpEncode(Buffer.from(part, 'utf8')), QP_LINE), 'ascii')
-      : { slot: BODY_PLACEHOLDERS[part]!, body: true },
+      : { slot: slots[part]!, body: true },
   );
 }
 

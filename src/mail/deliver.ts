@@ -3,7 +3,8 @@ import { inboundDoorOpen, mailDomain, type Config } from '../config/config.js';
 import { bounceAddress, unsubscribeMailto } from '../bounces/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
-import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../subscribers/links.js';
+import { personalValues } from '../render/personal.js';
+import type { LinkConfig } from '../subscribers/links.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
 import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
@@ -132,9 +133,8 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     to: delivery.email,
     date: mailDate(new Date()),
     messageId,
-    unsubscribeUrl: unsubscribeUrl(config, delivery.subscriber_id),
-    preferencesUrl: preferencesUrl(config, delivery.subscriber_id),
     unsubscribeMailto: context.mailto ? unsubscribeMailto(config, delivery.subscriber_id) : '',
+    ...personalValues(config, { id: delivery.subscriber_id, subscribedAt: delivery.subscribed_at, timeZone: delivery.timezone }),
   });
   // Past half its lease (a long batch, a low rate limit) another instance may take this
   // row over at any moment: hand it back rather than race it for the same recipient.
@@ -186,6 +186,7 @@ export function editionMessage(config: Config, rendered: RenderedDigest, unsubsc
     html: rendered.html,
     text: rendered.text,
     listId: `${config.siteName.replace(/[<>"]/g, '')} <digest.${mailDomain(config)}>`,
+    slotNonce: rendered.slotNonce,
   };
 }
 

@@ -15,6 +15,9 @@ export interface ClaimedDelivery {
   edition_id: number;
   attempts: number;
   email: string;
+  /** For the footer's "you chose … on <date>" (see render/personal.ts). */
+  subscribed_at: Date;
+  timezone: string;
   /** This process's clock when the claim was asked for: the lease ends no earlier than this plus its length. */
   claimedAt: number;
 }
@@ -37,7 +40,8 @@ export async function claimDeliveries(db: Db, limit: number, leaseSeconds: numbe
         lease_until = now() + make_interval(secs => ${leaseSeconds})
     FROM claimable, subscribers s
     WHERE d.id = claimable.id AND s.id = d.subscriber_id
-    RETURNING d.id, d.subscriber_id, d.edition_id, d.attempts, s.email`.execute(db);
+    RETURNING d.id, d.subscriber_id, d.edition_id, d.attempts, s.email,
+              coalesce(s.confirmed_at, s.created_at) AS subscribed_at, s.timezone`.execute(db);
   return rows.map((row) => ({ ...row, claimedAt }));
 }
 

@@ -4,7 +4,7 @@ import type { RenderedDigest } from './digest.js';
 export async function saveRenderedEdition(db: Db, editionId: number, rendered: RenderedDigest): Promise<void> {
   await db
     .updateTable('editions')
-    .set({ subject: rendered.subject, html: rendered.html, text: rendered.text, rendered_at: new Date() })
+    .set({ subject: rendered.subject, html: rendered.html, text: rendered.text, slot_nonce: rendered.slotNonce, rendered_at: new Date() })
     .where('id', '=', editionId)
     .execute();
 }
@@ -12,11 +12,11 @@ export async function saveRenderedEdition(db: Db, editionId: number, rendered: R
 export async function loadRenderedEdition(db: Db, editionId: number): Promise<RenderedDigest | undefined> {
   const row = await db
     .selectFrom('editions')
-    .select(['subject', 'html', 'text'])
+    .select(['subject', 'html', 'text', 'slot_nonce'])
     .where('id', '=', editionId)
     .executeTakeFirst();
-  if (row?.subject == null || row.html == null || row.text == null) return undefined;
-  return { subject: row.subject, html: row.html, text: row.text };
+  if (row?.subject == null || row.html == null || row.text == null || row.slot_nonce == null) return undefined;
+  return { subject: row.subject, html: row.html, text: row.text, slotNonce: row.slot_nonce };
 }
 
 /** Editions that deliveries are waiting for and that nobody has rendered yet. */

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import { templatesDir } from '../paths.js';
 import { serverLinker, type Linker } from './links.js';
+import { templateEngine } from '../render/templates.js';
 
-/** Page templates escape every value by default; only the layout inserts the rendered body raw. */
-const pages = new Eta({ views: path.join(templatesDir, 'web'), autoEscape: true, cache: true });
+/** Page templates escape every value by default; only the layout inserts the rendered body raw. TEMPLATES_DIR/web/ overrides them. */
+const pages = templateEngine(path.join(templatesDir, 'web'), { autoEscape: true });
 
 export interface Site {
   siteName: string;

@@ -21,7 +21,7 @@ test('JSON Feed 1.1: titles as text, content sanitized, authors, dates, image, a
   assert.equal(first?.publishedAt?.toISOString(), '2024-05-30T08:00:00.000Z');
   assert.match(first!.contentHtml, /<a href="https:\/\/example.org\/about"[^>]*>about<\/a>/);
   assert.doesNotMatch(first!.contentHtml, /script|onerror|alert/);
-  assert.equal(first?.imageUrl, 'https://example.org/pic.jpg');
+  assert.equal(first?.image?.url, 'https://example.org/pic.jpg');
   assert.deepEqual(first?.enclosures, [{ url: 'https://example.org/show.mp3', type: 'audio/mpeg', length: 1234 }]);
   assert.deepEqual(first?.categories, ['Rust', 'web']);
 
@@ -31,7 +31,7 @@ test('JSON Feed 1.1: titles as text, content sanitized, authors, dates, image, a
   assert.equal(second?.publishedAt?.toISOString(), '2024-05-31T08:00:00.000Z');
   assert.equal(second?.contentHtml, '<p>Line one<br />line two</p>\n<p>Second &lt;paragraph&gt; &amp; more</p>');
   // http pictures are never put in mail; the banner stands in.
-  assert.equal(second?.imageUrl, 'https://example.org/banner2.jpg');
+  assert.equal(second?.image?.url, 'https://example.org/banner2.jpg');
   assert.equal(second?.title, 'Line one line two Second <paragraph> & more');
 });
 

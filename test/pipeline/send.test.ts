@@ -47,14 +47,14 @@ test('a subscriber gets one digest of the new posts in their categories, once', 
   const [mail] = await sink.waitFor(1);
   const { parsed, raw } = mail!;
   assert.deepEqual(mail!.envelopeTo, ['Reader@example.org']);
-  assert.match(parsed.subject ?? '', /Planet Digest: 2 new posts in Thinktime/);
+  assert.equal(parsed.subject, 'The sophistication of truth · Michael Still: Blueprints implemented in Nova', 'the top headlines, newest first');
   assert.match(parsed.html || '', /Michael Still: Blueprints implemented in Nova/);
   assert.match(parsed.html || '', /The sophistication of truth/);
   assert.doesNotMatch(parsed.html || '', /Before subscribing|Old post from the first fetch|A gadget post/);
   assert.match(parsed.text ?? '', /The sophistication of truth/);
   assert.match(parsed.text ?? '', /engines & notes/, 'the text part is not HTML-escaped');
 
-  const head = raw.toString('latin1').split('\r\n\r\n')[0]!;
+  const head = raw.toString('latin1').split('\r\n\r\n')[0]!.replace(/\r\n /g, ' ');
   assert.match(head, /Content-Type: multipart\/alternative/);
   const unsubscribe = parsed.headers.get('list-unsubscribe') as { url?: string; mail?: string } | string;
   // No inbound door is configured here: a mailto: would go to a mailbox nothing reads.
@@ -67,7 +67,7 @@ test('a subscriber gets one digest of the new posts in their categories, once', 
   assert.match(head, /Message-ID: <fd\.\d+\.\d+\.[0-9a-f]{12}@digest\.example\.org>/);
   assert.ok((parsed.html || '').includes(header[1]!), 'the body links to the same unsubscribe URL');
   assert.match(parsed.html || '', /https:\/\/digest\.example\.org\/preferences\//);
-  assert.ok(!(parsed.html || '').includes('{{'), 'no placeholder is left');
+  assert.ok(!/FD-[0-9a-f]{24}-/.test(`${parsed.html}${parsed.text}`), 'no placeholder is left');
 
   const second = await sendDueDigests(db, config, mailer);
   assert.equal(second.delivered.sent, 0);

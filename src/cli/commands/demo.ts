@@ -8,9 +8,9 @@ import { startDemoFeedServer, type DemoFeedServer } from '../../demo/server.js';
 import { addCategory, addFeed } from '../../feeds/store.js';
 import { describeFetch, describeSend, runJob } from '../../jobs/run.js';
 import { createMailer } from '../../mail/transport.js';
-import { fillPlaceholders } from '../../render/digest.js';
+import { fillPersonalValues, personalValues } from '../../render/personal.js';
 import { loadRenderedEdition } from '../../render/store.js';
-import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../../subscribers/links.js';
+import type { LinkConfig } from '../../subscribers/links.js';
 import { addSubscriber } from '../../subscribers/store.js';
 import { buildStaticSite } from '../../web/site-build.js';
 import { withContext } from '../context.js';
@@ -49,11 +49,11 @@ async function ensureDemoData(db: Db, server: DemoFeedServer): Promise<void> {
 }
 
 /** An .html beside the .eml files, for a look in a browser. */
-async function writeHtmlPreview(db: Db, config: LinkConfig, outboxDir: string, since: Date): Promise<string | undefined> {
+async function writeHtmlPreview(db: Db, config: LinkConfig & { digestLocale: string }, outboxDir: string, since: Date): Promise<string | undefined> {
   const delivery = await db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-    .select(['d.id', 'd.edition_id', 'd.subscriber_id'])
+    .select(['d.id', 'd.edition_id', 'd.subscriber_id', 's.confirmed_at', 's.created_at', 's.timezone'])
     .where('s.email_normalized', '=', DEMO_SUBSCRIBER)
     .where('d.status', '=', 'sent')
     .where('d.sent_at', '>=', since)
@@ -63,10 +63,12 @@ async function writeHtmlPreview(db: Db, config: LinkConfig, outboxDir: string, s
   const rendered = await loadRenderedEdition(db, delivery.edition_id);
   if (rendered === undefined) return undefined;
   const file = path.join(outboxDir, `digest-${delivery.id}.html`);
-  await writeFile(file, fillPlaceholders(rendered.html, {
-    unsubscribeUrl: unsubscribeUrl(config, delivery.subscriber_id),
-    preferencesUrl: preferencesUrl(config, delivery.subscriber_id),
-  }));
+  const values = personalValues(config, {
+    id: delivery.subscriber_id,
+    subscribedAt: delivery.confirmed_at ?? delivery.created_at,
+    timeZone: delivery.timezone,
+  });
+  await writeFile(file, fillPersonalValues(rendered.html, rendered.slotNonce, values));
   return file;
 }
 

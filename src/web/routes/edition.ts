@@ -1,32 +1,52 @@
 import type { FastifyInstance } from 'fastify';
 import { buildDigestByKey } from '../../digest/build.js';
+import type { Digest } from '../../digest/model.js';
+import { dateFormatter } from '../../render/dates.js';
 import { sendNotFound, type WebContext } from '../context.js';
 import { sendPage } from '../views.js';
 
-const dateFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-
 /**
- * A digest on the web, whole: where "N more posts" in an email leads. The key is
- * the edition's content hash, so only people who got the edition can find it; the
- * page holds no personal links.
+ * A digest on the web, whole: where "View in your browser" and each category's
+ * "Also new" line lead (to its anchor). The key is the edition's content hash, so
+ * only people who got the edition can find it; the page holds no personal links.
  */
 export function registerEditionRoutes(app: FastifyInstance, ctx: WebContext): void {
   app.get<{ Params: { key: string } }>('/editions/:key', async (request, reply) => {
     const digest = /^[A-Za-z0-9_-]{43}$/.test(request.params.key) ? await buildDigestByKey(ctx.db, request.params.key) : undefined;
     if (digest === undefined) return sendNotFound(ctx, reply);
-    return sendPage(reply, ctx.site, 'edition', {
-      title: `${digest.postCount} new post${digest.postCount === 1 ? '' : 's'}`,
-      categories: digest.categories.map((category) => ({
-        title: category.title,
-        sources: category.sources.map((source) => ({
-          title: source.title,
-          siteUrl: source.siteUrl,
-          posts: source.posts.map((post) => ({
-            ...post,
-            meta: [post.author, dateFormat.format(post.date)].filter(Boolean).join(' · '),
-          })),
+    // Posts' pictures live on their sites, always https (see feeds/normalize.ts): the one
+    // thing this page loads from elsewhere. The rest of the policy stays as the server set it.
+    const policy = reply.getHeader('content-security-policy');
+    if (typeof policy === 'string') reply.header('content-security-policy', policy.replace(/img-src 'self'/, "img-src 'self' https:"));
+    return sendPage(reply, ctx.site, 'edition', editionView(digest, ctx.config.digestLocale));
+  });
+}
+
+/** The web edition's view model (README, "Your own templates"). */
+function editionView(digest: Digest, locale: string) {
+  const postDate = dateFormatter(locale, digest.timeZone, 'post');
+  return {
+    title: `${digest.postCount} new post${digest.postCount === 1 ? '' : 's'}`,
+    dateLabel: dateFormatter(locale, digest.timeZone, 'long').format(digest.date),
+    postCount: digest.postCount,
+    categories: digest.categories.map((category) => ({
+      title: category.title,
+      anchor: `c-${category.name}`,
+      postCount: category.postCount,
+      display: category.display,
+      sources: category.sources.map((source) => ({
+        title: source.title,
+        siteUrl: source.siteUrl,
+        posts: source.posts.map((post) => ({
+          id: post.id,
+          title: post.title,
+          url: post.url,
+          excerpt: category.display === 'titles' ? '' : post.excerpt,
+          contentHtml: post.contentHtml,
+          image: category.display === 'excerpt' ? post.image : null,
+          meta: [post.author, postDate.format(post.date)].filter(Boolean).join(' · '),
         })),
       })),
-    });
-  });
+    })),
+  };
 }
