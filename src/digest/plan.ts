@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { duePeriod } from './due.js';
+import { duePeriod, knownTimeZone } from './due.js';
 
 /**
  * Planning turns "who is owed a digest now" into ledger rows. Subscribers who are
@@ -19,6 +19,8 @@ export interface PlanSummary {
   editions: number;
   pending: number;
   skipped: number;
+  /** Active subscribers left out because the database does not know their time zone. */
+  unknownTimeZones: Array<{ subscriberId: number; timezone: string }>;
 }
 
 interface DueGroup {
@@ -67,7 +69,7 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
     const { rows: [cut] } = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(trx);
     await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text) ON COMMIT DROP`.execute(trx);
     await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor FROM (${unplanned(now)}) u
-      WHERE cardinality(category_ids) > 0`.execute(trx);
+      WHERE cardinality(category_ids) > 0 AND period IS NOT NULL`.execute(trx);
     const groups = await sql<DueGroup>`
       SELECT category_ids, items_cursor FROM plan_due
       GROUP BY category_ids, items_cursor`.execute(trx);
@@ -102,8 +104,16 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
       editions: editions.filter((id) => id !== null).length,
       pending: Number(written?.pending ?? 0),
       skipped: Number(written?.skipped ?? 0),
+      unknownTimeZones: await activeWithUnknownTimeZone(trx),
     };
   });
+}
+
+async function activeWithUnknownTimeZone(db: Db): Promise<PlanSummary['unknownTimeZones']> {
+  const { rows } = await sql<{ id: number; timezone: string }>`
+    SELECT s.id, s.timezone FROM subscribers s
+    WHERE s.status = 'active' AND NOT (${knownTimeZone}) ORDER BY s.id`.execute(db);
+  return rows.map((r) => ({ subscriberId: r.id, timezone: r.timezone }));
 }
 
 /** What a subscriber would get if their digest were planned now; writes nothing. */

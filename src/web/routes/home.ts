@@ -6,7 +6,7 @@ import { registerSignup, releaseConfirmationClaim } from '../../subscribers/sign
 import { normalizeEmail } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, type WebContext } from '../context.js';
-import { asFormBody, field, readPreferences, type Problems } from '../forms.js';
+import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type Problems } from '../forms.js';
 import { sendPage } from '../views.js';
 
 /** Bots fill every field; people never see this one. */
@@ -64,6 +64,7 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
 
     const catalog = await loadCatalog(ctx.db);
     const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), defaultPreferences(ctx, catalog));
+    await checkTimeZoneInDatabase(ctx.db, prefs, problems);
     const normalized = normalizeEmail(email);
     if (normalized === undefined) problems.email = 'Enter an email address like name@example.org.';
     if (normalized === undefined || Object.keys(problems).length > 0) {
