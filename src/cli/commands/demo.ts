@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { demoCategories, demoFeeds } from '../../demo/content.js';
 import { startDemoFeedServer, type DemoFeedServer } from '../../demo/server.js';
+import { loadConfig } from '../../config/config.js';
 import { addCategory, addFeed } from '../../feeds/store.js';
 import { describeTick, runJob } from '../../jobs/run.js';
 import { createMailer } from '../../mail/transport.js';
@@ -84,6 +85,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('offline demo: serve sample feeds locally, fetch them and mail a digest to the outbox')
+    // The demo's feeds are served from 127.0.0.1: it allows that address, and only that, for itself.
     .action(() =>
       withContext(async ({ db, config }) => {
         const server = await startDemoFeedServer(await demoAnchor(config.dataDir));
@@ -103,6 +105,6 @@ export function registerDemoCommand(program: Command): void {
           await mailer.close();
           await server.close();
         }
-      }),
+      }, { config: { ...loadConfig(), fetchAllowPrivate: ['127.0.0.1'] } }),
     );
 }

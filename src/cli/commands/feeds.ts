@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { feedAddressProblem } from '../../feeds/address.js';
 import { exportOpml, importOpml } from '../../feeds/opml.js';
 import { addFeed, enableFeed, listFeeds, removeFeed } from '../../feeds/store.js';
 import { withContext } from '../context.js';
@@ -14,7 +15,9 @@ export function registerFeedCommands(program: Command): void {
     .requiredOption('--category <name>', 'the category it belongs to')
     .option('--title <title>', 'name shown in digests (default: the feed\'s own title)')
     .action((url: string, options: { category: string; title?: string }) =>
-      withContext(async ({ db }) => {
+      withContext(async ({ db, config }) => {
+        const refused = await feedAddressProblem(config, url.trim());
+        if (refused !== undefined) throw new CliProblem(`cannot add ${url}: ${refused}`);
         const feed = unwrap(await addFeed(db, { url, categoryName: options.category, title: options.title }));
         console.log(`Added ${feed.url} to ${options.category}; its current posts are stored, not mailed, on the first fetch.`);
       }),
