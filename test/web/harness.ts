@@ -5,7 +5,7 @@ import type { WebConfig } from '../../src/web/context.js';
 import { buildWebServer, type WebLimits } from '../../src/web/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
+import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../helpers/smtp.js';
 
 /** The web server on 127.0.0.1, with a fresh database and a real SMTP server behind it. */
 export interface WebHarness {
@@ -20,9 +20,9 @@ export interface WebHarness {
 
 export const TEST_SECRET = 'web-test-secret-'.padEnd(48, 'z');
 
-export async function startWeb(options: { limits?: Partial<WebLimits> } = {}): Promise<WebHarness> {
+export async function startWeb(options: { limits?: Partial<WebLimits>; sink?: SmtpSinkOptions } = {}): Promise<WebHarness> {
   const database = await createTestDatabase();
-  const sink = await startSmtpSink();
+  const sink = await startSmtpSink(options.sink);
   const mailer = createSmtpMailer(sink.url, 1);
   const config: WebConfig = {
     ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>' }),
