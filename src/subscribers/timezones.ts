@@ -2,13 +2,31 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 
 /**
+ * The zones the database knows, read once per process: pg_timezone_names reads the whole
+ * zone directory (about 50 ms on a server), too slow for every sign-up, and a cost that
+ * would differ between sign-ups that check a zone and those that do not. The list changes
+ * only with the server's own tzdata.
+ */
+let known: Promise<Set<string>> | undefined;
+
+function databaseZones(db: Db): Promise<Set<string>> {
+  known ??= sql<{ name: string }>`SELECT name FROM pg_timezone_names`.execute(db).then(
+    ({ rows }) => new Set(rows.map((r) => r.name)),
+    (error: unknown) => {
+      known = undefined;
+      throw error;
+    },
+  );
+  return known;
+}
+
+/**
  * Whether the database knows this zone: digests are scheduled in SQL with AT TIME ZONE,
  * and Intl accepts names Postgres rejects (US/Pacific-New, Canada/East-Saskatchewan), so
  * the database's own list is the one that counts.
  */
 export async function isDatabaseTimeZone(db: Db, zone: string): Promise<boolean> {
-  const { rows } = await sql<{ known: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = ${zone}) AS known`.execute(db);
-  return rows[0]?.known === true;
+  return (await databaseZones(db)).has(zone);
 }
 
 export function unknownTimeZoneProblem(zone: string): string {

@@ -9,7 +9,7 @@ import { csrfOf, FormClient, linkIn, seedCatalog, signupForm, startWeb, type Web
 const backend = serverUrl ? 'Postgres server' : 'PGlite';
 let web: WebHarness;
 /** While set, the SMTP server holds every message until it is called. */
-let holdMail: Promise<void> | undefined;
+let holdMail: Promise<undefined> | undefined;
 
 before(async () => {
   web = await startWeb({ sink: { onMessage: () => holdMail } });
@@ -73,8 +73,8 @@ test(`a confirm link confirms its own sign-up, never a later one's choices (${ba
 });
 
 test('the sign-up answer comes before any mail work, the same for a new and an already mailed address', async () => {
-  let release!: () => void;
-  holdMail = new Promise<void>((resolve) => (release = resolve));
+  let release!: (value: undefined) => void;
+  holdMail = new Promise<undefined>((resolve) => (release = resolve));
   const before = web.sink.received.length;
   try {
     // The SMTP server holds the message: an answer that waited for the mail would not come.
@@ -89,7 +89,7 @@ test('the sign-up answer comes before any mail work, the same for a new and an a
     assert.equal(again.body, fresh.body);
   } finally {
     holdMail = undefined;
-    release();
+    release(undefined);
   }
   const mails = (await web.sink.waitFor(before + 1)).slice(before);
   assert.deepEqual(mails.map((m) => m.envelopeTo[0]), ['timing@example.org']);
