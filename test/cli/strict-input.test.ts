@@ -39,6 +39,12 @@ test('--hour takes decimal digits only: 0x10, an empty value and 1e1 are errors'
   assert.deepEqual(JSON.parse(list.stdout), []);
 });
 
+test('--weekly takes a weekday, not any word that starts like one', async () => {
+  const result = await runCli(['subscribers', 'add', 'weekly@example.org', '--categories', 'news', '--weekly', 'monster'], env);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /--weekly takes a weekday/);
+});
+
 test('--timezone must be a zone the database knows', async () => {
   for (const zone of ['Mars/Olympus', 'US/Pacific-New']) {
     const result = await runCli(['subscribers', 'add', 'tz@example.org', '--categories', 'news', '--timezone', zone], env);

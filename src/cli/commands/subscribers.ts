@@ -14,9 +14,12 @@ function parseHour(value: string): number {
 }
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const WEEKDAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 function parseWeekday(value: string): number {
-  const day = WEEKDAYS.indexOf(value.slice(0, 3).toLowerCase()) + 1;
+  // "mon", "mond" or "monday", not "monster": only the first three letters used to count.
+  const typed = value.trim().toLowerCase();
+  const day = typed.length >= 3 ? WEEKDAY_NAMES.findIndex((name) => name.startsWith(typed)) + 1 : 0;
   if (day === 0) throw new CliProblem(`--weekly takes a weekday (mon ... sun), got ${value}`);
   return day;
 }
