@@ -69,3 +69,12 @@ test('numeric settings take decimal digits only', () => {
   }
   assert.equal(loadConfig({ SMTP_POOL_SIZE: '8' }).smtpPoolSize, 8);
 });
+
+test('FETCH_ALLOW_PRIVATE is false, true, or addresses and CIDRs', () => {
+  assert.equal(loadConfig({}).fetchAllowPrivate, false);
+  assert.equal(loadConfig({ FETCH_ALLOW_PRIVATE: 'true' }).fetchAllowPrivate, true);
+  assert.deepEqual(loadConfig({ FETCH_ALLOW_PRIVATE: '10.0.5.7, fd00:1::/64' }).fetchAllowPrivate, ['10.0.5.7', 'fd00:1::/64']);
+  for (const value of ['yes', '10.0.0.0/33', 'intranet.example', '10.0.0.0/8/1']) {
+    assert.throws(() => loadConfig({ FETCH_ALLOW_PRIVATE: value }), (error: unknown) => error instanceof ConfigError && /FETCH_ALLOW_PRIVATE/.test(error.message), value);
+  }
+});
