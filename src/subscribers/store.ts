@@ -3,7 +3,7 @@ import type { Db } from '../db/connect.js';
 import { duePeriod } from '../digest/due.js';
 import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
-import { isDatabaseTimeZone, unknownTimeZoneProblem } from './timezones.js';
+import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from './timezones.js';
 
 
 // Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
@@ -82,13 +82,14 @@ export interface SubscriberListing extends Subscriber {
 }
 
 export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
+  const unknownZones = await unknownStoredTimeZones(db);
   const rows = await db
     .selectFrom('subscribers as s')
     .leftJoin('subscriber_categories as sc', 'sc.subscriber_id', 's.id')
     .leftJoin('categories as c', 'c.id', 'sc.category_id')
     .selectAll('s')
     .select(sql<string[]>`coalesce(array_agg(c.name order by c.name) filter (where c.name is not null), '{}')`.as('categories'))
-    .select(duePeriod(new Date(), 'next').as('next_digest_at'))
+    .select(duePeriod(new Date(), 'next', unknownZones).as('next_digest_at'))
     .groupBy('s.id')
     .orderBy('s.id')
     .execute();

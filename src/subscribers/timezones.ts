@@ -29,6 +29,19 @@ export async function isDatabaseTimeZone(db: Db, zone: string): Promise<boolean>
   return (await databaseZones(db)).has(zone);
 }
 
+/**
+ * The zones stored on subscribers that the database does not know: usually none. The
+ * few distinct zones are checked here against the cached list, so that statements over
+ * every subscriber need not read pg_timezone_names themselves.
+ */
+export async function unknownStoredTimeZones(db: Db): Promise<string[]> {
+  const [zones, { rows }] = await Promise.all([
+    databaseZones(db),
+    sql<{ timezone: string }>`SELECT DISTINCT timezone FROM subscribers`.execute(db),
+  ]);
+  return rows.map((r) => r.timezone).filter((zone) => !zones.has(zone)).sort();
+}
+
 export function unknownTimeZoneProblem(zone: string): string {
   return `unknown time zone "${zone}": use an IANA name the database knows, e.g. Europe/Berlin (SELECT name FROM pg_timezone_names)`;
 }
