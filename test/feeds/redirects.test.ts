@@ -44,7 +44,6 @@ before(async () => {
       '/to-mapped': `http://[::ffff:127.0.0.2]:${internalPort}/feed`,
       '/to-data': `data:application/rss+xml,${encodeURIComponent(SECRET_FEED)}`,
       '/to-file': 'file:///etc/passwd',
-      '/to-localhost': `http://localhost:${internalPort}/feed`,
       '/hop-then-internal': '/to-internal',
     };
     const target = targets[req.url ?? ''];
