@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -61,6 +61,13 @@ test('feeds add refuses a private or loopback address unless FETCH_ALLOW_PRIVATE
   }
   const allowed = await runCli(['feeds', 'add', 'http://127.0.0.1:9/feed.xml', '--category', 'news'], { ...env, FETCH_ALLOW_PRIVATE: 'true' });
   assert.equal(allowed.code, 0, allowed.stderr);
+
+  const opml = path.join(work, 'internal.opml');
+  await writeFile(opml, '<opml version="2.0"><body><outline type="rss" text="Admin" xmlUrl="http://192.168.1.1/feed"/><outline type="rss" text="Public" xmlUrl="http://93.184.215.14/feed"/></body></opml>');
+  const imported = await runCli(['feeds', 'import', opml], env);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /Added 1 feed/);
+  assert.match(imported.stdout, /skipped http:\/\/192\.168\.1\.1\/feed: 192\.168\.1\.1 is an internal address/);
 });
 
 test('numeric settings take decimal digits only', () => {

@@ -66,8 +66,8 @@ export function registerFeedCommands(program: Command): void {
     .description('add the feeds of an OPML file; folders (or category attributes) become categories')
     .option('--category <name>', 'category for feeds outside any folder', 'imported')
     .action((file: string, options: { category: string }) =>
-      withContext(async ({ db }) => {
-        const outcome = unwrap(await importOpml(db, await readFile(file, 'utf8'), options.category));
+      withContext(async ({ db, config }) => {
+        const outcome = unwrap(await importOpml(db, await readFile(file, 'utf8'), options.category, (url) => feedAddressProblem(config, url)));
         console.log(`Added ${outcome.feedsAdded} feed${outcome.feedsAdded === 1 ? '' : 's'}${outcome.categoriesAdded.length > 0 ? ` and categories ${outcome.categoriesAdded.join(', ')}` : ''}.`);
         for (const { url, reason } of outcome.skipped) console.log(`  skipped ${url}: ${reason}`);
       }),
