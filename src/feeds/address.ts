@@ -38,7 +38,29 @@ for (const [network, prefix] of [
   ['fec0::', 10], // old site-local
   ['ff00::', 8], // multicast
 ] as const) INTERNAL.addSubnet(network, prefix, 'ipv6');
-// IPv4-mapped IPv6 (::ffff:127.0.0.1) is matched against the IPv4 ranges by BlockList itself.
+// IPv4-mapped IPv6 (::ffff:127.0.0.1) is matched against the IPv4 ranges by BlockList itself;
+// NAT64 (64:ff9b::/96, used by DNS64 for every IPv4-only host) by its embedded address below.
+const NAT64 = new BlockList();
+NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
+
+/** The IPv4 address in the last 32 bits of an IPv6 one. */
+function embeddedIpv4(address: string): string {
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  let words = [...groups(head), ...groups(tail)];
+  // A dotted tail (64:ff9b::10.0.0.1) is two words already written as IPv4.
+  const dotted = words.at(-1)?.includes('.') ? words.pop() : undefined;
+  if (dotted !== undefined) return dotted;
+  words = words.slice(-2);
+  const value = words.reduce((sum, word) => sum * 0x10000 + parseInt(word, 16), 0);
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+function isInternal(address: string): boolean {
+  const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
+  if (INTERNAL.check(address, type)) return true;
+  return type === 'ipv6' && NAT64.check(address, 'ipv6') && INTERNAL.check(embeddedIpv4(address), 'ipv4');
+}
 
 const PROTOCOLS = new Set(['http:', 'https:']);
 
@@ -69,8 +91,7 @@ export function addressPolicy(config: Pick<Config, 'fetchAllowPrivate'>): Addres
     allowsAll: config.fetchAllowPrivate === true,
     isAllowed(address) {
       if (config.fetchAllowPrivate === true) return true;
-      const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-      return !INTERNAL.check(address, type) || allowed?.check(address, type) === true;
+      return !isInternal(address) || allowed?.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6') === true;
     },
   };
 }

@@ -107,6 +107,10 @@ test('feeds add checks the address the name resolves to', async () => {
   assert.match((await feedAddressProblem(strict, 'http://localhost/feed')) ?? '', /internal address/);
   assert.match((await feedAddressProblem(strict, 'http://[fd00::1]/feed')) ?? '', /internal address/);
   assert.match((await feedAddressProblem(strict, 'http://10.0.0.8/feed')) ?? '', /internal address/);
+  for (const nat64 of ['http://[64:ff9b::7f00:1]/', 'http://[64:ff9b::10.1.2.3]/', 'http://[64:ff9b::a9fe:a9fe]/']) {
+    assert.match((await feedAddressProblem(strict, nat64)) ?? '', /internal address/, nat64);
+  }
+  assert.equal(await feedAddressProblem(strict, 'http://[64:ff9b::5db8:d70e]/feed'), undefined, 'NAT64 of a public address');
   assert.match((await feedAddressProblem(strict, 'ftp://example.org/feed')) ?? '', /only http and https/);
   assert.equal(await feedAddressProblem(strict, 'http://93.184.215.14/feed'), undefined);
   assert.equal(await feedAddressProblem({ ...config, fetchAllowPrivate: true }, 'http://localhost/feed'), undefined);
