@@ -252,7 +252,7 @@ async function serveCorpus(dir: string, files: CorpusFile[]) {
 }
 
 export function corpusConfig(): Config {
-  return loadConfig({ BASE_URL: 'http://localhost:8080', FETCH_TIMEOUT_MS: '10000' });
+  return loadConfig({ BASE_URL: 'http://localhost:8080', FETCH_TIMEOUT_MS: '10000', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
 }
 
 async function runOne(config: Config, origin: string, file: CorpusFile, now: Date): Promise<FileResult> {

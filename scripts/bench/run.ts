@@ -144,13 +144,14 @@ async function run(): Promise<RunResult> {
   const now = new Date();
   const { child: servers, ready } = await startServers(now);
   // The feeds all live on one local host; real ones come from many, so the per-host limit is lifted.
-  const base = loadConfig({ ...process.env, SECRET, BASE_URL: 'https://digest.bench.example' });
+  const base = loadConfig({ ...process.env, SECRET, BASE_URL: 'https://digest.bench.example', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
   const config = {
     ...loadConfig({
       ...process.env,
       SECRET,
       BASE_URL: 'https://digest.bench.example',
       SMTP_URL: ready.smtpUrl,
+      FETCH_ALLOW_PRIVATE: '127.0.0.1',
       FETCH_PER_HOST: String(base.fetchConcurrency),
       ...(options.dkim ? dkimEnvironment() : {}),
     }),

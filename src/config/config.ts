@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDkimKey, type DkimSettings } from '../mail/dkim.js';
 import { parseSmtpUrl } from './smtp-url.js';
@@ -31,6 +32,12 @@ export interface Config {
   fetchMaxBytes: number;
   fetchMaxItems: number;
   fetchIntervalMinutes: number;
+  /**
+   * Feeds on loopback, private, link-local and other internal addresses are refused
+   * (the first URL and every redirect, after DNS) unless allowed here: true allows them
+   * all, a list allows those addresses or CIDRs only.
+   */
+  fetchAllowPrivate: boolean | string[];
   host: string;
   port: number;
   /**
@@ -112,8 +119,9 @@ class Reader {
   integer(key: string, fallback: number, min: number, max: number): number {
     const raw = this.optional(key);
     if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
+    // Decimal digits only: Number() would also take 0x10, 1e3 or 0b1.
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
       this.problems.push(`${key}=${raw} must be a whole number from ${min} to ${max}`);
       return fallback;
     }
@@ -233,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
     fetchMaxBytes: read.integer('FETCH_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     fetchMaxItems: read.integer('FETCH_MAX_ITEMS', 500, 1, 100_000),
     fetchIntervalMinutes: read.integer('FETCH_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
+    fetchAllowPrivate: parseAllowPrivate(read),
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 8080, 0, 65_535),
     trustProxy: parseTrustProxy(read.optional('TRUST_PROXY')),
@@ -330,6 +339,23 @@ function readWebhooks(read: Reader): WebhookSettings {
     mailgun: signingKey === undefined ? undefined : { signingKey },
     postmark: user === undefined || password === undefined ? undefined : { user, password },
   };
+}
+
+function parseAllowPrivate(read: Reader): boolean | string[] {
+  const value = read.optional('FETCH_ALLOW_PRIVATE');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  const ranges = value.split(',').map((part) => part.trim()).filter(Boolean);
+  const bad = ranges.filter((range) => !isAddressRange(range));
+  if (bad.length > 0) read.problems.push(`FETCH_ALLOW_PRIVATE must be true, false or comma-separated addresses/CIDRs (bad: ${bad.join(', ')})`);
+  return ranges;
+}
+
+function isAddressRange(range: string): boolean {
+  const [address = '', prefix, ...rest] = range.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {

@@ -113,6 +113,8 @@ export interface SubscriberTable {
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
   confirmation_sent_at: Timestamp | null;
+  /** The sign-up (consents.id) a confirmation link may confirm, once: migration 007. */
+  pending_signup_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 export type Subscriber = Selectable<SubscriberTable>;
 export type NewSubscriber = Insertable<SubscriberTable>;

@@ -8,9 +8,11 @@ import { sql, type RawBuilder } from 'kysely';
  * statement, not 100,000 round trips.
  *
  * 'latest' is the last due instant at or before `now` (the period a digest is owed
- * for); 'next' the first one after it.
+ * for); 'next' the first one after it. NULL for the zones in `unknownZones`, which the
+ * database does not know (rows stored by an older version): one such row must not make
+ * the whole statement fail.
  */
-export function duePeriod(now: Date, which: 'latest' | 'next'): RawBuilder<Date> {
+export function duePeriod(now: Date, which: 'latest' | 'next', unknownZones: string[] = []): RawBuilder<Date> {
   const local = sql`(${now}::timestamptz AT TIME ZONE s.timezone)`;
   const periodStart = sql`CASE WHEN s.frequency = 'weekly'
       THEN date_trunc('week', ${local}) + make_interval(days => s.weekly_day - 1)
@@ -22,5 +24,6 @@ export function duePeriod(now: Date, which: 'latest' | 'next'): RawBuilder<Date>
     which === 'latest'
       ? sql`CASE WHEN ${candidate} <= ${local} THEN ${candidate} ELSE ${candidate} - ${period} END`
       : sql`CASE WHEN ${candidate} > ${local} THEN ${candidate} ELSE ${candidate} + ${period} END`;
-  return sql<Date>`((${wall}) AT TIME ZONE s.timezone)`;
+  const due = sql<Date>`((${wall}) AT TIME ZONE s.timezone)`;
+  return unknownZones.length === 0 ? due : sql<Date>`(CASE WHEN s.timezone = ANY(${unknownZones}::text[]) THEN NULL ELSE ${due} END)`;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { unknownStoredTimeZones } from '../subscribers/timezones.js';
 import { duePeriod } from './due.js';
 
 /**
@@ -19,6 +20,8 @@ export interface PlanSummary {
   editions: number;
   pending: number;
   skipped: number;
+  /** Active subscribers left out because the database does not know their time zone. */
+  unknownTimeZones: Array<{ subscriberId: number; timezone: string }>;
 }
 
 interface DueGroup {
@@ -30,18 +33,18 @@ interface DueGroup {
 const PLAN_LOCK = 0x66640001; // "fd" + 1: one planner at a time across instances
 
 /** The subscribers owed a digest for their latest period who have no ledger row for it. */
-function dueSubscribers(now: Date) {
+function dueSubscribers(now: Date, unknownZones: string[]) {
   return sql`
-    SELECT s.id, s.items_cursor, s.timezone, ${duePeriod(now, 'latest')} AS period,
+    SELECT s.id, s.items_cursor, s.timezone, ${duePeriod(now, 'latest', unknownZones)} AS period,
            coalesce((SELECT array_agg(sc.category_id ORDER BY sc.category_id)
                      FROM subscriber_categories sc WHERE sc.subscriber_id = s.id), '{}') AS category_ids
     FROM subscribers s
     WHERE s.status = 'active' AND s.items_cursor IS NOT NULL`;
 }
 
-function unplanned(now: Date) {
+function unplanned(now: Date, unknownZones: string[]) {
   return sql`
-    SELECT due.* FROM (${dueSubscribers(now)}) due
+    SELECT due.* FROM (${dueSubscribers(now, unknownZones)}) due
     WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = due.id AND d.period = due.period)`;
 }
 
@@ -66,9 +69,11 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
     const { rows: [cut] } = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(trx);
+    // Their due time cannot be computed: they are left out (period NULL) and reported.
+    const unknownZones = await unknownStoredTimeZones(trx);
     await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text, timezone text) ON COMMIT DROP`.execute(trx);
-    await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor, timezone FROM (${unplanned(now)}) u
-      WHERE cardinality(category_ids) > 0`.execute(trx);
+    await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor, timezone FROM (${unplanned(now, unknownZones)}) u
+      WHERE cardinality(category_ids) > 0 AND period IS NOT NULL`.execute(trx);
     const groups = await sql<DueGroup>`
       SELECT category_ids, items_cursor, timezone FROM plan_due
       GROUP BY category_ids, items_cursor, timezone
@@ -106,8 +111,15 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
       editions: editions.filter((id) => id !== null).length,
       pending: Number(written?.pending ?? 0),
       skipped: Number(written?.skipped ?? 0),
+      unknownTimeZones: await activeIn(trx, unknownZones),
     };
   });
+}
+
+async function activeIn(db: Db, zones: string[]): Promise<PlanSummary['unknownTimeZones']> {
+  if (zones.length === 0) return [];
+  const rows = await db.selectFrom('subscribers').select(['id', 'timezone']).where('status', '=', 'active').where('timezone', 'in', zones).orderBy('id').execute();
+  return rows.map((r) => ({ subscriberId: r.id, timezone: r.timezone }));
 }
 
 /** What a subscriber would get if their digest were planned now; writes nothing. */

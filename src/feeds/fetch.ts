@@ -1,4 +1,6 @@
+import { Agent, fetch, type Response } from 'undici';
 import type { Config } from '../config/config.js';
+import { addressPolicy, guardedLookup, urlProblem, type AddressPolicy } from './address.js';
 import { resolveUrl } from './sanitize.js';
 
 /** What HTTP said about caching, for the feed's schedule. */
@@ -40,8 +42,8 @@ export function userAgent(config: Config): string {
 
 function parseRetryAfter(value: string | null, now: Date): Date | undefined {
   if (value === null) return undefined;
-  const seconds = Number(value.trim());
-  if (Number.isFinite(seconds) && seconds >= 0) return new Date(now.getTime() + seconds * 1000);
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return new Date(now.getTime() + Number(text) * 1000);
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
@@ -52,6 +54,23 @@ function cacheHints(headers: Headers): CacheHints {
   const expires = Date.parse(headers.get('expires') ?? '');
   const date = Date.parse(headers.get('date') ?? '') || Date.now();
   return Number.isNaN(expires) ? {} : { maxAgeSeconds: Math.max(0, Math.round((expires - date) / 1000)) };
+}
+
+/**
+ * undici's own fetch and Agent (not Node's bundled copy, whose Agent is not exported), so
+ * that every connection resolves its host through the guarded lookup. One per config:
+ * its connections are reused across feeds.
+ */
+const agents = new WeakMap<Config, { policy: AddressPolicy; agent: Agent }>();
+
+function connectorFor(config: Config): { policy: AddressPolicy; agent: Agent } {
+  let connector = agents.get(config);
+  if (connector === undefined) {
+    const policy = addressPolicy(config);
+    connector = { policy, agent: new Agent({ connect: { lookup: guardedLookup(policy) } }) };
+    agents.set(config, connector);
+  }
+  return connector;
 }
 
 function describe(error: unknown, timeoutMs: number): string {
@@ -104,7 +123,8 @@ async function readCapped(response: Response, maxBytes: number, cut: boolean): P
 
 /**
  * One conditional GET. Redirects are followed here (at most 5) so that a permanent move
- * can be reported; one deadline covers connecting, every redirect and the whole body, so a
+ * can be reported and every hop checked (http or https, and no internal address: see
+ * address.ts); one deadline covers connecting, every redirect and the whole body, so a
  * server that trickles bytes cannot hold a fetch open. Content-Encoding (gzip, deflate, br)
  * is undone by fetch itself.
  */
@@ -117,11 +137,15 @@ export async function fetchFeed(config: Config, url: string, validators: Validat
   if (validators.etag) headers['if-none-match'] = validators.etag;
   if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
 
+  const { policy, agent } = connectorFor(config);
   let current = url;
   let allPermanent = true;
   try {
     for (let hop = 0; ; hop++) {
-      const response = await fetch(current, { headers, redirect: 'manual', signal });
+      // A refused hop is an error of this fetch: its URL is never stored as the feed's new home.
+      const refused = urlProblem(policy, current);
+      if (refused !== undefined) return { kind: 'error', reason: hop === 0 ? refused : `redirect to ${current} refused: ${refused}` };
+      const response = await fetch(current, { headers, redirect: 'manual', signal, dispatcher: agent });
       const moved = (): string | undefined => (allPermanent && current !== url ? current : undefined);
       if (response.status >= 300 && response.status < 400 && response.status !== 304) {
         await response.body?.cancel();

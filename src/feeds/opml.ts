@@ -39,7 +39,13 @@ function collect(outlines: Outline[], folder: { name: string; title: string }, f
   }
 }
 
-export async function importOpml(db: Db, xml: string, fallbackCategory = 'imported'): Promise<OpmlImport | { problem: string }> {
+/** `refusal` names what is wrong with a feed's address (see feedAddressProblem); such feeds are skipped. */
+export async function importOpml(
+  db: Db,
+  xml: string,
+  fallbackCategory = 'imported',
+  refusal: (url: string) => Promise<string | undefined> = async () => undefined,
+): Promise<OpmlImport | { problem: string }> {
   let document: { opml?: { body?: Array<{ outline?: Outline[] }> } };
   try {
     document = await parseStringPromise(xml);
@@ -54,6 +60,11 @@ export async function importOpml(db: Db, xml: string, fallbackCategory = 'import
   const existing = new Set((await listCategories(db)).map((c) => c.name));
   const result: OpmlImport = { categoriesAdded: [], feedsAdded: 0, skipped: [] };
   for (const feed of found) {
+    const refused = await refusal(feed.url);
+    if (refused !== undefined) {
+      result.skipped.push({ url: feed.url, reason: refused });
+      continue;
+    }
     if (!existing.has(feed.category.name)) {
       const added = await addCategory(db, { name: feed.category.name, title: feed.category.title });
       if (!isProblem(added)) result.categoriesAdded.push(added.name);

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js';
 import { refreshFeeds, type RefreshSummary } from '../feeds/refresh.js';
 import type { Mailer } from '../mail/transport.js';
+import { purgeUnconfirmed } from '../subscribers/purge.js';
 import { finishRun, startRun } from './runs.js';
 import { sendDueDigests, type SendConfig, type SendOptions, type SendSummary } from './send.js';
 
@@ -25,11 +26,32 @@ export function sendJob(db: Db, config: SendConfig, mailer: Mailer, options: Sen
   return recorded(db, 'send', () => sendDueDigests(db, config, mailer, options));
 }
 
-/** The main job: fetch every feed, then send the digests that are due. */
-export async function runJob(db: Db, config: SendConfig, mailer: Mailer, options: { now?: Date } = {}) {
-  const fetched = await fetchJob(db, config, options);
+export interface TickSummary {
+  fetched: RefreshSummary;
+  /** Undefined when the tick was stopped (options.signal) before sending. */
+  sent: SendSummary | undefined;
+  /** Unconfirmed sign-ups deleted. */
+  purged: number;
+}
+
+/**
+ * One tick, the same for cron's `run` and the scheduler of `serve`: fetch the feeds that
+ * are due (claimed, so instances share them; due times, backoff and Retry-After kept),
+ * plan, render and send the digests that are due, then delete stale sign-ups.
+ */
+export async function runJob(db: Db, config: SendConfig, mailer: Mailer, options: SendOptions = {}): Promise<TickSummary> {
+  const fetched = await fetchJob(db, config, { onlyDue: true, now: options.now });
+  if (options.signal?.aborted) return { fetched, sent: undefined, purged: 0 };
   const sent = await sendJob(db, config, mailer, options);
-  return { fetched, sent };
+  const purged = await purgeUnconfirmed(db, options.now);
+  return { fetched, sent, purged };
+}
+
+/** What a tick did, as lines for the operator. */
+export function describeTick(summary: TickSummary, mailer: Mailer): string[] {
+  const lines = [...describeFetch(summary.fetched), ...(summary.sent === undefined ? [] : describeSend(summary.sent, mailer))];
+  if (summary.purged > 0) lines.push(`Deleted ${summary.purged} sign-up${summary.purged === 1 ? '' : 's'} never confirmed.`);
+  return lines;
 }
 
 export function describeFetch(summary: RefreshSummary): string[] {
@@ -42,12 +64,13 @@ export function describeFetch(summary: RefreshSummary): string[] {
 
 export function describeSend(summary: SendSummary, mailer: Mailer): string[] {
   const { planned, delivered } = summary;
-  if (planned.pending === 0 && delivered.sent + delivered.failed + delivered.retried === 0) {
-    return [planned.skipped > 0 ? `No new posts for ${planned.skipped} due subscriber${planned.skipped === 1 ? '' : 's'}: nothing sent.` : 'Nothing new: no digest is due.'];
-  }
-  const lines = [
-    `Digests: ${planned.pending} planned in ${planned.editions} edition${planned.editions === 1 ? '' : 's'}; ${delivered.sent} sent to ${mailer.describe}, ${delivered.retried} to retry, ${delivered.failed} failed.`,
-  ];
+  const lines =
+    planned.pending === 0 && delivered.sent + delivered.failed + delivered.retried === 0
+      ? [planned.skipped > 0 ? `No new posts for ${planned.skipped} due subscriber${planned.skipped === 1 ? '' : 's'}: nothing sent.` : 'Nothing new: no digest is due.']
+      : [`Digests: ${planned.pending} planned in ${planned.editions} edition${planned.editions === 1 ? '' : 's'}; ${delivered.sent} sent to ${mailer.describe}, ${delivered.retried} to retry, ${delivered.failed} failed.`];
   if (delivered.paused) lines.push(`Sending paused (${delivered.pauseReason ?? 'the mail server is unreachable'}); the next run tries again.`);
+  for (const { subscriberId, timezone } of planned.unknownTimeZones) {
+    lines.push(`  Subscriber ${subscriberId} skipped: the database does not know the time zone "${timezone}" (see subscribers list).`);
+  }
   return lines;
 }

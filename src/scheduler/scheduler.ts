@@ -1,11 +1,10 @@
 import schedule from 'node-schedule';
 import type { Db } from '../db/connect.js';
 import { pollMailbox } from '../bounces/imap.js';
-import { fetchJob, sendJob } from '../jobs/run.js';
+import { runJob } from '../jobs/run.js';
 import type { SendConfig } from '../jobs/send.js';
 import type { Logger } from '../log/logger.js';
 import type { Mailer } from '../mail/transport.js';
-import { purgeUnconfirmed } from '../subscribers/purge.js';
 import type { Metrics } from './metrics.js';
 
 export interface SchedulerDeps {
@@ -24,8 +23,8 @@ export interface RunningScheduler {
 }
 
 /**
- * On each tick: fetch the feeds that are due, then plan, render and send the
- * digests that are due, then housekeeping. Ticks never overlap; a slow tick makes
+ * On each tick: runJob, the same tick as cron's `run` (fetch the due feeds, send the due
+ * digests, purge stale sign-ups). Ticks never overlap; a slow tick makes
  * the next one wait. Every instance may tick: the ledger's unique key, advisory
  * lock and SKIP LOCKED claims make the work shared, never duplicated.
  */
@@ -33,33 +32,28 @@ export function startScheduler(deps: SchedulerDeps): RunningScheduler {
   const { db, config, mailer, logger, metrics } = deps;
   const stopping = new AbortController();
   let running: Promise<void> | undefined;
-  let lastPurge = 0;
 
   async function work(): Promise<void> {
-    const fetched = await fetchJob(db, config, { onlyDue: true });
-    metrics?.recordFetch(fetched);
-    if (fetched.feeds > 0) logger.info({ job: 'fetch', ...fetched }, 'fetched due feeds');
-    if (stopping.signal.aborted) return;
-    const sent = await sendJob(db, config, mailer, {
+    const { fetched, sent, purged } = await runJob(db, config, mailer, {
       signal: stopping.signal,
       onSent: (seconds) => metrics?.sendLatency.observe(seconds),
     });
-    metrics?.recordSend(sent);
-    if (sent.planned.pending + sent.delivered.sent + sent.delivered.failed + sent.delivered.retried > 0 || sent.delivered.paused) {
-      logger.info({ job: 'send', ...sent }, sent.delivered.paused ? `sending paused: ${sent.delivered.pauseReason}` : 'sent due digests');
+    metrics?.recordFetch(fetched);
+    if (fetched.feeds > 0) logger.info({ job: 'fetch', ...fetched }, 'fetched due feeds');
+    if (sent !== undefined) {
+      metrics?.recordSend(sent);
+      if (sent.planned.pending + sent.delivered.sent + sent.delivered.failed + sent.delivered.retried > 0 || sent.delivered.paused) {
+        logger.info({ job: 'send', ...sent }, sent.delivered.paused ? `sending paused: ${sent.delivered.pauseReason}` : 'sent due digests');
+      }
     }
-    if (config.inboundImapUrl !== undefined) {
+    if (config.inboundImapUrl !== undefined && !stopping.signal.aborted) {
       // A mailbox that cannot be read is logged, and never holds up fetching and sending.
       await pollMailbox(db, config, logger).then(
         (polled) => metrics?.recordInbound(polled),
         (error: unknown) => logger.warn({ err: error }, 'could not read the inbound mailbox; the next tick tries again'),
       );
     }
-    if (Date.now() - lastPurge > 3600_000) {
-      lastPurge = Date.now();
-      const purged = await purgeUnconfirmed(db);
-      if (purged > 0) logger.info({ job: 'purge', purged }, 'purged unconfirmed sign-ups');
-    }
+    if (purged > 0) logger.info({ job: 'purge', purged }, 'purged unconfirmed sign-ups');
   }
 
   function tick(): Promise<void> {

@@ -13,6 +13,8 @@ export type MailConfig = Config & { secret: string };
 
 export interface ConfirmationRequest {
   subscriberId: number;
+  /** The sign-up the link confirms (see registerSignup). */
+  signupId: number;
   email: string;
   prefs: Preferences;
   /** Active or paused already: the mail explains that confirming replaces their settings. */
@@ -45,7 +47,7 @@ export async function renderConfirmationMail(
     email: request.email,
     categories: titles,
     schedule: describeSchedule(request.prefs),
-    confirmUrl: confirmUrl(config, request.subscriberId, expiresAt),
+    confirmUrl: confirmUrl(config, request.subscriberId, request.signupId, expiresAt),
     preferencesUrl: request.alreadySubscribed ? preferencesUrl(config, request.subscriberId) : undefined,
     expiresHours: CONFIRM_LINK_HOURS,
     alreadySubscribed: request.alreadySubscribed,

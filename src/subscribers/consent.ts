@@ -14,8 +14,8 @@ export async function recordConsent(
   action: ConsentAction,
   origin: RequestOrigin,
   choices: object = {},
-): Promise<void> {
-  await db
+): Promise<number> {
+  const row = await db
     .insertInto('consents')
     .values({
       subscriber_id: subscriberId,
@@ -26,18 +26,19 @@ export async function recordConsent(
       user_agent: origin.userAgent?.slice(0, 512) ?? null,
       choices: JSON.stringify(choices),
     })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
 
-/** The choices of the latest sign-up, which confirming applies. */
-export async function latestSignupChoices(db: Db, subscriberId: number): Promise<unknown> {
+/** The choices of one sign-up of this subscriber, which confirming it applies. */
+export async function signupChoices(db: Db, subscriberId: number, signupId: number): Promise<unknown> {
   const row = await db
     .selectFrom('consents')
     .select('choices')
+    .where('id', '=', signupId)
     .where('subscriber_id', '=', subscriberId)
     .where('action', '=', 'signup')
-    .orderBy('id', 'desc')
-    .limit(1)
     .executeTakeFirst();
   return row?.choices;
 }

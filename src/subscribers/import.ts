@@ -237,11 +237,15 @@ export async function sendImportConfirmations(db: Db, mailer: Mailer, config: Ma
   for (const id of ids) {
     const claimed = await db
       .updateTable('subscribers')
-      .set({ confirmation_sent_at: sql`now()` })
+      // The link confirms the sign-up the import recorded for this row, and only that one.
+      .set({
+        confirmation_sent_at: sql`now()`,
+        pending_signup_id: sql<number>`(SELECT max(id) FROM consents WHERE subscriber_id = ${id} AND action = 'signup')`,
+      })
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .where('confirmation_sent_at', 'is', null)
-      .returning(['id', 'email', 'timezone', 'delivery_hour', 'frequency', 'weekly_day'])
+      .returning(['id', 'email', 'timezone', 'delivery_hour', 'frequency', 'weekly_day', 'pending_signup_id'])
       .executeTakeFirst();
     if (claimed === undefined) continue;
     const categories = await db
@@ -250,9 +254,11 @@ export async function sendImportConfirmations(db: Db, mailer: Mailer, config: Ma
       .select('c.name')
       .where('sc.subscriber_id', '=', id)
       .execute();
+    if (claimed.pending_signup_id === null) continue;
     await pace();
     const result = await sendConfirmationMail(db, mailer, config, {
       subscriberId: id,
+      signupId: claimed.pending_signup_id,
       email: claimed.email,
       prefs: { categories: categories.map((c) => c.name), timezone: claimed.timezone, deliveryHour: claimed.delivery_hour, frequency: claimed.frequency, weeklyDay: claimed.weekly_day },
       alreadySubscribed: false,

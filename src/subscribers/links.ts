@@ -7,16 +7,14 @@ export type LinkConfig = Pick<Config, 'baseUrl' | 'secretPrevious'> & { secret: 
 /** Confirmation links stop working after this long (the sign-up is purged after 7 days). */
 export const CONFIRM_LINK_HOURS = 72;
 
-function linkToken(config: LinkConfig, purpose: TokenPurpose, subscriberId: number, expiresAt?: Date): string {
-  return signToken(tokenKeys(config), {
-    purpose,
-    subscriberId,
-    ...(expiresAt === undefined ? {} : { expiresAt: Math.floor(expiresAt.getTime() / 1000) }),
-  });
+function linkToken(config: LinkConfig, purpose: TokenPurpose, subscriberId: number): string {
+  return signToken(tokenKeys(config), { purpose, subscriberId });
 }
 
-export function confirmUrl(config: LinkConfig, subscriberId: number, expiresAt: Date): string {
-  return `${config.baseUrl}/confirm/${linkToken(config, 'confirm', subscriberId, expiresAt)}`;
+/** Works once, and only while this sign-up is the one waiting (see confirmSubscription). */
+export function confirmUrl(config: LinkConfig, subscriberId: number, signupId: number, expiresAt: Date): string {
+  const token = signToken(tokenKeys(config), { purpose: 'confirm', subscriberId, signupId, expiresAt: Math.floor(expiresAt.getTime() / 1000) });
+  return `${config.baseUrl}/confirm/${token}`;
 }
 
 /** Never expires: RFC 8058 one-click and old digests must keep working. */

@@ -4,6 +4,7 @@ import type { Database, Frequency, Subscriber, SubscriberStatus } from '../db/sc
 import { recordConsent, type RequestOrigin } from './consent.js';
 import { categoryIdsByName, currentCursor, setSubscriberCategories } from './store.js';
 import type { Problem } from '../problem.js';
+import { isDatabaseTimeZone, unknownTimeZoneProblem } from './timezones.js';
 
 /** What a subscriber chooses; also the shape kept in consent records. */
 export interface Preferences {
@@ -30,6 +31,7 @@ export function preferencesOf(subscriber: Subscriber, categories: string[]): Pre
 export async function applyPreferences(db: Db, subscriberId: number, prefs: Preferences): Promise<Problem | undefined> {
   const ids = await categoryIdsByName(db, prefs.categories);
   if (ids.size === 0) return { problem: 'choose at least one category' };
+  if (!(await isDatabaseTimeZone(db, prefs.timezone))) return { problem: unknownTimeZoneProblem(prefs.timezone) };
   await db
     .updateTable('subscribers')
     .set({

@@ -13,6 +13,8 @@ export type SignupDecision =
   | {
       send: true;
       subscriber: Subscriber;
+      /** This sign-up (its consent record): the confirmation link confirms it and no other. */
+      signupId: number;
       /** Active or paused already: the mail offers to apply the new choices instead. */
       alreadySubscribed: boolean;
       /** To give the claim back if the mail cannot be sent. */
@@ -23,7 +25,8 @@ export type SignupDecision =
  * Records a sign-up and claims the right to mail a confirmation. A new address becomes
  * a pending subscriber with its choices; an existing one keeps its settings until the
  * confirmation link is used (so nobody can change another person's subscription by
- * typing their address), and the choices wait in the consent record.
+ * typing their address), and the choices wait in the consent record, which the
+ * confirmation link names.
  */
 export async function registerSignup(
   db: Db,
@@ -57,11 +60,17 @@ export async function registerSignup(
       const problem = await applyPreferences(trx, subscriber.id, prefs);
       if (problem !== undefined) throw new Error(`sign-up choices were not validated: ${problem.problem}`);
     }
-    await recordConsent(trx, subscriber.id, 'signup', origin, prefs);
-    await trx.updateTable('subscribers').set({ confirmation_sent_at: sql`now()` }).where('id', '=', subscriber.id).execute();
+    const signupId = await recordConsent(trx, subscriber.id, 'signup', origin, prefs);
+    // The newest sign-up is the one a link can confirm: links mailed for earlier ones stop working.
+    await trx
+      .updateTable('subscribers')
+      .set({ confirmation_sent_at: sql`now()`, pending_signup_id: signupId })
+      .where('id', '=', subscriber.id)
+      .execute();
     return {
       send: true,
       subscriber,
+      signupId,
       alreadySubscribed: subscriber.status === 'active' || subscriber.status === 'paused',
       previousSentAt: subscriber.confirmation_sent_at,
     };

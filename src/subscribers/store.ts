@@ -3,6 +3,7 @@ import type { Db } from '../db/connect.js';
 import { duePeriod } from '../digest/due.js';
 import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
+import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from './timezones.js';
 
 
 // Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
@@ -40,6 +41,7 @@ export async function addSubscriber(db: Db, input: SubscriberInput): Promise<Sub
   const unknown = input.categoryNames.filter((name) => !ids.has(name));
   if (unknown.length > 0) return { problem: `unknown categor${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}` };
   if (ids.size === 0) return { problem: 'choose at least one category' };
+  if (input.timezone !== undefined && !(await isDatabaseTimeZone(db, input.timezone))) return { problem: unknownTimeZoneProblem(input.timezone) };
   return db.transaction().execute(async (trx) => {
     const status = input.status ?? 'active';
     const subscriber = await trx
@@ -75,18 +77,19 @@ export async function setSubscriberCategories(db: Db, subscriberId: number, cate
 
 export interface SubscriberListing extends Subscriber {
   categories: string[];
-  /** When their next digest falls due (only active subscribers get it). */
-  next_digest_at: Date;
+  /** When their next digest falls due (only active subscribers get it); null when the database does not know their zone. */
+  next_digest_at: Date | null;
 }
 
 export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
+  const unknownZones = await unknownStoredTimeZones(db);
   const rows = await db
     .selectFrom('subscribers as s')
     .leftJoin('subscriber_categories as sc', 'sc.subscriber_id', 's.id')
     .leftJoin('categories as c', 'c.id', 'sc.category_id')
     .selectAll('s')
     .select(sql<string[]>`coalesce(array_agg(c.name order by c.name) filter (where c.name is not null), '{}')`.as('categories'))
-    .select(duePeriod(new Date(), 'next').as('next_digest_at'))
+    .select(duePeriod(new Date(), 'next', unknownZones).as('next_digest_at'))
     .groupBy('s.id')
     .orderBy('s.id')
     .execute();

@@ -12,6 +12,8 @@ export interface TokenClaims {
   subscriberId: number;
   /** Unix seconds; absent for links that do not expire (unsubscribe must keep working). */
   expiresAt?: number;
+  /** Confirm links only: the sign-up (consents.id) they confirm, so that they work for it alone. */
+  signupId?: number;
 }
 
 export interface TokenKeys {
@@ -37,10 +39,9 @@ export function sameMac(given: string, expected: string): boolean {
 
 export function signToken(keys: TokenKeys, claims: TokenClaims): string {
   const kid = keyId(keys.current);
-  const payload = Buffer.from(
-    [claims.purpose, claims.subscriberId, claims.expiresAt ?? ''].join(':'),
-    'utf8',
-  ).toString('base64url');
+  const fields = [claims.purpose, claims.subscriberId, claims.expiresAt ?? ''];
+  if (claims.signupId !== undefined) fields.push(claims.signupId);
+  const payload = Buffer.from(fields.join(':'), 'utf8').toString('base64url');
   return `${kid}.${payload}.${mac(keys.current, `${kid}.${payload}`)}`;
 }
 
@@ -63,12 +64,24 @@ export function verifyToken(
   const expected = mac(secret, `${kid}.${payload}`);
   if (!sameMac(given, expected)) return undefined;
   const fields = Buffer.from(payload, 'base64url').toString('utf8').split(':');
-  if (fields.length !== 3 || fields[0] !== purpose) return undefined;
-  const subscriberId = Number(fields[1]);
-  const expiresAt = fields[2] === '' ? undefined : Number(fields[2]);
-  if (!Number.isSafeInteger(subscriberId) || subscriberId <= 0) return undefined;
+  // Confirm links carry a sign-up id (a fourth field); links mailed before it have three.
+  if (fields[0] !== purpose || fields.length !== (purpose === 'confirm' ? 4 : 3)) return undefined;
+  const subscriberId = positiveInteger(fields[1]);
+  const expiresAt = fields[2] === '' ? undefined : positiveInteger(fields[2]);
+  const signupId = fields[3] === undefined ? undefined : positiveInteger(fields[3]);
+  if (subscriberId === undefined || (fields[2] !== '' && expiresAt === undefined) || (fields[3] !== undefined && signupId === undefined)) return undefined;
   if (expiresAt !== undefined && !(expiresAt * 1000 > now.getTime())) return undefined;
-  return { purpose, subscriberId, ...(expiresAt === undefined ? {} : { expiresAt }) };
+  return {
+    purpose,
+    subscriberId,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(signupId === undefined ? {} : { signupId }),
+  };
+}
+
+function positiveInteger(text: string | undefined): number | undefined {
+  const value = text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : 0;
+  return value > 0 ? value : undefined;
 }
 
 export function tokenKeys(config: { secret: string; secretPrevious?: string | undefined }): TokenKeys {

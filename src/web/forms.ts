@@ -1,6 +1,8 @@
 import { isTimeZone } from '../config/config.js';
+import type { Db } from '../db/connect.js';
 import type { Frequency } from '../db/schema.js';
 import type { Preferences } from '../subscribers/preferences.js';
+import { isDatabaseTimeZone } from '../subscribers/timezones.js';
 
 /** A parsed form body: urlencoded (@fastify/formbody) or multipart fields. */
 export type FormBody = Record<string, string | string[] | undefined>;
@@ -9,13 +11,18 @@ export function asFormBody(body: unknown): FormBody {
   return typeof body === 'object' && body !== null ? (body as FormBody) : {};
 }
 
+/** The body's own field only: a parsed body may be a plain object, with Object.prototype behind it. */
+function own(body: FormBody, name: string): string | string[] | undefined {
+  return Object.hasOwn(body, name) ? body[name] : undefined;
+}
+
 export function field(body: FormBody, name: string): string {
-  const value = body[name];
+  const value = own(body, name);
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
 export function fields(body: FormBody, name: string): string[] {
-  const value = body[name];
+  const value = own(body, name);
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
@@ -26,6 +33,13 @@ function integerIn(text: string, min: number, max: number): number | undefined {
   if (!/^\d{1,2}$/.test(text)) return undefined;
   const value = Number(text);
   return value >= min && value <= max ? value : undefined;
+}
+
+const TIME_ZONE_PROBLEM = 'Choose a time zone from the list.';
+
+/** Intl knows zones the database rejects (US/Pacific-New): the database's list decides. */
+export async function checkTimeZoneInDatabase(db: Db, prefs: Preferences, problems: Problems): Promise<void> {
+  if (problems.timezone === undefined && !(await isDatabaseTimeZone(db, prefs.timezone))) problems.timezone = TIME_ZONE_PROBLEM;
 }
 
 /**
@@ -41,7 +55,7 @@ export function readPreferences(body: FormBody, knownCategories: string[], fallb
   if (hour === undefined) problems.hour = 'Choose an hour from 00:00 to 23:00.';
 
   const timezone = field(body, 'timezone').trim();
-  if (!isTimeZone(timezone)) problems.timezone = 'Choose a time zone from the list.';
+  if (!isTimeZone(timezone)) problems.timezone = TIME_ZONE_PROBLEM;
 
   const frequencyText = field(body, 'frequency') || fallback.frequency;
   const frequency: Frequency = frequencyText === 'weekly' ? 'weekly' : 'daily';

@@ -30,7 +30,7 @@ before(async () => {
   } else {
     env = { DATA_DIR: path.join(work, 'data') };
   }
-  env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://digest.example.org' };
+  env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 
 after(async () => {

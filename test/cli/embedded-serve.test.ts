@@ -19,7 +19,7 @@ let env: Record<string, string>;
 let feeds: DemoFeedServer;
 before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-embedded-'));
-  env = { DATA_DIR: path.join(work, 'data'), OUTBOX_DIR: path.join(work, 'outbox'), LOG_LEVEL: 'info' };
+  env = { DATA_DIR: path.join(work, 'data'), OUTBOX_DIR: path.join(work, 'outbox'), LOG_LEVEL: 'info', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
   feeds = await startDemoFeedServer(new Date());
 });
 after(async () => {

@@ -86,7 +86,12 @@ test('XXE: external entities are never read', async () => {
 test('50,000 nested elements are rejected, not a crash', async () => {
   const xml = `<rss version="2.0"><channel><title>Deep</title><item><description>${'<x>'.repeat(50_000)}${'</x>'.repeat(50_000)}</description></item></channel></rss>`;
   const outcome = await ingestFeed(Buffer.from(xml), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
-  assert.ok(outcome.kind === 'rejected' || outcome.items.length <= 1);
+  // The whole feed is refused with a reason (it used to pass with any outcome at all).
+  assert.equal(outcome.kind, 'rejected');
+  assert.match(outcome.kind === 'rejected' ? outcome.reason : '', /nested too deeply/);
+  // And the parser is still fine for the next feed.
+  const next = await ingestFeed(Buffer.from('<rss version="2.0"><channel><title>Flat</title><item><title>One</title></item></channel></rss>'), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
+  assert.equal(next.kind === 'ingested' && next.items.length, 1);
 });
 
 test('posts past the per-feed cap are dropped', async () => {

@@ -13,7 +13,7 @@ import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.
 import { startServer, type TestServer } from './server.js';
 
 const backend = serverUrl ? 'Postgres server' : 'PGlite';
-const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '1500', FETCH_MAX_BYTES: '20000', FETCH_INTERVAL_MINUTES: '60' }) };
+const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '1500', FETCH_MAX_BYTES: '20000', FETCH_INTERVAL_MINUTES: '60', FETCH_ALLOW_PRIVATE: '127.0.0.1' }) };
 
 /** Feed bodies by path, changed by tests; the server answers 304 when the ETag matches. */
 const bodies = new Map<string, string>();

@@ -120,6 +120,7 @@ for (const [kind, privateKey] of Object.entries(keys)) {
       try {
         const result = await sendConfirmationMail(database.db, mailer, config, {
           subscriberId: 7,
+          signupId: 1,
           email: 'new.reader@example.net',
           prefs: { categories: ['thinktime'], timezone: 'Europe/Berlin', hour: 7, frequency: 'daily', weekday: null } as never,
           alreadySubscribed: false,

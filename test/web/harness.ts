@@ -6,7 +6,7 @@ import type { WebhookOptions } from '../../src/web/routes/webhooks.js';
 import { buildWebServer, type WebLimits } from '../../src/web/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
+import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../helpers/smtp.js';
 
 /** The web server on 127.0.0.1, with a fresh database and a real SMTP server behind it. */
 export interface WebHarness {
@@ -26,11 +26,12 @@ export interface WebOptions {
   /** More settings, as environment variables. */
   env?: Record<string, string>;
   webhooks?: WebhookOptions;
+  sink?: SmtpSinkOptions;
 }
 
 export async function startWeb(options: WebOptions = {}): Promise<WebHarness> {
   const database = await createTestDatabase();
-  const sink = await startSmtpSink();
+  const sink = await startSmtpSink(options.sink);
   const mailer = createSmtpMailer(sink.url, 1);
   const config: WebConfig = {
     ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>', ...options.env }),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { confirmUrl, preferencesUrl, unsubscribeUrl } from '../../src/subscribers/links.js';
+import { recordConsent } from '../../src/subscribers/consent.js';
 import { addSubscriber, subscriberCategoryNames } from '../../src/subscribers/store.js';
 import { csrfOf, FormClient, seedCatalog, startWeb, type WebHarness } from './harness.js';
 
@@ -15,6 +16,14 @@ async function subscriber(email: string, status: 'pending' | 'active' = 'active'
   const added = await addSubscriber(web.database.db, { email, categoryNames: ['thinktime', 'tech'], status });
   assert.ok('id' in added, 'problem' in added ? added.problem : '');
   return added.id;
+}
+
+/** A sign-up waiting for confirmation, as registerSignup leaves it. */
+async function waitingSignup(id: number): Promise<number> {
+  const { db } = web.database;
+  const signupId = await recordConsent(db, id, 'signup', { channel: 'web', ip: null, userAgent: null }, { categories: ['thinktime', 'tech'] });
+  await db.updateTable('subscribers').set({ pending_signup_id: signupId }).where('id', '=', id).execute();
+  return signupId;
 }
 
 async function snapshot(id: number) {
@@ -42,11 +51,11 @@ test('forged, altered, expired and misused tokens all get the not-found page, 40
   const bad = [
     `${web.baseUrl}/confirm/garbage`,
     `${web.baseUrl}/unsubscribe/a.b.c`,
-    confirmUrl(otherSecret, id, new Date(Date.now() + 3600_000)),
-    alter(confirmUrl(web.config, id, new Date(Date.now() + 3600_000)), 1),
+    confirmUrl(otherSecret, id, await waitingSignup(id), new Date(Date.now() + 3600_000)),
+    alter(confirmUrl(web.config, id, await waitingSignup(id), new Date(Date.now() + 3600_000)), 1),
     alter(unsubscribeUrl(web.config, id), 2),
     alter(preferencesUrl(web.config, id), 2),
-    confirmUrl(web.config, id, new Date(Date.now() - 1000)),
+    confirmUrl(web.config, id, await waitingSignup(id), new Date(Date.now() - 1000)),
     // A token for one purpose does not open another page.
     `${web.baseUrl}/unsubscribe/${preferencesUrl(web.config, id).split('/').pop()}`,
     // A genuine token for a subscriber who no longer exists.
@@ -57,7 +66,7 @@ test('forged, altered, expired and misused tokens all get the not-found page, 40
     assert.equal(answer.status, 404, url);
     assert.equal(answer.body, unknown.body, `same page as an unknown one: ${url}`);
   }
-  const expired = await client.post(confirmUrl(web.config, id, new Date(Date.now() - 1000)), { _csrf: 'x' });
+  const expired = await client.post(confirmUrl(web.config, id, await waitingSignup(id), new Date(Date.now() - 1000)), { _csrf: 'x' });
   assert.equal(expired.status, 404);
   assert.equal(expired.body, unknown.body);
   const oneClickForged = await client.post(alter(unsubscribeUrl(web.config, id), 2), 'List-Unsubscribe=One-Click');
@@ -68,10 +77,11 @@ test('forged, altered, expired and misused tokens all get the not-found page, 40
 test('opening confirm, unsubscribe and preferences links changes nothing', async () => {
   const pending = await subscriber('get-pending@example.org', 'pending');
   const active = await subscriber('get-active@example.org');
+  const signupId = await waitingSignup(pending);
   const before = [await snapshot(pending), await snapshot(active)];
   const client = new FormClient(web.baseUrl);
   const pages = [
-    confirmUrl(web.config, pending, new Date(Date.now() + 3600_000)),
+    confirmUrl(web.config, pending, signupId, new Date(Date.now() + 3600_000)),
     unsubscribeUrl(web.config, active),
     preferencesUrl(web.config, active),
     unsubscribeUrl(web.config, pending),
@@ -89,7 +99,7 @@ test('opening confirm, unsubscribe and preferences links changes nothing', async
 
 test('confirming needs the form token, then makes the subscriber active from now on', async () => {
   const id = await subscriber('confirm@example.org', 'pending');
-  const url = confirmUrl(web.config, id, new Date(Date.now() + 3600_000));
+  const url = confirmUrl(web.config, id, await waitingSignup(id), new Date(Date.now() + 3600_000));
   const client = new FormClient(web.baseUrl);
   const page = await client.get(url);
   assert.match(page.body, /confirm@example\.org/);
@@ -104,7 +114,7 @@ test('confirming needs the form token, then makes the subscriber active from now
   assert.equal(row.status, 'active');
   assert.ok(row.confirmed_at instanceof Date);
   assert.match(row.items_cursor ?? '', /^\d+:\d+:[\d,]*$/, 'the cursor is a snapshot');
-  assert.deepEqual(consents, ['confirm']);
+  assert.deepEqual(consents, ['signup', 'confirm']);
 });
 
 test('RFC 8058 one-click: 200 without redirect, cookie or form token; idempotent; urlencoded or multipart', async () => {

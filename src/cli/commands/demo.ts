@@ -5,8 +5,9 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { demoCategories, demoFeeds } from '../../demo/content.js';
 import { startDemoFeedServer, type DemoFeedServer } from '../../demo/server.js';
+import { loadConfig } from '../../config/config.js';
 import { addCategory, addFeed } from '../../feeds/store.js';
-import { describeFetch, describeSend, runJob } from '../../jobs/run.js';
+import { describeTick, runJob } from '../../jobs/run.js';
 import { createMailer } from '../../mail/transport.js';
 import { fillPersonalValues, personalValues } from '../../render/personal.js';
 import { loadRenderedEdition } from '../../render/store.js';
@@ -32,7 +33,8 @@ async function demoAnchor(dataDir: string): Promise<Date> {
 
 /**
  * The demo server gets a new port each run; its feeds are found by path and
- * pointed at the current port, so they stay the same feeds with the same posts.
+ * pointed at the current port, so they stay the same feeds with the same posts,
+ * and made due, so that each demo run fetches them.
  */
 async function ensureDemoData(db: Db, server: DemoFeedServer): Promise<void> {
   for (const category of demoCategories) await addCategory(db, category);
@@ -40,7 +42,7 @@ async function ensureDemoData(db: Db, server: DemoFeedServer): Promise<void> {
     const url = server.urlOf(feed);
     const moved = await db
       .updateTable('feeds')
-      .set({ url })
+      .set({ url, next_fetch_at: new Date() })
       .where(sql<boolean>`url ~ ${`^http://127\\.0\\.0\\.1:\\d+/${feed.slug}\\.xml$`}`)
       .executeTakeFirst();
     if (moved.numUpdatedRows === 0n) await addFeed(db, { url, categoryName: feed.category });
@@ -86,6 +88,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('offline demo: serve sample feeds locally, fetch them and mail a digest to the outbox')
+    // The demo's feeds are served from 127.0.0.1: it allows that address, and only that, for itself.
     .action(() =>
       withContext(async ({ db, config }) => {
         const server = await startDemoFeedServer(await demoAnchor(config.dataDir));
@@ -94,9 +97,9 @@ export function registerDemoCommand(program: Command): void {
         try {
           await ensureDemoData(db, server);
           console.log(`Demo feeds served at ${server.origin}; database in ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}.`);
-          const { fetched, sent } = await runJob(db, config, mailer);
-          [...describeFetch(fetched), ...describeSend(sent, mailer)].forEach((line) => console.log(line));
-          if (mailer.kind === 'outbox' && sent.delivered.sent > 0) {
+          const summary = await runJob(db, config, mailer);
+          describeTick(summary, mailer).forEach((line) => console.log(line));
+          if (mailer.kind === 'outbox' && (summary.sent?.delivered.sent ?? 0) > 0) {
             const preview = await writeHtmlPreview(db, config, config.outboxDir, started);
             for (const file of await filesWrittenSince(config.outboxDir, started, '.eml')) console.log(`Wrote ${path.relative(process.cwd(), file)}`);
             if (preview) console.log(`Wrote ${path.relative(process.cwd(), preview)} (open it in a browser)`);
@@ -110,6 +113,6 @@ export function registerDemoCommand(program: Command): void {
           await mailer.close();
           await server.close();
         }
-      }),
+      }, { config: { ...loadConfig(), fetchAllowPrivate: ['127.0.0.1'] } }),
     );
 }

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { feedAddressProblem } from '../../feeds/address.js';
 import { exportOpml, importOpml } from '../../feeds/opml.js';
 import { addFeedAt } from '../../feeds/add.js';
 import { enableFeed, editFeed, listFeeds, removeFeed, setFeedHidden } from '../../feeds/store.js';
@@ -25,6 +26,8 @@ export function registerFeedCommands(program: Command): void {
     .option('--json', 'print the feeds a page names as JSON')
     .action((url: string, options: { category: string; title?: string; pick?: number; json?: boolean }) =>
       withContext(async ({ db, config }) => {
+        const refused = await feedAddressProblem(config, url.trim());
+        if (refused !== undefined) throw new CliProblem(`cannot add ${url}: ${refused}`);
         const outcome = unwrap(await addFeedAt(db, config, { url, categoryName: options.category, title: options.title, pick: options.pick }));
         if (outcome.kind === 'choose') {
           printRows(outcome.candidates.map((c, i) => ({ n: i + 1, ...c })), [
@@ -51,8 +54,10 @@ export function registerFeedCommands(program: Command): void {
     .option('--enable', 'fetch it again')
     .option('--disable', 'stop fetching it')
     .action((urlOrId: string, options: { title?: string; category?: string; url?: string; enable?: boolean; disable?: boolean }) =>
-      withContext(async ({ db }) => {
+      withContext(async ({ db, config }) => {
         if (options.enable && options.disable) throw new CliProblem('give --enable or --disable, not both');
+        const refused = options.url === undefined ? undefined : await feedAddressProblem(config, options.url.trim());
+        if (refused !== undefined) throw new CliProblem(`cannot move it to ${options.url}: ${refused}`);
         const enabled = options.enable ? true : options.disable ? false : undefined;
         const feed = unwrap(await editFeed(db, urlOrId, { title: options.title, categoryName: options.category, url: options.url, enabled }));
         console.log(`Changed feed ${feed.id} (${feed.url}).`);
@@ -120,8 +125,8 @@ export function registerFeedCommands(program: Command): void {
     .description('add the feeds of an OPML file; folders (or category attributes) become categories')
     .option('--category <name>', 'category for feeds outside any folder', 'imported')
     .action((file: string, options: { category: string }) =>
-      withContext(async ({ db }) => {
-        const outcome = unwrap(await importOpml(db, await readFile(file, 'utf8'), options.category));
+      withContext(async ({ db, config }) => {
+        const outcome = unwrap(await importOpml(db, await readFile(file, 'utf8'), options.category, (url) => feedAddressProblem(config, url)));
         console.log(`Added ${outcome.feedsAdded} feed${outcome.feedsAdded === 1 ? '' : 's'}${outcome.categoriesAdded.length > 0 ? ` and categories ${outcome.categoriesAdded.join(', ')}` : ''}.`);
         for (const { url, reason } of outcome.skipped) console.log(`  skipped ${url}: ${reason}`);
       }),

@@ -9,7 +9,7 @@ import { listFeeds } from '../../feeds/store.js';
 import { queueStats } from '../../mail/ledger.js';
 import { createMailer, type Mailer } from '../../mail/transport.js';
 import { previewDigest } from '../../jobs/preview.js';
-import { describeFetch, describeSend, fetchJob, runJob, sendJob } from '../../jobs/run.js';
+import { describeFetch, describeSend, describeTick, fetchJob, runJob, sendJob } from '../../jobs/run.js';
 import { recentRuns } from '../../jobs/runs.js';
 import { withContext, type CommandContext } from '../context.js';
 import { CliProblem, printTable } from '../output.js';
@@ -60,15 +60,15 @@ export function registerJobCommands(program: Command): void {
 
   program
     .command('run')
-    .description('fetch, then send: the main job, e.g. from cron')
+    .description('one scheduler tick: fetch the due feeds, send the due digests, purge stale sign-ups (e.g. from cron)')
     .action(() =>
       withContext((context) =>
         withMailer(context, async (mailer) => {
-          const { fetched, sent } = await runJob(context.db, context.config, mailer);
-          [...describeFetch(fetched), ...describeSend(sent, mailer)].forEach((l) => console.log(l));
+          const summary = await runJob(context.db, context.config, mailer);
+          describeTick(summary, mailer).forEach((l) => console.log(l));
           // Failed feeds and bounces are recorded and shown by status; only a mail server
           // that cannot be reached makes the run incomplete (EX_TEMPFAIL, for cron).
-          if (sent.delivered.paused) process.exitCode = 75;
+          if (summary.sent?.delivered.paused) process.exitCode = 75;
         }),
       ),
     );

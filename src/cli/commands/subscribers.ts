@@ -9,16 +9,20 @@ import { addSubscriber, listSubscribers, removeSubscriber } from '../../subscrib
 import { withContext } from '../context.js';
 import { CliProblem, printRows, unwrap } from '../output.js';
 
+/** Decimal digits only: Number() would take '0x10' as 16 and '' as 0. */
 function parseHour(value: string): number {
-  const hour = Number(value);
-  if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new CliProblem(`--hour must be 0 to 23, got ${value}`);
+  const hour = /^\d{1,2}$/.test(value) ? Number(value) : NaN;
+  if (!(hour >= 0 && hour <= 23)) throw new CliProblem(`--hour must be 0 to 23, got "${value}"`);
   return hour;
 }
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const WEEKDAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 function parseWeekday(value: string): number {
-  const day = WEEKDAYS.indexOf(value.slice(0, 3).toLowerCase()) + 1;
+  // "mon", "mond" or "monday", not "monster": only the first three letters used to count.
+  const typed = value.trim().toLowerCase();
+  const day = typed.length >= 3 ? WEEKDAY_NAMES.findIndex((name) => name.startsWith(typed)) + 1 : 0;
   if (day === 0) throw new CliProblem(`--weekly takes a weekday (mon ... sun), got ${value}`);
   return day;
 }
@@ -61,7 +65,7 @@ export function registerSubscriberCommands(program: Command): void {
           { header: 'STATUS', value: (s) => s.status },
           { header: 'CATEGORIES', value: (s) => s.categories },
           { header: 'SCHEDULE', value: (s) => `${s.frequency === 'weekly' ? `${WEEKDAYS[s.weekly_day - 1]} ` : ''}${String(s.delivery_hour).padStart(2, '0')}:00 ${s.timezone}` },
-          { header: 'NEXT DIGEST', value: (s) => (s.status === 'active' ? s.next_digest_at : '') },
+          { header: 'NEXT DIGEST', value: (s) => (s.status !== 'active' ? '' : s.next_digest_at ?? 'never: unknown time zone') },
           { header: 'SINCE', value: (s) => s.confirmed_at ?? s.created_at },
         ], options);
       }),

@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Preferences } from '../../subscribers/preferences.js';
 import { sendConfirmationMail } from '../../subscribers/confirmation-mail.js';
 import { CONFIRM_LINK_HOURS } from '../../subscribers/links.js';
-import { registerSignup, releaseConfirmationClaim } from '../../subscribers/signup.js';
+import { registerSignup, releaseConfirmationClaim, type SignupDecision } from '../../subscribers/signup.js';
 import { normalizeEmail } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, type WebContext } from '../context.js';
-import { asFormBody, field, readPreferences, type Problems } from '../forms.js';
+import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type Problems } from '../forms.js';
 import { sendPage } from '../views.js';
 
 /** Bots fill every field; people never see this one. */
@@ -49,7 +49,34 @@ function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply,
   }, status);
 }
 
+/**
+ * Confirmation mails go out after the answer, never before it: how long the answer takes
+ * must not tell whether this address was mailed in the last day. A mail that fails gives
+ * the claim back, so the person can simply try again. Closing the server waits for them.
+ */
+function confirmationMailer(ctx: WebContext, app: FastifyInstance) {
+  const inFlight = new Set<Promise<void>>();
+  app.addHook('onClose', async () => {
+    await Promise.all(inFlight);
+  });
+  async function mail(decision: Extract<SignupDecision, { send: true }>, prefs: Preferences, log: FastifyBaseLogger): Promise<void> {
+    const { subscriber, signupId, alreadySubscribed } = decision;
+    const sent = await sendConfirmationMail(ctx.db, ctx.mailer, ctx.config, { subscriberId: subscriber.id, signupId, email: subscriber.email, prefs, alreadySubscribed })
+      .catch((error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }));
+    if (sent.ok) return;
+    log.warn({ subscriberId: subscriber.id, error: sent.error }, 'confirmation mail not sent; the sign-up can be tried again at once');
+    await releaseConfirmationClaim(ctx.db, subscriber.id, decision.previousSentAt);
+  }
+  return (decision: Extract<SignupDecision, { send: true }>, prefs: Preferences, log: FastifyBaseLogger): void => {
+    const sending = mail(decision, prefs, log).catch((error: unknown) => log.error({ err: error }, 'confirmation mail failed'));
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending));
+  };
+}
+
 export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, options: SignupRouteOptions): void {
+  const mailConfirmation = confirmationMailer(ctx, app);
+
   const showForm = async (request: FastifyRequest, reply: FastifyReply) => {
     const catalog = await loadCatalog(ctx.db);
     return sendHome(ctx, request, reply, catalog, { email: '', prefs: defaultPreferences(ctx, catalog), problems: {}, detectZone: true });
@@ -68,6 +95,7 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
 
     const catalog = await loadCatalog(ctx.db);
     const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), defaultPreferences(ctx, catalog));
+    await checkTimeZoneInDatabase(ctx.db, prefs, problems);
     const normalized = normalizeEmail(email);
     if (normalized === undefined) problems.email = 'Enter an email address like name@example.org.';
     if (normalized === undefined || Object.keys(problems).length > 0) {
@@ -75,24 +103,8 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
     }
 
     const decision = await registerSignup(ctx.db, { raw: email, normalized }, prefs, originOf(request, 'web'));
-    if (decision.send) {
-      const { subscriber, alreadySubscribed } = decision;
-      const sent = await sendConfirmationMail(ctx.db, ctx.mailer, ctx.config, {
-        subscriberId: subscriber.id,
-        email: subscriber.email,
-        prefs,
-        alreadySubscribed,
-      });
-      if (!sent.ok) {
-        request.log.warn({ subscriberId: subscriber.id, error: sent.error }, 'confirmation mail not sent');
-        await releaseConfirmationClaim(ctx.db, subscriber.id, decision.previousSentAt);
-        return sendPage(reply, ctx.site, 'error', {
-          title: 'We could not send the email',
-          message: 'Our mail server did not take the confirmation email just now. Please try again in a few minutes.',
-        }, 503);
-      }
-    }
-    // The same answer whether the address is new, pending, subscribed or mailed today.
+    if (decision.send) mailConfirmation(decision, prefs, request.log);
+    // The same answer, at once, whether the address is new, pending, subscribed or mailed today.
     return checkInbox();
   });
 }

@@ -5,20 +5,21 @@ import { changeStatus, describeSchedule, preferencesOf, savePreferences, type Pr
 import { subscriberCategoryNames } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
-import { asFormBody, field, readPreferences, type Problems } from '../forms.js';
+import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type Problems } from '../forms.js';
 import { sendPage } from '../views.js';
 
 type TokenParams = { Params: { token: string }; Querystring: { done?: string } };
 
 const STATUS_ACTIONS: readonly StatusAction[] = ['pause', 'resume', 'unsubscribe', 'resubscribe'];
 
-const NOTICES: Record<string, string> = {
-  saved: 'Your choices are saved.',
-  pause: 'Your digests are paused. Resume them whenever you like.',
-  resume: 'Your digests are back on.',
-  unsubscribe: 'You are unsubscribed and will get no more digests.',
-  resubscribe: 'Welcome back: your digests start again.',
-};
+// A Map, not an object: `?done=constructor` must not find Object.prototype's members.
+const NOTICES = new Map<string, string>([
+  ['saved', 'Your choices are saved.'],
+  ['pause', 'Your digests are paused. Resume them whenever you like.'],
+  ['resume', 'Your digests are back on.'],
+  ['unsubscribe', 'You are unsubscribed and will get no more digests.'],
+  ['resubscribe', 'Welcome back: your digests start again.'],
+]);
 
 const STATUS_LABELS: Record<Subscriber['status'], string> = {
   pending: 'Waiting for you to confirm your email address',
@@ -63,7 +64,7 @@ export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext)
     const subscriber = await subscriberFor(ctx, request.params.token, 'preferences');
     if (subscriber === undefined) return sendNotFound(ctx, reply);
     const prefs = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
-    const notice = NOTICES[request.query.done ?? ''];
+    const notice = NOTICES.get(String(request.query.done ?? ''));
     return sendPreferencesPage(ctx, request, reply, subscriber, await loadCatalog(ctx.db), { prefs, problems: {}, notice });
   });
 
@@ -85,6 +86,7 @@ export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext)
     const catalog = await loadCatalog(ctx.db);
     const current = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
     const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), current);
+    await checkTimeZoneInDatabase(ctx.db, prefs, problems);
     const problem = Object.keys(problems).length === 0 ? await savePreferences(ctx.db, subscriber.id, prefs, originOf(request, 'web')) : undefined;
     if (problem !== undefined) problems.categories = 'Choose at least one category.';
     if (Object.keys(problems).length > 0) {
