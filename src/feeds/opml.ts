@@ -42,7 +42,7 @@ function collect(outlines: Outline[], folder: { name: string; title: string }, f
 export async function importOpml(db: Db, xml: string, fallbackCategory = 'imported'): Promise<OpmlImport | { problem: string }> {
   let document: { opml?: { body?: Array<{ outline?: Outline[] }> } };
   try {
-    document = await parseStringPromise(xml);
+    document = (await parseStringPromise(xml)) as typeof document;
   } catch (error) {
     return { problem: `not an OPML file: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` };
   }

@@ -54,7 +54,7 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
     to: 'recipient@feed-digest.invalid',
     subject: message.subject,
     messageId: '<message-id@feed-digest.invalid>',
-    date: 'FD_DATE_SLOT' as unknown as Date,
+    date: 'FD_DATE_SLOT',
     headers: {
       'List-Unsubscribe': '<FD_UNSUBSCRIBE_URL>, <FD_UNSUBSCRIBE_MAILTO>',
       // RFC 8058 one-click: mail providers POST this body to the https URL above.
@@ -63,8 +63,8 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
       'Auto-Submitted': 'auto-generated',
       Precedence: 'bulk',
     },
-    text: { content: 'FD_TEXT_BODY', contentTransferEncoding: 'quoted-printable' } as Mail.Options['text'],
-    html: { content: 'FD_HTML_BODY', contentTransferEncoding: 'quoted-printable' } as Mail.Options['html'],
+    text: { content: 'FD_TEXT_BODY', contentTransferEncoding: 'quoted-printable' },
+    html: { content: 'FD_HTML_BODY', contentTransferEncoding: 'quoted-printable' },
   };
   const built = (await new MailComposer(options).compile().build()).toString('latin1');
   const segments: Segment[] = [];

@@ -40,8 +40,8 @@ function start(action: string, dataDir: string): Child {
   });
   running.add(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const exited = once(child, 'exit').then(([code, signal]) => {
     running.delete(child);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null, stderr };
@@ -173,7 +173,7 @@ test('the lock: one winner among simultaneous takers, stale locks cleared, a reu
   await writeFile(lockFile, JSON.stringify({ ...stale, pid: process.pid, pidStart: '1' }));
   const fromReused = await acquireDataLock(dir, { socketDir: null });
   assert.ok('release' in fromReused, 'a reused pid holds nothing');
-  assert.equal(JSON.parse(await readFile(lockFile, 'utf8')).pidStart !== '1', true);
+  assert.equal((JSON.parse(await readFile(lockFile, 'utf8')) as { pidStart: string }).pidStart !== '1', true);
   await fromReused.release();
   assert.equal(await exists(lockFile), false);
 });

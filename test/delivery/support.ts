@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/config.js';
 import { openEmbedded, type Db } from '../../src/db/connect.js';
@@ -68,7 +67,7 @@ export interface SharedDatabase {
 export async function createSharedDatabase(): Promise<SharedDatabase> {
   if (serverUrl !== undefined) {
     const database = await createTestDatabase();
-    return { env: database.env, use: (run) => run(database.db), close: database.close };
+    return { env: database.env, use: (run) => run(database.db), close: () => database.close() };
   }
   const dataDir = await createEmbeddedFolder();
   return {

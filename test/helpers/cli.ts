@@ -36,8 +36,8 @@ export function startCli(args: string[], env: Record<string, string>, cwd = proj
   let stderr = '';
   let stdout = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
     for (const check of listeners) check();
   });

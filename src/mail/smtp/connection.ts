@@ -71,6 +71,7 @@ export class SmtpConnection {
     if (maxSize > 0 && size > maxSize) {
       return { code: 552, text: `the message is ${size} bytes and the server takes at most ${maxSize}`, step: 'message', dataSent: false };
     }
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
     if (/[\x00-\x20<>\x7f]/.test(from + to)) {
       return { code: 501, text: 'an address with spaces, angle brackets or control characters cannot be sent', step: 'recipient', dataSent: false };
     }
