@@ -20,7 +20,7 @@ export function mjmlCompileCount(): number {
 
 /**
  * mjml 5 is async. `fonts: {}` stops it from linking Google Fonts; minifying CSS
- * would warn about a missing cssnano on every compile (see NOTES.md).
+ * would warn about a missing cssnano on every compile on Node 20.
  */
 export async function compileMjml(source: string): Promise<string> {
   compiles += 1;
