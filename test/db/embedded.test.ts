@@ -8,9 +8,9 @@ import readline from 'node:readline';
 import { after, test } from 'node:test';
 import { acquireDataLock } from '../../src/db/embedded-lock.js';
 import { projectRoot } from '../../src/paths.js';
+import { nodeArgs } from '../helpers/cli.js';
 import { createEmbeddedFolder } from '../helpers/db.js';
 
-const fixture = path.join(projectRoot, 'test/fixtures/db/open.ts');
 const running = new Set<ChildProcess>();
 const folders: string[] = [];
 
@@ -33,7 +33,7 @@ interface Child {
 }
 
 function start(action: string, dataDir: string): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, action], {
+  const child = spawn(process.execPath, [...nodeArgs('test/fixtures/db/open.ts'), action], {
     cwd: projectRoot,
     env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
     stdio: ['pipe', 'pipe', 'pipe'],

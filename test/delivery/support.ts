@@ -106,8 +106,11 @@ export function startCli(args: string[], env: Record<string, string>): Cli {
   return startCliProcess(args, { ...baseEnv, ...env });
 }
 
-/** Polls until `done` holds; tests use it instead of sleeping for a guessed time. */
-export async function until(done: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls until `done` holds; tests use it instead of sleeping for a guessed time. The
+ * timeout only stops a hang: a busy machine may take long to start a process.
+ */
+export async function until(done: () => Promise<boolean> | boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
