@@ -344,7 +344,7 @@ function bestLink(nodes: unknown): { href?: string; base?: string } {
 
 function authorOf(item: Record<string, unknown>): string | undefined {
   const node = first(item.authorNodes) ?? first(item.creatorNodes);
-  const name = typeof node === 'object' && node !== null && 'name' in node ? textOf(first((node).name)) : textOf(node);
+  const name = typeof node === 'object' && node !== null && 'name' in node ? textOf(first(node.name)) : textOf(node);
   const plain = nonEmpty(name);
   // RSS <author> is "email (Name)": the name is what people read.
   return plain?.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]?.trim() ?? plain;
