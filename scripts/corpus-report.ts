@@ -84,7 +84,7 @@ function feedparserExpectations(expect: string): Expectation[] {
   add('postLink', `entries\\[0\\](?:\\['link'\\]|\\.link) == ${PY_STRING}`, 0);
   for (const match of expect.matchAll(/entries\[0\]\['(?:updated|published|created|issued|modified|date)_parsed'\] == \((\d+), (\d+), (\d+), (\d+), (\d+), (\d+)/g)) {
     const [, y, mo, d, h, mi, s] = match.map(Number);
-    found.push({ metric: 'date', index: 0, value: new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!)).toISOString() });
+    found.push({ metric: 'date', index: 0, value: new Date(Date.UTC(y!, mo! - 1, d, h, mi, s)).toISOString() });
   }
   for (const match of expect.matchAll(/len\(entries\) == (\d+)/g)) found.push({ metric: 'postCount', value: Number(match[1]) });
   return found;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { loadEnvFile } from '../config/env-file.js';
 import { DataFolderBusyError } from '../db/connect.js';
 import { registerCategoryCommands } from './commands/categories.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -30,6 +31,7 @@ registerDkimCommand(program);
 registerInboundCommand(program);
 
 try {
+  loadEnvFile();
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -10,6 +10,7 @@ function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (Array.isArray(value)) return value.join(',');
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- cells are column values: text, numbers, booleans
   return String(value).replace(/\s+/g, ' ');
 }
 

@@ -135,7 +135,7 @@ async function openLocked(folder: string, lock: DataLock, socketDir: string | nu
     if (socketDir === null) {
       // PGlite is one session: a pool of one, through its own pg shim, so the dialect
       // and types are exactly those of a Postgres server.
-      const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
+      const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
       const opened = pglite;
       return fromPool(pool, { mode: 'embedded', access: 'direct' }, async () => {
         await opened.close();

@@ -32,6 +32,7 @@ export async function migrateToLatest(db: Db, folder = migrationsDir): Promise<M
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error');
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever a migration threw, said as well as it can be
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
   }

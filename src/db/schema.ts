@@ -59,6 +59,10 @@ export interface ItemTable {
   first_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: Timestamp | null;
   mailable: ColumnType<boolean, boolean | undefined, boolean>;
+  /**
+   * The inserting transaction, which decides whether a post is new to a subscriber: see
+   * src/digest/plan.ts (migration 001's comment names src/digest/cursor.ts, not written yet).
+   */
   created_xid: ColumnType<string, never, never>;
   image_url: string | null;
   image_alt: string | null;

@@ -78,6 +78,7 @@ function describe(error: unknown, timeoutMs: number): string {
     return `timed out after ${timeoutMs} ms`;
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the rule is wrong here: tsc needs it for .code
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return (code ? `${code}: ` : '') + (cause?.message ?? (error instanceof Error ? error.message : String(error))).split('\n')[0];
 }

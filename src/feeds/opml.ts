@@ -48,7 +48,7 @@ export async function importOpml(
 ): Promise<OpmlImport | { problem: string }> {
   let document: { opml?: { body?: Array<{ outline?: Outline[] }> } };
   try {
-    document = await parseStringPromise(xml);
+    document = (await parseStringPromise(xml)) as typeof document;
   } catch (error) {
     return { problem: `not an OPML file: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` };
   }

@@ -174,6 +174,7 @@ const XHTML_CONSTRUCT = /<((?:[\w-]+:)?(?:title|subtitle|tagline|summary|content
  * only markup that would otherwise fail or be misread.
  */
 export function repairXml(text: string): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   let xml = text.replace(/\ufeff/g, '').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
   xml = xml.replace(/^[^<]+/, '');
   xml = xml.replace(/^((?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*)<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>/i, '$1');
@@ -360,7 +361,7 @@ function bestLink(nodes: unknown): { href?: string; base?: string } {
 
 function authorOf(item: Record<string, unknown>): string | undefined {
   const node = first(item.authorNodes) ?? first(item.creatorNodes);
-  const name = typeof node === 'object' && node !== null && 'name' in node ? textOf(first((node as { name: unknown }).name)) : textOf(node);
+  const name = typeof node === 'object' && node !== null && 'name' in node ? textOf(first(node.name)) : textOf(node);
   return readableAuthor(nonEmpty(name));
 }
 

@@ -284,7 +284,10 @@ export async function storeItems(db: Db, feedId: number, items: PreparedItem[], 
       // xmax is 0 on a row this statement inserted, set on one it updated.
       .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
       .execute();
-    for (const row of rows) row.inserted ? outcome.inserted++ : outcome.updated++;
+    for (const row of rows) {
+      if (row.inserted) outcome.inserted++;
+      else outcome.updated++;
+    }
   }
   return outcome;
 }

@@ -66,7 +66,7 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
     to: marker('to'),
     subject: message.subject,
     messageId: `<${marker('messageId')}>`,
-    date: marker('date') as unknown as Date,
+    date: marker('date'),
     headers: {
       'List-Unsubscribe': message.unsubscribeMailto ? `<${marker('unsubscribeUrl')}>, <${marker('unsubscribeMailto')}>` : `<${marker('unsubscribeUrl')}>`,
       // RFC 8058 one-click: mail providers POST this body to the https URL above.
@@ -75,8 +75,8 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
       'Auto-Submitted': 'auto-generated',
       Precedence: 'bulk',
     },
-    text: { content: bodyMarker('text'), contentTransferEncoding: 'quoted-printable' } as Mail.Options['text'],
-    html: { content: bodyMarker('html'), contentTransferEncoding: 'quoted-printable' } as Mail.Options['html'],
+    text: { content: bodyMarker('text'), contentTransferEncoding: 'quoted-printable' },
+    html: { content: bodyMarker('html'), contentTransferEncoding: 'quoted-printable' },
   };
   const built = (await new MailComposer(options).compile().build()).toString('latin1');
   const pattern = markerPattern([...Object.keys(markers.header), ...Object.keys(markers.body)]);

@@ -15,6 +15,7 @@ type ExportRow = Pick<Subscriber, Exclude<(typeof COLUMNS)[number], 'categories'
  * typed by strangers.
  */
 export function csvField(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- fields are column values: text, numbers, booleans
   let text = value instanceof Date ? value.toISOString() : value === null || value === undefined ? '' : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

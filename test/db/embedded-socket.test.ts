@@ -68,7 +68,7 @@ test('a transaction keeps the session to its client; one left open by a vanished
   await first.query(`insert into categories (name, title) values ('inside', 'Inside')`);
   // Waits behind the open transaction, then must not see its row.
   const waiting = second.query<{ n: string }>(`select count(*) as n from categories where name = 'inside'`);
-  first.end();
+  void first.end();
   assert.equal((await waiting).rows[0]?.n, 0);
   assert.deepEqual(await names('inside'), []);
 });

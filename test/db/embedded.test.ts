@@ -8,9 +8,9 @@ import readline from 'node:readline';
 import { after, test } from 'node:test';
 import { acquireDataLock } from '../../src/db/embedded-lock.js';
 import { projectRoot } from '../../src/paths.js';
+import { nodeArgs } from '../helpers/cli.js';
 import { createEmbeddedFolder } from '../helpers/db.js';
 
-const fixture = path.join(projectRoot, 'test/fixtures/db/open.ts');
 const running = new Set<ChildProcess>();
 const folders: string[] = [];
 
@@ -33,15 +33,15 @@ interface Child {
 }
 
 function start(action: string, dataDir: string): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, action], {
+  const child = spawn(process.execPath, [...nodeArgs('test/fixtures/db/open.ts'), action], {
     cwd: projectRoot,
     env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const exited = once(child, 'exit').then(([code, signal]) => {
     running.delete(child);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null, stderr };
@@ -173,7 +173,7 @@ test('the lock: one winner among simultaneous takers, stale locks cleared, a reu
   await writeFile(lockFile, JSON.stringify({ ...stale, pid: process.pid, pidStart: '1' }));
   const fromReused = await acquireDataLock(dir, { socketDir: null });
   assert.ok('release' in fromReused, 'a reused pid holds nothing');
-  assert.equal(JSON.parse(await readFile(lockFile, 'utf8')).pidStart !== '1', true);
+  assert.equal((JSON.parse(await readFile(lockFile, 'utf8')) as { pidStart: string }).pidStart !== '1', true);
   await fromReused.release();
   assert.equal(await exists(lockFile), false);
 });

@@ -37,7 +37,7 @@ test('three serve processes, 1,000 subscribers: each gets exactly one digest, an
     );
     await Promise.all(instances.map((instance) => instance.logged('feed-digest serving')));
     await shared.use((db) => db.updateTable('subscribers').set({ status: 'active' }).where('email', 'in', emails).execute());
-    await until(async () => (await shared.use(ledgerCounts)).sent === 1000, '1,000 digests sent', 60_000);
+    await until(async () => (await shared.use(ledgerCounts)).sent === 1000, '1,000 digests sent', 180_000);
     for (const instance of instances) instance.child.kill('SIGTERM');
     for (const instance of instances) assert.equal((await instance.exited).code, 0);
 

@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/config.js';
 import { openEmbedded, type Db } from '../../src/db/connect.js';
@@ -68,7 +67,7 @@ export interface SharedDatabase {
 export async function createSharedDatabase(): Promise<SharedDatabase> {
   if (serverUrl !== undefined) {
     const database = await createTestDatabase();
-    return { env: database.env, use: (run) => run(database.db), close: database.close };
+    return { env: database.env, use: (run) => run(database.db), close: () => database.close() };
   }
   const dataDir = await createEmbeddedFolder();
   return {
@@ -107,8 +106,11 @@ export function startCli(args: string[], env: Record<string, string>): Cli {
   return startCliProcess(args, { ...baseEnv, ...env });
 }
 
-/** Polls until `done` holds; tests use it instead of sleeping for a guessed time. */
-export async function until(done: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls until `done` holds; tests use it instead of sleeping for a guessed time. The
+ * timeout only stops a hang: a busy machine may take long to start a process.
+ */
+export async function until(done: () => Promise<boolean> | boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -44,16 +44,16 @@ test('xml:base on feed, entry and content resolve links and content URLs', async
   const feed = await ingested('links/xml-base.xml');
   assert.equal(feed.info.siteUrl, 'http://example.org/blog/');
   assert.equal(feed.items[0]?.url, 'http://example.org/blog/2024/post-1.html');
-  assert.match(feed.items[0]!.contentHtml, /src="http:\/\/cdn\.example\.org\/media\/pic\.png"/);
-  assert.match(feed.items[0]!.contentHtml, /href="http:\/\/cdn\.example\.org\/about"/);
+  assert.match(feed.items[0].contentHtml, /src="http:\/\/cdn\.example\.org\/media\/pic\.png"/);
+  assert.match(feed.items[0].contentHtml, /href="http:\/\/cdn\.example\.org\/about"/);
 });
 
 test('relative RSS links resolve against the feed URL; an empty link falls back to a permalink guid', async () => {
   const feed = await ingested('links/rss-relative.xml', undefined, 'https://example.com/blog/feed.xml');
   assert.equal(feed.info.siteUrl, 'https://example.com/');
   assert.equal(feed.items[0]?.url, 'https://example.com/posts/1');
-  assert.match(feed.items[0]!.contentHtml, /href="https:\/\/example\.com\/posts\/1#more"/);
-  assert.match(feed.items[0]!.contentHtml, /src="https:\/\/example\.com\/blog\/img\/a\.png"/);
+  assert.match(feed.items[0].contentHtml, /href="https:\/\/example\.com\/posts\/1#more"/);
+  assert.match(feed.items[0].contentHtml, /src="https:\/\/example\.com\/blog\/img\/a\.png"/);
   assert.equal(feed.items[1]?.url, 'https://example.com/posts/2');
   assert.equal(feed.items[2]?.url, null);
 });
@@ -62,7 +62,7 @@ test('relative links of a feed served from elsewhere resolve against where it sa
   const feed = await ingested('links/relative-with-self.xml', undefined, 'http://mirror.example.net/feeds/news.xml');
   assert.equal(feed.info.siteUrl, 'https://www.example.com/news');
   assert.equal(feed.items[0]?.url, 'https://www.example.com/news/1');
-  assert.match(feed.items[0]!.contentHtml, /href="https:\/\/www\.example\.com\/news\/1#more"/);
+  assert.match(feed.items[0].contentHtml, /href="https:\/\/www\.example\.com\/news\/1#more"/);
 });
 
 test('Content-Location is the document base when it is http(s), never another scheme', () => {

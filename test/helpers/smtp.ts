@@ -69,7 +69,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     onData(stream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', async () => {
+      stream.on('end', () => void (async () => {
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
         inFlight.max = Math.max(inFlight.max, ++inFlight.now);
@@ -94,7 +94,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           for (const wake of waiters.splice(0)) wake();
           answer();
         }, answer);
-      });
+      })());
     },
   });
   const connections = () => (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;

@@ -170,7 +170,7 @@ test('in Chromium: sign up, confirm, change preferences, one-click unsubscribe',
     browser = await launchBrowser();
     const context = await browser.newContext({ timezoneId: 'Australia/Melbourne', viewport: VIEWPORTS.phone, locale: 'en-AU' });
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(60_000); // a hang guard: a busy machine can take seconds per step
     const walk: Walk = { harness, page, email: 'reader@example.org', pageErrors: [] };
     // Pages answered 400 or 404 on purpose show up as console errors too: only other errors count.
     page.on('console', (message) => {

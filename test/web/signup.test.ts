@@ -73,7 +73,7 @@ test('a sign-up sends one confirmation mail with HTML and a real text part, and 
   assert.equal(row?.status, 'pending');
   assert.equal(row?.delivery_hour, 18);
   assert.equal(row?.timezone, 'America/New_York');
-  const consent = await web.database.db.selectFrom('consents').selectAll().where('subscriber_id', '=', row!.id).execute();
+  const consent = await web.database.db.selectFrom('consents').selectAll().where('subscriber_id', '=', row.id).execute();
   assert.equal(consent.length, 1);
   assert.equal(consent[0]!.action, 'signup');
   assert.equal(consent[0]!.ip, '127.0.0.1');

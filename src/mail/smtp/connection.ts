@@ -117,6 +117,7 @@ export class SmtpConnection {
 
   /** An address we must not send (it could smuggle commands, or needs SMTPUTF8 the server lacks), refused here. */
   private unsendable(address: string, step: 'sender' | 'recipient'): TransactionResult | undefined {
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
     if (/[\x00-\x20<>\x7f]/.test(address)) {
       return { code: 501, text: `the ${step}'s address has spaces, angle brackets or control characters and cannot be sent`, step, dataSent: false };
     }
