@@ -64,7 +64,7 @@ export function isHardReason(reason: Reason): boolean {
  * reasons among themselves names the reason but never makes anything hard.
  */
 const PHRASES: Array<[Reason, RegExp]> = [
-  ['mailboxfull', /mailbox (is )?full|mailbox.{0,40}(over|exceed(ed|s)?) (its |the )?(quota|size|storage)|quota (exceeded|full)|over ?quota|exceed(ed|s)? (the )?(storage|quota|disk)|(storage|disk) (space )?(quota|full|exceeded)|insufficient (disk|system storage|storage)|not enough (storage|space)|user'?s? (mailbox|disk) (is )?(full|over)|mailfolder is full|out of storage|too much mail data|would exceed (the )?(mailbox|quota)|mailbox size limit/i],
+  ['mailboxfull', /mailbox (is )?full|mailbox exceeds (the )?allowed size|number of messages in .{0,30}mailbox exceeded|mailbox.{0,40}(over|exceed(ed|s)?) (its |the )?(quota|size|storage)|quota (exceeded|full)|over ?quota|exceed(ed|s)? (the )?(storage|quota|disk)|(storage|disk) (space )?(quota|full|exceeded)|insufficient (disk|system storage|storage)|not enough (storage|space)|user'?s? (mailbox|disk) (is )?(full|over)|mailfolder is full|out of storage|too much mail data|would exceed (the )?(mailbox|quota)|mailbox size limit/i],
   // Refusals of us, not of the address (sisimai: blocked, rejected, norelaying, ...).
   ['requireptr', /ptr record|reverse (dns|lookup)|\brdns\b|no (dns )?ptr|cannot find your hostname/i],
   ['badreputation', /reputation/i],
@@ -78,7 +78,7 @@ const PHRASES: Array<[Reason, RegExp]> = [
   ['networkerror', /name service error|try again/i],
   ['hostunknown', /unrouteable address|host (\S+ )?(or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|doesn'?t exist|unknown|is invalid)|no such domain|unknown domain|unrouteable (mail )?domain|unroutable (mail )?domain|name or service not known|nxdomain|no (valid )?mx|mx (record )?(lookup|not found)|nonexistent domain|not a valid domain|bad destination (host|system)/i],
   ['userunknown', /user ?(is )?unknown|unknown (user|recipient|address|local[- ]?part|mailbox|alias)|no such (user|mailbox|recipient|account|address|person|local user)|(user|recipient|mailbox|address|account|addressee)( name)? (\S+ )?(is )?(unknown|not found|invalid|not exist|does ?n[o']t exist|not valid|not known)|(invalid|bad|unknown|nonexistent|non-existent|not a valid) (recipient|mailbox|address|user|account|destination mailbox|user address)|(?<!may )(does ?n[o']t|not) exist|(there is )?no (mailbox|user|account) (here|by that name|with|for)|mailbox (not found|unavailable|does not)|user not (found|listed|local)|(?<!(blacklist|blocklist|spam\S*) )not listed in|not our customer|no valid recipients|address (unknown|rejected|not found)|recipient (address )?rejected|undeliverable address|invalid (e-?mail )?address|could ?n[o']t be found|no longer exists|not a known user|unknown or illegal alias|isn'?t in (our|my) (list|database)|account (does not|doesn'?t) exist|does ?n[o']t have an? .{0,60} account/i],
-  ['suspend', /(account|mailbox|user|address)( is| has been)? (disabled|deactivated|suspended|inactive|locked|closed|expired|on hold|frozen|not active)|(disabled|suspended|inactive|deactivated|expired) (account|mailbox|user)|is not accepting (mail|messages)|account (has been )?(terminated|discontinued)/i],
+  ['suspend', /(account|mailbox)( that you tried to reach)? is disabled|(account|mailbox|user|address)( is| has been)? (disabled|deactivated|suspended|inactive|locked|closed|expired|on hold|frozen|not active)|(disabled|suspended|inactive|deactivated|expired) (account|mailbox|user)|is not accepting (mail|messages)|account (has been )?(terminated|discontinued)/i],
   ['mesgtoobig', /message (size )?(is )?too (big|large)|exceeds? (the )?(maximum )?(message )?size|size (limit )?exceed|message length exceeds|message too large|mail size/i],
   // The message refused by a filter or a policy.
   ['virusdetected', /virus|malware|infected/i],
@@ -90,7 +90,7 @@ const PHRASES: Array<[Reason, RegExp]> = [
   ['securityerror', /security|permission/i],
   ['filtered', /filter|not accepted/i],
   ['rejected', /blocked|denied|refused|rejected|not (a )?member/i],
-  ['expired', /expired|too long|timed? ?out|timeout|retry time|could not be delivered (for|within)|delivery time|gave up|giving up|have been failing for|was not delivered for|queued too long/i],
+  ['expired', /expired|will be retried|still undelivered|continue trying|failed \d+ attempts|did not accept our requests to connect|too long|timed? ?out|timeout|retry time|could not be delivered (for|within)|delivery time|gave up|giving up|have been failing for|was not delivered for|queued too long/i],
   ['networkerror', /connection (refused|reset|timed out|closed|lost|dropped)|could not connect|can'?t connect|lost connection|no (smtp )?connection could be made|network|unreachable|\btls\b|\bssl\b|malformed|protocol/i],
 ];
 
@@ -110,6 +110,7 @@ const STATUS_REASONS: Record<string, Reason> = {
   '2.3': 'exceedlimit',
   '3.4': 'mesgtoobig',
   '4.4': 'hostunknown',
+  '4.6': 'networkerror',
   '4.7': 'expired',
 };
 
@@ -148,7 +149,9 @@ export function judge(evidence: Evidence): Judgement {
   const status = statusIn(words) ?? given ?? statusIn(context) ?? evidence.status;
   const temporary =
     evidence.delayed === true || status?.startsWith('4') === true || (status === undefined && /^\s*4\d\d\b/.test(words || context));
-  const reason = reasonOf(status, words, context, evidence.diagnosticType) ?? (temporary ? 'onhold' : 'undefined');
+  // Nothing named: a delay warning is 'expired' (the queue is still trying), as in sisimai.
+  const fallback = evidence.delayed === true ? 'expired' : temporary ? 'onhold' : 'undefined';
+  const reason = reasonOf(status, words, context, evidence.diagnosticType) ?? fallback;
   return { hard: isHardReason(reason), reason, status };
 }
 
@@ -192,20 +195,18 @@ const NO_SUCH_USER = /user ?unknown|unknown (user|recipient)|no such (user|mailb
 
 function reasonOf(status: string | undefined, words: string, context: string, diagnosticType: string | undefined): Reason | undefined {
   const both = `${words} ${context}`;
-  const phrase = (text: string) => (text === '' ? undefined : PHRASES.find(([, pattern]) => pattern.test(text))?.[0]);
   if (PHRASES[0]![1].test(words || context)) return 'mailboxfull';
   // A local program's failure (procmail, a Maildir), not a remote server's answer.
   if (diagnosticType !== undefined && /^x-(unix|postfix)$/i.test(diagnosticType) && LOCAL_PROGRAM_FAILED.test(words)) return 'mailererror';
   const userUnknownAt = both.search(PHRASES.find(([reason]) => reason === 'userunknown')![1]);
   const command = userUnknownAt < 0 ? undefined : commandNear(both, userUnknownAt);
-  if (command === undefined && AT_MAIL_FROM.test(both)) return 'rejected';
-  if (command === 'mail') return 'rejected';
+  // Refused at MAIL FROM: about us, not the address; the words may say why (no PTR, a block list).
+  if (command === 'mail' || (command === undefined && AT_MAIL_FROM.test(both))) return softPhrase(words, context) ?? 'rejected';
   // A policy code (x.7.x) on a refusal at RCPT that says the user is unknown is about the user.
   const answeredRcpt = command === 'rcpt' || (command === undefined && RCPT_WORDS.test(both));
   if (isPolicyStatus(status)) {
     if (answeredRcpt && NO_SUCH_USER.test(words || context)) return 'userunknown';
-    const named = phrase(words) ?? phrase(context);
-    return named !== undefined && !isHardReason(named) ? named : 'securityerror';
+    return softPhrase(words, context) ?? 'securityerror';
   }
   const byStatus = statusReason(status);
   if (byStatus !== undefined) return byStatus;
@@ -213,6 +214,16 @@ function reasonOf(status: string | undefined, words: string, context: string, di
   const reason = phrase(words) ?? phrase(context);
   if (reason !== 'userunknown') return reason;
   return answeredRcpt ? reason : 'filtered';
+}
+
+/** The reason the words name, when it is a soft one. */
+function softPhrase(words: string, context: string): Reason | undefined {
+  const named = phrase(words) ?? phrase(context);
+  return named !== undefined && !isHardReason(named) ? named : undefined;
+}
+
+function phrase(text: string): Reason | undefined {
+  return text === '' ? undefined : PHRASES.find(([, pattern]) => pattern.test(text))?.[0];
 }
 
 const AT_MAIL_FROM = /(after|in reply to) (the )?mail from/i;
