@@ -70,7 +70,8 @@ const PHRASES: Array<[Reason, RegExp]> = [
   ['badreputation', /reputation/i],
   ['norelaying', /(relay(ing)?|access) (denied|not permitted|prohibited)|not (allowed|permitted) to relay|relay access|unable to relay|we do not relay/i],
   ['toomanyconn', /too many (connections|messages|recipients)|rate limit|throttl/i],
-  ['authfailure', /\b(spf|dkim|dmarc)\b|authentication (required|failed)|not authorized/i],
+  ['authfailure', /\b(spf|dkim|dmarc)\b|authentication (checks? )?(required|failed)/i],
+  ['securityerror', /not authorized/i],
   ['rejected', /my name was rejected|sender (address )?(domain )?(rejected|verify failed|verification)|sender denied|domain of sender|valid from|from:? (header|domain|address) (is )?(invalid|not valid|rejected)/i],
   ['blocked', /(helo|ehlo)( command)? (rejected|refused)|(invalid|bad) (helo|ehlo)|please use the smtp server of your isp|client host .{0,80}(rejected|blocked|refused)|your (ip|host|server|domain|network|address|e-?mail)( address)? (\S+ )?(has been |is |was )?(block|blacklist|listed|reject|refus|den)|blacklist|blocklist|block ?list|spamhaus|sorbs|spamcop|\b(rbl|dnsbl)\b|(?<!not )listed (at|in|on|by) (the )?(\S+ )?(rbl|dnsbl|black|block|spam)|dynamic(ally assigned)? ip|dial-?up|residential|greylist|gray ?list/i],
   ['notaccept', /does not accept (any )?(e-?)?mail|doesn'?t accept (any )?(e-?)?mail|accepts no (e-?)?mail|null mx|no smtp service|not accept(ing)? (e-?)?mail for/i],
@@ -112,6 +113,10 @@ const STATUS_REASONS: Record<string, Reason> = {
   '4.4': 'hostunknown',
   '4.6': 'networkerror',
   '4.7': 'expired',
+  // RFC 7293 (RRVS): the mailbox or domain has a new owner since we last had consent.
+  '7.13': 'suspend',
+  '7.17': 'hasmoved',
+  '7.18': 'hasmoved',
 };
 
 export interface Judgement {
@@ -193,6 +198,9 @@ const LOCAL_PROGRAM_FAILED = /(couldn'?t|cannot|can'?t|unable to) (create|open|w
  */
 const NO_SUCH_USER = /user ?unknown|unknown (user|recipient)|no such (user|mailbox|recipient)|invalid recipient|recipient (unknown|not found)|recipient address rejected: access denied/i;
 
+/** The phrases before userunknown's: refusals of us, a moved address, a domain that takes no mail, no such host. */
+const USER_UNKNOWN_AT = PHRASES.findIndex(([reason]) => reason === 'userunknown');
+
 function reasonOf(status: string | undefined, words: string, context: string, diagnosticType: string | undefined): Reason | undefined {
   const both = `${words} ${context}`;
   if (PHRASES[0]![1].test(words || context)) return 'mailboxfull';
@@ -205,10 +213,17 @@ function reasonOf(status: string | undefined, words: string, context: string, di
   // A policy code (x.7.x) on a refusal at RCPT that says the user is unknown is about the user.
   const answeredRcpt = command === 'rcpt' || (command === undefined && RCPT_WORDS.test(both));
   if (isPolicyStatus(status)) {
+    const byCode = statusReason(status);
+    if (byCode !== undefined) return byCode;
     if (answeredRcpt && NO_SUCH_USER.test(words || context)) return 'userunknown';
     return softPhrase(words, context) ?? 'securityerror';
   }
   const byStatus = statusReason(status);
+  // As sisimai: an x.1.1 whose words say we were refused, or the address moved or takes no mail, is that.
+  if (byStatus === 'userunknown') {
+    const named = PHRASES.slice(0, USER_UNKNOWN_AT).find(([, pattern]) => pattern.test(words))?.[0];
+    if (named !== undefined && named !== 'networkerror') return named;
+  }
   if (byStatus !== undefined) return byStatus;
   if (NO_SUCH_LOCAL_USER.test(both)) return 'userunknown';
   const reason = phrase(words) ?? phrase(context);
@@ -234,7 +249,10 @@ function statusReason(status: string | undefined): Reason | undefined {
   return STATUS_REASONS[`${match[1]}.${match[2]}`];
 }
 
-/** Class 7 (security or policy) is about the message or the sender: never hard, whatever else is said. */
+/**
+ * Class 7 (security or policy) is about the message or the sender: soft, whatever
+ * else is said, but for the RRVS codes and a refusal at RCPT that names a missing user.
+ */
 function isPolicyStatus(status: string | undefined): boolean {
   return status !== undefined && /^\d\.7\./.test(status);
 }
