@@ -188,6 +188,7 @@ const RCPT_WORDS = /recipient (address )?rejected|rejected (the )?address|no val
 const NO_SUCH_LOCAL_USER =
   /not listed in (the )?(domino directory|public name (&|and) address book)|(mail\.local|local delivery|lda|maildrop): (unknown|no such) user|ディレクトリ(には見つかりません|のリストにありません)/i;
 
+/** What a local delivery program (procmail, a pipe, a Maildir writer) says when it, not the mailbox, failed. */
 const LOCAL_PROGRAM_FAILED = /(couldn'?t|cannot|can'?t|unable to) (create|open|write|lock)|permission denied|command (output|died|failed)|exit (code|status)|temporary failure in|internal software error/i;
 
 /**
@@ -198,7 +199,7 @@ const LOCAL_PROGRAM_FAILED = /(couldn'?t|cannot|can'?t|unable to) (create|open|w
  */
 const NO_SUCH_USER = /user ?unknown|unknown (user|recipient)|no such (user|mailbox|recipient)|invalid recipient|recipient (unknown|not found)|recipient address rejected: access denied/i;
 
-/** The phrases before userunknown's: refusals of us, a moved address, a domain that takes no mail, no such host. */
+/** Where userunknown's phrase stands; before it: refusals of us, a moved address, a domain that takes no mail, no such host. */
 const USER_UNKNOWN_AT = PHRASES.findIndex(([reason]) => reason === 'userunknown');
 
 function reasonOf(status: string | undefined, words: string, context: string, diagnosticType: string | undefined): Reason | undefined {
@@ -206,15 +207,15 @@ function reasonOf(status: string | undefined, words: string, context: string, di
   if (PHRASES[0]![1].test(words || context)) return 'mailboxfull';
   // A local program's failure (procmail, a Maildir), not a remote server's answer.
   if (diagnosticType !== undefined && /^x-(unix|postfix)$/i.test(diagnosticType) && LOCAL_PROGRAM_FAILED.test(words)) return 'mailererror';
-  const userUnknownAt = both.search(PHRASES.find(([reason]) => reason === 'userunknown')![1]);
+  const userUnknownAt = both.search(PHRASES[USER_UNKNOWN_AT]![1]);
   const command = userUnknownAt < 0 ? undefined : commandNear(both, userUnknownAt);
   // Refused at MAIL FROM: about us, not the address; the words may say why (no PTR, a block list).
   if (command === 'mail' || (command === undefined && AT_MAIL_FROM.test(both))) return softPhrase(words, context) ?? 'rejected';
-  // A policy code (x.7.x) on a refusal at RCPT that says the user is unknown is about the user.
   const answeredRcpt = command === 'rcpt' || (command === undefined && RCPT_WORDS.test(both));
   if (isPolicyStatus(status)) {
     const byCode = statusReason(status);
     if (byCode !== undefined) return byCode;
+    // A policy code on a refusal at RCPT that says the user is unknown is about the user.
     if (answeredRcpt && NO_SUCH_USER.test(words || context)) return 'userunknown';
     return softPhrase(words, context) ?? 'securityerror';
   }
