@@ -7,15 +7,15 @@
  * fewer recipients than the report lists, with the message's overall kind. Kinds:
  * hard, soft, complaint, auto-reply, not-bounce.
  *
- * Two figures, because the hard/soft split is a policy, not a fact in the message:
+ * Two figures, and a third for the reason:
  * - "kind": bounce (hard or soft), complaint, auto-reply or not a bounce. This is what
  *   the message is, and what decides whether anything may act on it at all.
- * - "split": the same, with hard and soft told apart. Hard means what stops an address
- *   at once here (the mailbox or its domain does not exist, moved, or takes no mail),
- *   as in the expected values; but sisimai calls a vague "user unknown" that was not
- *   the answer to RCPT "filtered" (soft) for some servers and not for others, and a
- *   4.1.1 or an x.7.1 "user unknown" hard, where we keep a temporary or policy code
- *   soft. Those disagreements are listed by --misses.
+ * - "split": the same, with hard and soft told apart, as sisimai decides them from the
+ *   reason it infers (see src/bounces/reasons.ts). The disagreements left are listed
+ *   by --misses: mostly a vague "user unknown" that sisimai's per-server parsers call
+ *   userunknown for some servers and filtered for others, with nothing in the
+ *   message itself to tell them apart.
+ * - how often the reason we infer is sisimai's (same names), over the bounce rows.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +35,8 @@ export interface RowResult {
   got: string;
   reason: string;
   status: string;
+  /** The reason we infer for that recipient (sisimai's names); empty when we found no such recipient. */
+  gotReason: string;
   /** Our reading of that recipient: reason, status, diagnostic. */
   detail: string;
 }
@@ -74,7 +76,8 @@ export async function runBounceCorpus(): Promise<{ rows: RowResult[]; files: Fil
     const got =
       verdict === undefined ? 'missing' : (verdict.kind === 'hard' || verdict.kind === 'soft') && recipient !== undefined ? recipient.kind : verdict.kind;
     const detail = recipient === undefined ? (verdict?.summary ?? '') : [recipient.reason, recipient.status, recipient.diagnostic].filter(Boolean).join(' ');
-    return { file: row.file, index: row.index, expected: row.kind, got, reason: row.reason, status: row.status, detail };
+    const gotReason = recipient?.reason ?? '';
+    return { file: row.file, index: row.index, expected: row.kind, got, reason: row.reason, status: row.status, gotReason, detail };
   });
   return { rows, files };
 }
@@ -128,6 +131,13 @@ export function formatBounceReport(summary: KindSummary[]): string {
   return lines.join('\n');
 }
 
+/** How often the reason we infer for a failed recipient is sisimai's, over the bounce rows. */
+export function formatReasonAgreement(rows: RowResult[]): string {
+  const bounces = rows.filter((r) => r.expected === 'hard' || r.expected === 'soft');
+  const same = bounces.filter((r) => r.gotReason === r.reason).length;
+  return `reason (sisimai's names) as sisimai's: ${same} of ${bounces.length} bounce rows (${percent(same, bounces.length)})`;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(bounceCorpusDir)) {
     console.error(`${bounceCorpusDir} is absent`);
@@ -137,7 +147,7 @@ async function main(): Promise<void> {
   const { rows } = await runBounceCorpus();
   const summary = summarizeRows(rows);
   if (process.argv.includes('--json')) console.log(JSON.stringify({ summary, rows }, null, 2));
-  else console.log(formatBounceReport(summary));
+  else console.log(`${formatBounceReport(summary)}\n\n${formatReasonAgreement(rows)}`);
   if (process.argv.includes('--misses')) {
     for (const r of rows.filter((row) => row.got !== row.expected)) {
       console.log(`${r.file}#${r.index}: expected ${r.expected} (${r.reason} ${r.status}), got ${r.got}: ${r.detail.slice(0, 160)}`);

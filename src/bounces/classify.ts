@@ -64,7 +64,10 @@ export function classifyParsed(mail: ParsedMail, raw: Buffer | string): Classifi
   if (feedback !== undefined || reportType === 'feedback-report') return feedbackReport(base, feedback ?? '');
 
   // A DSN whose MIME boundary is broken still has its fields in the text.
-  const dsn = partText(mail, ['message/delivery-status', 'message/global-delivery-status']) ?? (/^Final-Recipient:/im.test(human) ? human : undefined);
+  const dsn =
+    partText(mail, ['message/delivery-status', 'message/global-delivery-status']) ??
+    (/^Final-Recipient:/im.test(human) ? human : undefined) ??
+    forwardedReport(mail);
   if (dsn !== undefined) {
     const fromDsn = deliveryStatus(base, dsn, human);
     if (fromDsn !== undefined) return fromDsn;
@@ -98,6 +101,17 @@ function partText(mail: ParsedMail, types: string[]): string | undefined {
   return part?.content.toString('utf8');
 }
 
+/**
+ * A delivery report that reached us forwarded inside another notice (a relay or a
+ * filter returning the report it got): the attached message is itself a report.
+ */
+function forwardedReport(mail: ParsedMail): string | undefined {
+  const attached = mail.attachments.find(
+    (a) => a.contentType.toLowerCase() === 'message/rfc822' && /^Content-Type:\s*message\/(global-)?delivery-status/im.test(a.content.toString('utf8')),
+  );
+  return attached?.content.toString('utf8');
+}
+
 // --- RFC 5965 --------------------------------------------------------------
 
 function feedbackReport(base: Base, report: string): Classification {
@@ -107,7 +121,7 @@ function feedbackReport(base: Base, report: string): Classification {
   const recipients = addresses.map((address) => ({
     address: bareAddress(address),
     kind: 'soft' as const,
-    reason: 'spam-or-policy' as const,
+    reason: 'feedback' as const,
     status: undefined,
     reply: undefined,
     diagnostic: undefined,
@@ -144,9 +158,11 @@ function deliveryStatus(base: Base, dsn: string, human: string): Classification 
       continue;
     }
     const address = bareAddress(typedValue(field(block, 'final-recipient')) ?? typedValue(field(block, 'original-recipient')) ?? '');
-    const diagnostic = typedValue(field(block, 'diagnostic-code')) ?? '';
+    const diagnosticCode = field(block, 'diagnostic-code');
+    const diagnostic = typedValue(diagnosticCode) ?? '';
     const context = aroundAddress(human, address) ?? human;
-    failed.push(recipientVerdict(address, status, diagnostic, context, action === 'delayed'));
+    const diagnosticType = /^\s*([A-Za-z0-9-]+)\s*;/.exec(diagnosticCode ?? '')?.[1];
+    failed.push(recipientVerdict(address, status, diagnostic, context, action === 'delayed', false, diagnosticType));
   }
   if (failed.length === 0) {
     return { ...base, kind: 'not-bounce', basis: 'rfc3464', recipients: [], summary: `delivery notification: ${delivered} delivered` };
@@ -161,8 +177,9 @@ function recipientVerdict(
   context: string,
   delayed: boolean,
   temporary = false,
+  diagnosticType?: string,
 ): FailedRecipient {
-  const verdict = judge({ status, diagnostic, context, delayed: delayed || temporary });
+  const verdict = judge({ status, diagnostic, context, delayed: delayed || temporary, diagnosticType });
   const words = diagnostic.trim() !== '' ? diagnostic : context;
   return {
     address,
@@ -222,7 +239,7 @@ function sesNotification(base: Base, text: string): Classification | undefined {
   const type = parsed.notificationType?.toLowerCase();
   if (type === 'complaint') {
     const recipients = (parsed.complaint?.complainedRecipients ?? []).map((r) => ({
-      address: r.emailAddress, kind: 'soft' as const, reason: 'spam-or-policy' as const, status: undefined, reply: undefined, diagnostic: undefined, delayed: false,
+      address: r.emailAddress, kind: 'soft' as const, reason: 'feedback' as const, status: undefined, reply: undefined, diagnostic: undefined, delayed: false,
     }));
     const feedbackType = parsed.complaint?.complaintFeedbackType ?? 'abuse';
     return { ...base, kind: 'complaint', basis: 'ses-json', recipients, feedbackType, summary: `SES complaint (${feedbackType})` };
@@ -321,16 +338,21 @@ function bareAddress(value: string): string | undefined {
 }
 
 /**
- * The text a bounce writes about one recipient: from the address's first mention to the
- * next other address's line (or 600 characters), where servers put the reply they got.
+ * The text a bounce writes about one recipient: from the start of the line that first
+ * names the address (">>> RCPT To:<a@b>", "554 <a@b>... reason") to the next line that
+ * starts with another address (or 600 characters), where servers put the reply they got.
  */
 function aroundAddress(text: string, address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
   const at = text.toLowerCase().indexOf(address.toLowerCase());
   if (at < 0) return undefined;
+  const lineStart = text.lastIndexOf('\n', at) + 1;
+  const start = at - lineStart <= 80 ? lineStart : at;
   const rest = text.slice(at + address.length, at + address.length + 600);
-  const next = [...rest.matchAll(ADDRESS)].find((m) => m[0].toLowerCase() !== address.toLowerCase() && /\n\s*<?$/.test(rest.slice(0, m.index)));
-  return text.slice(at, at + address.length + (next?.index ?? rest.length));
+  const next = [...rest.matchAll(ADDRESS)].find(
+    (m) => m[0].toLowerCase() !== address.toLowerCase() && /\n\s*(\d{3}[ -])?<?$/.test(rest.slice(0, m.index)),
+  );
+  return text.slice(start, at + address.length + (next?.index ?? rest.length));
 }
 
 /**

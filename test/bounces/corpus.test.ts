@@ -10,7 +10,7 @@ import { bounceCorpusDir, formatBounceReport, runBounceCorpus, sameKind, summari
 const present = existsSync(bounceCorpusDir);
 if (!present) console.log(`# bounce corpus test skipped: ${bounceCorpusDir} is absent`);
 
-test('the classifier gets the kind of at least 95% of the corpus rows right, and never calls a complaint or a non-bounce a bounce', { skip: present ? false : `${bounceCorpusDir} is absent` }, async () => {
+test('the classifier gets the outcome (hard/soft split included) of at least 95% of the corpus rows right, and never calls a complaint or a non-bounce a bounce', { skip: present ? false : `${bounceCorpusDir} is absent` }, async () => {
   // See scripts/bounce-report.ts for why there are two figures.
   const { rows, files } = await runBounceCorpus();
   const summary = summarizeRows(rows);
@@ -20,10 +20,9 @@ test('the classifier gets the kind of at least 95% of the corpus rows right, and
   assert.ok(rows.every((r) => r.got !== 'missing'), 'every expected file is in the corpus');
   const kinds = rows.filter((r) => sameKind(r.expected, r.got)).length;
   assert.ok(kinds / rows.length >= 0.95, `${kinds}/${rows.length} rows of the expected kind`);
-  // The hard/soft split follows our policy, which differs from sisimai's in the cases
-  // bounce-report.ts lists; this floor catches a regression in it.
+  // The full outcome: hard and soft told apart, as sisimai decides them from the reason.
   const split = rows.filter((r) => r.got === r.expected).length;
-  assert.ok(split / rows.length >= 0.92, `${split}/${rows.length} rows with the expected hard/soft split`);
+  assert.ok(split / rows.length >= 0.95, `${split}/${rows.length} rows with the expected outcome (hard/soft/complaint/auto-reply/not-bounce)`);
 
   // Nothing that is not a bounce may stop an address.
   const neverBounce = rows.filter((r) => (r.expected === 'complaint' || r.expected === 'not-bounce') && (r.got === 'hard' || r.got === 'soft'));

@@ -107,6 +107,19 @@ test('soft bounces count, and stop the address at the limit', async () => {
   assert.equal(await statusOf(id), 'bounced');
 });
 
+test('a temporary code does not make a dead mailbox soft (4.1.1 user unknown is hard), but a delay warning still changes nothing', async () => {
+  const { id, email, mail } = await mailedSubscriber();
+  const unknown = { returnPath: mail.envelopeFrom, recipient: email, status: '4.1.1', diagnostic: `450 4.1.1 <${email}>: Recipient address rejected: User unknown in virtual alias table`, action: 'delayed' as const };
+  const warning = await handleInbound(database.db, config, dsnBounce(unknown), 'mail');
+  assert.equal(warning.classification.kind, 'hard');
+  assert.equal(warning.applied.action, 'ignored');
+  assert.equal(await statusOf(id), 'active');
+  const failed = await handleInbound(database.db, config, dsnBounce({ ...unknown, action: 'failed', messageId: 'final-411@mx.example.net' }), 'mail');
+  assert.equal(failed.classification.recipients[0]?.reason, 'userunknown');
+  assert.equal(failed.applied.action, 'bounced');
+  assert.equal(await statusOf(id), 'bounced');
+});
+
 test('nothing acts on a forged or missing tag; the same bounce twice acts once', async () => {
   const { id, email, mail } = await mailedSubscriber();
   const forged = mail.envelopeFrom.replace(/-[0-9a-f]{24}@/, `-${'a'.repeat(24)}@`);
