@@ -8,6 +8,8 @@ import { CONFIRM_LINK_HOURS, confirmUrl, mailFromAddress, preferencesUrl } from 
 import { describeSchedule, type Preferences } from './preferences.js';
 import { categoryTitles } from './store.js';
 
+const CONFIRMATION_SEND_MS = 60_000;
+
 /** The whole config, with the secret resolved by ensureSecret. */
 export type MailConfig = Config & { secret: string };
 
@@ -74,5 +76,6 @@ export async function sendConfirmationMail(
     // A transactional mail: no auto-replies (RFC 3834).
     headers: { 'Auto-Submitted': 'auto-generated' },
   });
-  return mailer.send({ from: mailFromAddress(config), to: request.email, chunks: [raw] });
+  // A server that takes the data and never answers must not hold a sign-up (or a shutdown) for 10 minutes.
+  return mailer.send({ from: mailFromAddress(config), to: request.email, chunks: [raw], deadline: Date.now() + CONFIRMATION_SEND_MS });
 }

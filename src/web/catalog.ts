@@ -24,6 +24,7 @@ export async function loadCatalog(db: Db): Promise<CatalogCategory[]> {
     .selectFrom('feeds')
     .select(['category_id', 'title', 'url', 'site_url'])
     .where('disabled_at', 'is', null)
+    .where('hidden', '=', false)
     .orderBy(sql`lower(coalesce(title, url))`)
     .execute();
   const counts = await db

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -58,6 +58,11 @@ async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
 }
 
+/**
+ * Built once per set of migrations and shared by every test process. Several processes
+ * may build it at once (npm test runs files side by side): each builds its own folder
+ * and renames it into place, which is atomic, so nobody ever copies a half-made template.
+ */
 async function embeddedTemplate(): Promise<string> {
   const template = path.join(os.tmpdir(), `feed-digest-template-${await migrationsFingerprint()}`);
   if (await exists(path.join(template, 'ready'))) return template;
@@ -66,9 +71,15 @@ async function embeddedTemplate(): Promise<string> {
   await migrateToLatest(opened.db);
   await opened.close();
   await mkdir(path.join(building, 'ready'));
-  await rm(template, { recursive: true, force: true });
-  await cp(building, template, { recursive: true });
-  await rm(building, { recursive: true, force: true });
+  // A folder without `ready` is what a killed build left behind.
+  if (!(await exists(path.join(template, 'ready')))) await rm(template, { recursive: true, force: true });
+  try {
+    await rename(building, template);
+  } catch (error) {
+    // Another process got there first: theirs is as good as ours.
+    if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    await rm(building, { recursive: true, force: true });
+  }
   return template;
 }
 
