@@ -57,7 +57,7 @@ interface ExpectedRow {
 function expectedRows(): ExpectedRow[] {
   const lines = readFileSync(path.join(bounceCorpusDir, 'EXPECTED.tsv'), 'utf8').trim().split('\n').slice(1);
   return lines.map((line) => {
-    const [file, index, status, , reason, , kind] = line.split('\t') as string[];
+    const [file, index, status, , reason, , kind] = line.split('\t');
     return { file: file!, index: Number(index), status: status ?? '', reason: reason ?? '', kind: kind as ExpectedKind };
   });
 }

@@ -4,6 +4,7 @@
  * with `--posts` posts in 100 feeds, then `serve`'s web server on 127.0.0.1. Prints one
  * JSON line ({ port, seedSeconds, buildMs }) when ready; exits when stdin closes.
  */
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -90,8 +91,7 @@ const { port } = app.server.address() as { port: number };
 process.stdout.write(`${JSON.stringify({ port, seedSeconds, buildMs })}\n`);
 
 process.stdin.resume();
-process.stdin.once('end', async () => {
-  await app.close();
-  await database.close();
-  process.exit(0);
-});
+await once(process.stdin, 'end');
+await app.close();
+await database.close();
+process.exit(0);

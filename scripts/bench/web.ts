@@ -38,7 +38,7 @@ interface Ready {
 const child = spawn(process.execPath, [...process.execArgv, siblingScript('./web-server', import.meta.url), '--posts', values.posts, '--backend', values.backend], { stdio: ['pipe', 'pipe', 'inherit'] });
 const ready = await new Promise<Ready>((resolve, reject) => {
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
     if (output.includes('\n')) resolve(JSON.parse(output.split('\n')[0]!) as Ready);
   });
@@ -87,7 +87,7 @@ try {
     runs.push(await load(path, '304', { ...BROWSER, 'if-none-match': first.headers.get('etag')! }));
   }
 } finally {
-  child.stdin!.end();
+  child.stdin.end();
   await once(child, 'exit');
 }
 

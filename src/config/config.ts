@@ -279,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
  * control character anywhere (a line break would end the header).
  */
 function checkMailFrom(mailFrom: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\x00-\x1f\x7f]/.test(mailFrom)) return `MAIL_FROM=${JSON.stringify(mailFrom)} has a control character (a line break or tab?)`;
   if (!MAIL_FROM_PATTERN.test(mailFrom)) return `MAIL_FROM=${mailFrom} must be an address like "Digest <digest@example.org>"`;
   const address = /<([^<>]+)>$/.exec(mailFrom)?.[1] ?? mailFrom;

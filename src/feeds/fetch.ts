@@ -106,7 +106,7 @@ async function readCapped(response: Response, maxBytes: number, cut: boolean): P
   const chunks: Uint8Array[] = [];
   let total = 0;
   if (response.body === null) return new Uint8Array();
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

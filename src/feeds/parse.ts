@@ -426,7 +426,7 @@ function enclosuresOf(item: Record<string, unknown>): RawItem['enclosures'] {
 
 /** RSS <category> and dc:subject text, Atom category term (or label). */
 function categoriesOf(item: Record<string, unknown>): string[] {
-  const nodes = [item.categoryNodes, item.subjectNodes].flatMap((list) => (Array.isArray(list) ? list : []));
+  const nodes = [item.categoryNodes, item.subjectNodes].flatMap((list): Node[] => (Array.isArray(list) ? list : []));
   const names = nodes.map((node) => nonEmpty(attrsOf(node).term ?? attrsOf(node).label ?? textOf(node)));
   return [...new Set(names.filter((name): name is string => name !== undefined))];
 }

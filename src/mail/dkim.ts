@@ -35,12 +35,12 @@ const OVERSIGNED_FIELDS = ['from', 'subject', 'list-unsubscribe', 'list-unsubscr
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256';
 
 /** The key's algorithm, or a reason it cannot sign DKIM. */
-export function dkimAlgorithm(key: KeyObject): DkimAlgorithm | string {
-  if (key.type !== 'private') return 'is not a private key';
-  if (key.asymmetricKeyType === 'ed25519') return 'ed25519-sha256';
-  if (key.asymmetricKeyType !== 'rsa') return `is a ${key.asymmetricKeyType} key; DKIM needs RSA or Ed25519`;
+export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | { problem: string } {
+  if (key.type !== 'private') return { problem: 'is not a private key' };
+  if (key.asymmetricKeyType === 'ed25519') return { algorithm: 'ed25519-sha256' };
+  if (key.asymmetricKeyType !== 'rsa') return { problem: `is a ${key.asymmetricKeyType} key; DKIM needs RSA or Ed25519` };
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return bits >= 1024 ? 'rsa-sha256' : `is an RSA key of ${bits} bits; DKIM needs at least 1024 (2048 recommended)`;
+  return bits >= 1024 ? { algorithm: 'rsa-sha256' } : { problem: `is an RSA key of ${bits} bits; DKIM needs at least 1024 (2048 recommended)` };
 }
 
 /** Reads a PEM private key for DKIM; a string says what is wrong with it. */
@@ -51,8 +51,8 @@ export function parseDkimKey(pem: Buffer): KeyObject | string {
   } catch {
     return 'is not a PEM private key (RSA or Ed25519)';
   }
-  const algorithm = dkimAlgorithm(key);
-  return algorithm === 'rsa-sha256' || algorithm === 'ed25519-sha256' ? key : algorithm;
+  const checked = dkimAlgorithm(key);
+  return 'problem' in checked ? checked.problem : key;
 }
 
 /** The TXT record to publish at `<selector>._domainkey.<domain>`. */
@@ -70,7 +70,7 @@ export type DkimSigner = (message: readonly Buffer[]) => Buffer[];
 
 /** Returns the message's chunks with a DKIM-Signature header field in front. */
 export function createDkimSigner(settings: DkimSettings): DkimSigner {
-  const algorithm = dkimAlgorithm(settings.privateKey) as DkimAlgorithm;
+  const { algorithm } = dkimAlgorithm(settings.privateKey) as { algorithm: DkimAlgorithm };
   const prefix = `v=1; a=${algorithm}; c=relaxed/relaxed; d=${settings.domain}; s=${settings.selector};`;
   return (message) => {
     const { header, bodyStart } = splitHeader(message);

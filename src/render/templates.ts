@@ -73,7 +73,7 @@ export function compileAllTemplates(): void {
     const file = templateFile(templatesDir, name, undefined);
     const engine = name.endsWith('.txt.eta') ? textTemplates : markupTemplates;
     try {
-      engine.compile(engine.readFile!(file), { filepath: file });
+      engine.compile(engine.readFile(file), { filepath: file });
     } catch (error) {
       throw new TemplateError(`template ${file} does not compile: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }

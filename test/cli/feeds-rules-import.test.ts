@@ -56,7 +56,7 @@ test('feeds add on a site, feeds list with the site, --pick, feeds edit', async 
   const added = await cli(['feeds', 'add', site.url('/'), '--category', 'news']);
   assert.match(added.stdout, new RegExp(`Found ${site.url('/feed.xml')} on ${site.url('/')}`));
   const several = await cli(['feeds', 'add', site.url('/two'), '--category', 'news', '--json'], 1);
-  assert.deepEqual(JSON.parse(several.stdout).map((c: { n: number; url: string }) => [c.n, c.url]), [[1, site.url('/feed.xml')], [2, site.url('/atom.xml')]]);
+  assert.deepEqual((JSON.parse(several.stdout) as Array<{ n: number; url: string }>).map((c) => [c.n, c.url]), [[1, site.url('/feed.xml')], [2, site.url('/atom.xml')]]);
   assert.match(several.stderr, /names 2 feeds: add one with --pick N/);
   await cli(['feeds', 'add', site.url('/two'), '--category', 'news', '--pick', '2']);
   const list = JSON.parse((await cli(['feeds', 'list', '--json'])).stdout) as Array<{ url: string; site_url: string }>;

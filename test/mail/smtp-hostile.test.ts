@@ -58,7 +58,7 @@ async function reference(target: Target): Promise<Outcome> {
   const attempt = async (): Promise<Outcome> => {
     await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
     if (target.auth !== undefined) {
-      await new Promise<void>((resolve, reject) => connection.login(target.auth!, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => connection.login(target.auth, (error) => (error ? reject(error) : resolve())));
     }
     await new Promise<void>((resolve, reject) =>
       connection.send({ from: 'digest@example.org', to: [RECIPIENT] }, MESSAGE, (error) => (error ? reject(error) : resolve())),
@@ -87,7 +87,7 @@ async function greetAndServeUntil(session: HostileSession, until: string, extens
 
 interface HostileCase {
   name: string;
-  script(session: HostileSession): Promise<void>;
+  script: (session: HostileSession) => Promise<void>;
   /** Played as a remote host: our client is told not to treat the loopback peer as this machine. */
   remote?: boolean;
   auth?: Target['auth'];

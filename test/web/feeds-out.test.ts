@@ -21,6 +21,44 @@ const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 const inSeconds = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const isAbsolute = (iri: string) => /^[a-z][a-z0-9+.-]*:/i.test(iri);
 
+/** What xml2js (default options) makes of our Atom: each child element an array, attributes in `$`. */
+interface AtomLink { $: { href: string; rel?: string } }
+interface AtomPerson { name?: string[] }
+interface AtomEntry {
+  id: [string];
+  title: [unknown];
+  updated: [string];
+  published: [string];
+  author?: AtomPerson[];
+  source?: Array<{ title?: unknown[]; id?: string[]; author?: AtomPerson[] }>;
+  link?: AtomLink[];
+  content?: unknown[];
+}
+interface AtomFeed { $: { xmlns: string }; id: [string]; title: [unknown]; updated: [string]; link: AtomLink[]; entry: AtomEntry[] }
+
+async function parseAtom(xml: string): Promise<AtomFeed> {
+  return ((await parseStringPromise(xml)) as { feed: AtomFeed }).feed;
+}
+
+/** The JSON Feed 1.1 fields these tests read, as the spec types them. */
+interface JsonFeed {
+  version: string;
+  title: string;
+  feed_url: string;
+  home_page_url: string;
+  items: Array<{
+    id: string;
+    title: string;
+    url: string;
+    content_html?: string;
+    content_text?: string;
+    date_published: string;
+    date_modified: string;
+    authors?: Array<{ name: string }>;
+    _source: { title: string };
+  }>;
+}
+
 async function get(path: string) {
   const response = await fetch(`${web.baseUrl}${path}`);
   assert.equal(response.status, 200, path);
@@ -50,17 +88,17 @@ test('our Atom feed parses back through our own ingestion with every title, link
 test('our Atom feeds follow RFC 4287: required elements, unique ids, RFC 3339 dates, an author for every entry', async () => {
   for (const path of ['/feed.atom', '/c/thinktime/feed.atom', '/c/tech/feed.atom']) {
     const xml = Buffer.from((await get(path)).body).toString('utf8');
-    const { feed } = await parseStringPromise(xml);
+    const feed = await parseAtom(xml);
     assert.equal(feed.$.xmlns, 'http://www.w3.org/2005/Atom');
-    for (const element of ['id', 'title', 'updated']) assert.equal(feed[element]?.length, 1, `${path}: feed ${element}`);
+    for (const element of ['id', 'title', 'updated'] as const) assert.equal(feed[element]?.length, 1, `${path}: feed ${element}`);
     assert.match(feed.updated[0], RFC3339);
     assert.ok(isAbsolute(feed.id[0]));
-    const links = feed.link.map((link: { $: Record<string, string> }) => link.$);
-    assert.ok(links.some((link: Record<string, string>) => link.rel === 'self' && link.href === `${web.baseUrl}${path}`), `${path}: self link, absolute`);
+    const links = feed.link.map((link) => link.$);
+    assert.ok(links.some((link) => link.rel === 'self' && link.href === `${web.baseUrl}${path}`), `${path}: self link, absolute`);
     const ids = new Set<string>();
     for (const entry of feed.entry) {
-      for (const element of ['id', 'title', 'updated']) assert.equal(entry[element]?.length, 1, `${path}: entry ${element}`);
-      const id = entry.id[0] as string;
+      for (const element of ['id', 'title', 'updated'] as const) assert.equal(entry[element]?.length, 1, `${path}: entry ${element}`);
+      const id = entry.id[0];
       assert.ok(isAbsolute(id), `${id} is an IRI`);
       assert.ok(!ids.has(id), `${path}: ${id} twice`);
       ids.add(id);
@@ -71,7 +109,7 @@ test('our Atom feeds follow RFC 4287: required elements, unique ids, RFC 3339 da
       assert.ok(entry.author?.[0]?.name?.[0] || source.author?.[0]?.name?.[0], `${path}: ${id} has an author`);
       for (const link of entry.link ?? []) assert.ok(isAbsolute(link.$.href));
       // Either content or a link to it (RFC 4287 §4.1.2).
-      assert.ok(entry.content !== undefined || entry.link?.some((link: { $: Record<string, string> }) => link.$.rel === 'alternate'));
+      assert.ok(entry.content !== undefined || entry.link?.some((link) => link.$.rel === 'alternate'));
     }
   }
 });
@@ -80,7 +118,7 @@ test('our JSON Feeds follow JSON Feed 1.1: version, title, items with unique ids
   for (const path of ['/feed.json', '/c/thinktime/feed.json', '/c/releases/feed.json']) {
     const { type, body } = await get(path);
     assert.match(type, /^application\/feed\+json/);
-    const feed = JSON.parse(Buffer.from(body).toString('utf8'));
+    const feed = JSON.parse(Buffer.from(body).toString('utf8')) as JsonFeed;
     assert.equal(feed.version, 'https://jsonfeed.org/version/1.1');
     assert.equal(typeof feed.title, 'string');
     assert.equal(feed.feed_url, `${web.baseUrl}${path}`);
@@ -99,8 +137,8 @@ test('our JSON Feeds follow JSON Feed 1.1: version, title, items with unique ids
       for (const author of item.authors ?? []) assert.equal(typeof author.name, 'string');
     }
   }
-  const whole = JSON.parse(Buffer.from((await get('/feed.json')).body).toString('utf8'));
-  whole.items.forEach((item: { title: string; url: string; date_published: string; authors?: Array<{ name: string }> }, index: number) => {
+  const whole = JSON.parse(Buffer.from((await get('/feed.json')).body).toString('utf8')) as JsonFeed;
+  whole.items.forEach((item, index) => {
     const post = expected[index]!;
     assert.deepEqual([item.title, item.url, item.date_published, item.authors?.[0]?.name ?? null], [post.title, post.url, inSeconds(post.date), post.author]);
   });
@@ -115,8 +153,8 @@ test('ids stay unique when two sources use the same guid', async () => {
       author: 'Someone', content_html: '<p>x</p>', excerpt: 'x', content_hash: `shared-${feed.id}`, published_at: new Date(),
     }).execute();
   }
-  const { feed } = await parseStringPromise(Buffer.from((await get('/feed.atom')).body).toString('utf8'));
-  const ids = feed.entry.map((entry: { id: string[] }) => entry.id[0]);
+  const feed = await parseAtom(Buffer.from((await get('/feed.atom')).body).toString('utf8'));
+  const ids = feed.entry.map((entry) => entry.id[0]);
   assert.equal(new Set(ids).size, ids.length);
   assert.ok(ids.includes('https://shared.example/same-guid'));
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RuleAction, RuleField } from '../../db/schema.js';
+import type { RuleField } from '../../db/schema.js';
 import { addRule, describeRule, feedIdOf, listRules, removeRule, RULE_FIELDS, testRules } from '../../feeds/rules.js';
 import { withContext } from '../context.js';
 import { CliProblem, printRows, unwrap } from '../output.js';
@@ -32,7 +32,7 @@ export function registerRuleCommands(feeds: Command): void {
         const feedId = options.feed === undefined ? null : unwrap(await feedIdOf(db, options.feed));
         const rule = unwrap(await addRule(db, {
           feedId,
-          action: action as RuleAction,
+          action,
           field: options.field as RuleField,
           kind: options.word === undefined ? 'regex' : 'word',
           pattern: options.word ?? options.regex!,
