@@ -137,11 +137,15 @@ class Reader {
     return fallback;
   }
 
-  /** A bare ASCII address whose local part leaves room for a VERP tag (local parts hold 64). */
-  taggableAddress(key: string, fallback: string): string {
+  /**
+   * A bare ASCII address whose local part leaves room for a VERP tag (local parts hold 64).
+   * A default is checked only when asked: one taken from a value already reported as bad
+   * would only repeat that problem.
+   */
+  taggableAddress(key: string, fallback: string, checkFallback: boolean): string {
     const given = this.optional(key);
     const value = given ?? fallback;
-    if (!/^[A-Za-z0-9._+-]{1,24}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
+    if ((given !== undefined || checkFallback) && !/^[A-Za-z0-9._+-]{1,24}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
       this.problems.push(
         `${key}=${value}${given === undefined ? ' (the default)' : ''} must be a plain address like bounces@example.org (local part: up to 24 of A-Z a-z 0-9 . _ + -)`,
       );
@@ -214,7 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
   }
 
-  const bounceAddress = read.taggableAddress('BOUNCE_ADDRESS', bareAddress(mailFrom));
+  const bounceAddress = read.taggableAddress('BOUNCE_ADDRESS', bareAddress(mailFrom), mailFromProblem === undefined);
   const inboundImapUrl = read.url('INBOUND_IMAP_URL', undefined, ['imap:', 'imaps:']);
   const digestLocale = read.string('DIGEST_LOCALE', 'en-GB');
   if (!isLocale(digestLocale)) read.problems.push(`DIGEST_LOCALE=${digestLocale} is not a locale this Node knows (e.g. en-GB, en-US, de-DE)`);
@@ -255,7 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
     planetPageSize: read.integer('PLANET_PAGE_SIZE', 30, 1, 200),
     planetCacheSeconds: read.integer('PLANET_CACHE_SECONDS', 60, 0, 86_400),
     bounceAddress,
-    unsubscribeAddress: read.taggableAddress('UNSUBSCRIBE_ADDRESS', bounceAddress),
+    unsubscribeAddress: read.taggableAddress('UNSUBSCRIBE_ADDRESS', bounceAddress, false),
     inboundImapUrl,
     inboundProcessedFolder: read.string('INBOUND_PROCESSED_FOLDER', 'Processed'),
     inboundUnrecognizedFolder: read.string('INBOUND_UNRECOGNIZED_FOLDER', 'Unrecognized'),

@@ -31,16 +31,17 @@ const HEADING = /<(\/?)h([1-6])(?=[\s>])/g;
 /**
  * A sanitized post made fit for the river: pictures load only when scrolled to and
  * never tell their host where they were shown, and the post's own headings sit just
- * below the post's title (its highest becomes h4, the rest keep their steps), so the
- * page's outline stays in order. The content has been through the sanitizer, so every
- * tag is plain lower-case `<name` with allowlisted attributes.
+ * below the post's title (an h3 on the river: its highest becomes h4, the rest keep
+ * their steps), so the page's outline stays in order. The content has been through the
+ * sanitizer, so every tag is plain lower-case `<name` with allowlisted attributes.
  */
-export function riverBody(html: string): string {
+export function riverBody(html: string, titleLevel = 3): string {
+  const top = Math.min(titleLevel + 1, 6);
   const levels = [...html.matchAll(HEADING)].map((match) => Number(match[2]));
-  const shift = levels.length === 0 ? 0 : 4 - Math.min(...levels);
+  const shift = levels.length === 0 ? 0 : top - Math.min(...levels);
   return html
     .replace(/<img /g, '<img loading="lazy" decoding="async" referrerpolicy="no-referrer" ')
-    .replace(HEADING, (_tag, slash: string, level: string) => `<${slash}h${Math.min(Math.max(Number(level) + shift, 4), 6)}`);
+    .replace(HEADING, (_tag, slash: string, level: string) => `<${slash}h${Math.min(Math.max(Number(level) + shift, top), 6)}`);
 }
 
 interface PostView {

@@ -32,7 +32,11 @@ let config: ReturnType<typeof loadConfig> & { secret: string };
 
 before(async () => {
   if (skip !== undefined) return;
-  [database, sink, dovecot] = await Promise.all([createTestDatabase(), startSmtpSink(), startDovecot()]);
+  // One at a time: if one fails, `after` still stops those already started (a Dovecot left
+  // running would keep this test process alive).
+  dovecot = await startDovecot();
+  sink = await startSmtpSink();
+  database = await createTestDatabase();
   mailer = createSmtpMailer(sink.url, 2);
   config = {
     ...loadConfig({
@@ -48,10 +52,11 @@ before(async () => {
 });
 after(async () => {
   if (skip !== undefined) return;
-  await mailer.close();
-  await sink.close();
-  await dovecot.stop();
-  await database.close();
+  // Whatever `before` got to start (the rest is still unassigned).
+  await (dovecot as Dovecot | undefined)?.stop();
+  await (mailer as Mailer | undefined)?.close();
+  await (sink as SmtpSink | undefined)?.close();
+  await (database as TestDatabase | undefined)?.close();
 });
 
 async function append(...messages: Buffer[]): Promise<void> {

@@ -34,7 +34,7 @@ before(async () => {
   } else {
     env = { DATA_DIR: path.join(work, 'data') };
   }
-  env = { ...env, SMTP_URL: sink.url, BASE_URL: 'https://digest.example.org' };
+  env = { ...env, SMTP_URL: sink.url, BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 
 after(async () => {

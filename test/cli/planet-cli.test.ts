@@ -24,7 +24,7 @@ before(async () => {
   } else {
     env = { DATA_DIR: path.join(work, 'data') };
   }
-  env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://planet.example.org', SITE_NAME: 'Planet Example' };
+  env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://planet.example.org', SITE_NAME: 'Planet Example', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 
 after(async () => {

@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { fixture } from './fixtures.js';
 import { startServer, type TestServer } from './server.js';
 
-const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000', FETCH_MAX_BYTES: '20000' });
+const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000', FETCH_MAX_BYTES: '20000', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
 
 const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>R</title><link>http://example.com/</link><item><guid>1</guid><title>One</title></item></channel></rss>';
 const ATOM = '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>urn:1</id><title>One</title></entry></feed>';

@@ -11,7 +11,7 @@ import { addSubscriber } from '../../src/subscribers/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startServer, type TestServer } from './server.js';
 
-const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000' });
+const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
 const LONG_TITLE = `${'a'.repeat(5000)}b`;
 
 interface Post { guid: string; title: string; category?: string; author?: string; body?: string }

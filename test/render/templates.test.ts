@@ -10,6 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { seedBusyDay } from '../digest/busy-day.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { buildDigest } from '../../src/digest/build.js';
+import { serverLinker } from '../../src/web/links.js';
 
 const context = { siteName: 'Planet', baseUrl: 'https://digest.example.org', onlineUrl: 'https://digest.example.org/editions/k', locale: 'en-GB' };
 let work: string;
@@ -54,7 +55,7 @@ test('a web template can be replaced too, and still finds the built-in layout', 
   setTemplatesOverride(dir);
   const { templateEngine } = await import('../../src/render/templates.js');
   const pages = templateEngine(path.join(templatesDir, 'web'), { autoEscape: true });
-  const html = pages.render('./not-found.eta', { title: 'Not found', siteName: 'Planet', base: '' });
+  const html = pages.render('./not-found.eta', { title: 'Not found', siteName: 'Planet', base: '', planet: true, links: serverLinker('') });
   assert.match(html, /Lost\? Our own page\./);
   assert.match(html, /<!doctype html>/, 'wrapped in the built-in layout');
   setTemplatesOverride(undefined);

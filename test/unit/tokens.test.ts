@@ -15,9 +15,9 @@ function forged(payloadText: string): string {
 }
 
 test('a signed token verifies to its claims; one without expiry carries no expiresAt', () => {
-  const confirm = signToken(keys, { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour });
+  const confirm = signToken(keys, { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour, signupId: 9 });
   assert.match(confirm, /^[\w-]+\.[\w-]+\.[\w-]{22}$/, 'URL-safe, three parts');
-  assert.deepEqual(verifyToken(keys, confirm, 'confirm', now), { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour });
+  assert.deepEqual(verifyToken(keys, confirm, 'confirm', now), { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour, signupId: 9 });
   const unsubscribe = signToken(keys, { purpose: 'unsubscribe', subscriberId: 7 });
   assert.deepEqual(verifyToken(keys, unsubscribe, 'unsubscribe', new Date('2100-01-01T00:00:00Z')), { purpose: 'unsubscribe', subscriberId: 7 });
 });
@@ -29,7 +29,7 @@ test('a token is good for its own purpose only', () => {
 });
 
 test('a token expires at its expiry second, not after', () => {
-  const token = signToken(keys, { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour });
+  const token = signToken(keys, { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour, signupId: 9 });
   assert.ok(verifyToken(keys, token, 'confirm', new Date(inAnHour * 1000 - 1)));
   assert.equal(verifyToken(keys, token, 'confirm', new Date(inAnHour * 1000)), undefined);
 });
@@ -58,8 +58,10 @@ test('an altered payload, a MAC from another payload, or a malformed token is re
 });
 
 test('a correctly signed payload with a bad subscriber id or shape is still refused', () => {
-  assert.deepEqual(verifyToken(keys, forged('confirm:5:'), 'confirm', now), { purpose: 'confirm', subscriberId: 5 }, 'the forging helper is sound');
-  for (const payload of ['confirm:0:', 'confirm:-1:', 'confirm:1.5:', 'confirm:abc:', 'confirm:5', 'confirm:5::', `confirm:5:${inAnHour}x`]) {
+  assert.deepEqual(verifyToken(keys, forged('confirm:5::9'), 'confirm', now), { purpose: 'confirm', subscriberId: 5, signupId: 9 }, 'the forging helper is sound');
+  const bad = ['confirm:0::9', 'confirm:-1::9', 'confirm:1.5::9', 'confirm:abc::9', 'confirm:5', 'confirm:5::', 'confirm:5::9:', `confirm:5:${inAnHour}x:9`, 'confirm:5::0x9'];
+  // A confirm link without its sign-up (as mailed before links were bound to one) no longer confirms.
+  for (const payload of [...bad, 'confirm:5:']) {
     assert.equal(verifyToken(keys, forged(payload), 'confirm', now), undefined, payload);
   }
 });

@@ -23,7 +23,7 @@ async function rowFor(email: string) {
 
 async function signUp(email: string, extra: Record<string, string | string[]> = {}) {
   const client = new FormClient(web.baseUrl);
-  return client.post('/subscribe', signupForm(email, csrfOf((await client.get('/')).body), extra));
+  return client.post('/subscribe', signupForm(email, csrfOf((await client.get('/subscribe')).body), extra));
 }
 
 async function confirmLinkFor(email: string, count: number): Promise<string> {
@@ -47,7 +47,7 @@ test(`a confirm link works once (${backend})`, async () => {
   // Unsubscribed since, a replay must not bring the address back.
   await web.database.db.updateTable('subscribers').set({ status: 'unsubscribed' }).where('email_normalized', '=', 'once@example.org').execute();
   const client = new FormClient(web.baseUrl);
-  const home = await client.get('/');
+  const home = await client.get('/subscribe');
   assert.equal((await client.post(link, { _csrf: csrfOf(home.body) })).status, 404);
   assert.equal((await rowFor('once@example.org')).status, 'unsubscribed');
 });

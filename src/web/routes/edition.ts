@@ -3,6 +3,7 @@ import { buildDigestByKey } from '../../digest/build.js';
 import type { Digest } from '../../digest/model.js';
 import { dateFormatter } from '../../render/dates.js';
 import { sendNotFound, type WebContext } from '../context.js';
+import { riverBody } from '../planet-pages.js';
 import { sendPage } from '../views.js';
 
 /**
@@ -42,7 +43,8 @@ function editionView(digest: Digest, locale: string) {
           title: post.title,
           url: post.url,
           excerpt: category.display === 'titles' ? '' : post.excerpt,
-          contentHtml: post.contentHtml,
+          // Post titles are h4 here: the post's own headings go below them.
+          contentHtml: post.contentHtml ? riverBody(post.contentHtml, 4) : post.contentHtml,
           image: category.display === 'excerpt' ? post.image : null,
           meta: [post.author, postDate.format(post.date)].filter(Boolean).join(' · '),
         })),
