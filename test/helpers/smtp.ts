@@ -107,7 +107,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     url: `smtp://127.0.0.1:${port}`,
     received,
     inFlight,
-    async waitFor(n, timeoutMs = 10_000) {
+    async waitFor(n, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < n) {
         if (Date.now() > deadline) throw new Error(`expected ${n} messages, got ${received.length}`);
