@@ -1,4 +1,4 @@
-import type { ParseOutcome, RawFeed, RawItem } from './parse.js';
+import type { ParseOutcome, RawFeed, RawItem } from './model.js';
 
 /**
  * JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1) to the same RawFeed as RSS and
