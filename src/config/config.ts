@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { parseDkimKey, type DkimSettings } from '../mail/dkim.js';
+import { parseDkimKey, type DkimSettings } from '../own/dkim.js';
 import { parseSmtpUrl } from './smtp-url.js';
 
 /**

@@ -5,9 +5,9 @@ import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/config.js';
 import { parseSmtpUrl } from '../config/smtp-url.js';
-import { createDkimSigner, signingMailer } from './dkim.js';
-import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from './smtp/connection.js';
-import type { Reply } from './smtp/replies.js';
+import { createDkimSigner, type DkimSigner } from '../own/dkim.js';
+import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from '../own/smtp/connection.js';
+import type { Reply } from '../own/smtp/replies.js';
 
 /** One message ready for the wire: the envelope and the whole RFC 5322 text, in chunks to write one after the other. */
 export interface OutgoingMessage {
@@ -41,6 +41,11 @@ export function createMailer(config: Config): Mailer {
     ? createSmtpMailer(config.smtpUrl, config.smtpPoolSize, DEFAULT_CLIENT_OPTIONS)
     : createOutboxMailer(config.outboxDir);
   return config.dkim === undefined ? mailer : signingMailer(mailer, createDkimSigner(config.dkim));
+}
+
+/** A mailer that signs every message it sends: digests and confirmations alike. */
+export function signingMailer(mailer: Mailer, signer: DkimSigner): Mailer {
+  return { ...mailer, send: (message) => mailer.send({ ...message, chunks: signer(message.chunks) }) };
 }
 
 /**

@@ -1,10 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import type { Mailer } from './transport.js';
-
-/**
+/*
  * DKIM signatures (RFC 6376, relaxed/relaxed; rsa-sha256, or ed25519-sha256 per RFC 8463)
  * for messages that arrive as chunks: an edition's shared segments with each
- * subscriber's values between them (see compose.ts).
+ * subscriber's values between them (see src/mail/compose.ts).
  *
  * Written here rather than taken from nodemailer: its signer (nodemailer/lib/dkim)
  * takes a stream, hops through setImmediate several times per message and
@@ -14,6 +11,8 @@ import type { Mailer } from './transport.js';
  * chunk boundary are redone per message), and each message costs one native SHA-256
  * pass over its body, a few short header lines and one signature.
  */
+import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+
 export interface DkimSettings {
   domain: string;
   selector: string;
@@ -92,11 +91,6 @@ export function createDkimSigner(settings: DkimSettings): DkimSigner {
     const folded = signature.toString('base64').replace(/.{1,72}/g, (part, at: number) => (at === 0 ? part : `\r\n ${part}`));
     return [Buffer.from(`${field}${folded}\r\n`, 'latin1'), ...message];
   };
-}
-
-/** A mailer that signs every message it sends: digests and confirmations alike. */
-export function signingMailer(mailer: Mailer, signer: DkimSigner): Mailer {
-  return { ...mailer, send: (message) => mailer.send({ ...message, chunks: signer(message.chunks) }) };
 }
 
 interface HeaderField {
