@@ -5,6 +5,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/config.js';
 import { parseSmtpUrl } from '../config/smtp-url.js';
+import { isProblem } from '../problem.js';
 import { createDkimSigner, type DkimSigner } from '../own/dkim.js';
 import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from '../own/smtp/connection.js';
 import type { Reply } from '../own/smtp/replies.js';
@@ -55,7 +56,7 @@ export function signingMailer(mailer: Mailer, signer: DkimSigner): Mailer {
  */
 export function createSmtpMailer(smtpUrl: string, poolSize: number, options: SmtpClientOptions = DEFAULT_CLIENT_OPTIONS): Mailer {
   const endpoint = parseSmtpUrl(smtpUrl);
-  if (typeof endpoint === 'string') throw new Error(`SMTP_URL ${endpoint}`);
+  if (isProblem(endpoint)) throw new Error(`SMTP_URL ${endpoint.problem}`);
   const idle: SmtpConnection[] = [];
   const slots = semaphore(poolSize);
   const transact = async (connection: SmtpConnection, message: OutgoingMessage) => {

@@ -12,6 +12,7 @@
  * pass over its body, a few short header lines and one signature.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { isProblem, type Problem } from '../problem.js';
 
 export interface DkimSettings {
   domain: string;
@@ -34,7 +35,7 @@ const OVERSIGNED_FIELDS = ['from', 'subject', 'list-unsubscribe', 'list-unsubscr
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256';
 
 /** The key's algorithm, or a reason it cannot sign DKIM. */
-export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | { problem: string } {
+export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | Problem {
   if (key.type !== 'private') return { problem: 'is not a private key' };
   if (key.asymmetricKeyType === 'ed25519') return { algorithm: 'ed25519-sha256' };
   if (key.asymmetricKeyType !== 'rsa') return { problem: `is a ${key.asymmetricKeyType} key; DKIM needs RSA or Ed25519` };
@@ -42,16 +43,16 @@ export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | { 
   return bits >= 1024 ? { algorithm: 'rsa-sha256' } : { problem: `is an RSA key of ${bits} bits; DKIM needs at least 1024 (2048 recommended)` };
 }
 
-/** Reads a PEM private key for DKIM; a string says what is wrong with it. */
-export function parseDkimKey(pem: Buffer): KeyObject | string {
+/** Reads a PEM private key for DKIM, or says what is wrong with it. */
+export function parseDkimKey(pem: Buffer): KeyObject | Problem {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch {
-    return 'is not a PEM private key (RSA or Ed25519)';
+    return { problem: 'is not a PEM private key (RSA or Ed25519)' };
   }
   const checked = dkimAlgorithm(key);
-  return 'problem' in checked ? checked.problem : key;
+  return isProblem(checked) ? checked : key;
 }
 
 /** The TXT record to publish at `<selector>._domainkey.<domain>`. */

@@ -36,5 +36,3 @@ export interface RawItem {
   /** Attachments: RSS <enclosure>, Atom link rel="enclosure", media:content that is audio or video. */
   enclosures?: Array<{ url: string; type?: string; length?: number }>;
 }
-
-export type ParseOutcome = { kind: 'feed'; feed: RawFeed } | { kind: 'rejected'; reason: string };

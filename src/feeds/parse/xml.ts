@@ -1,7 +1,8 @@
 import Parser from 'rss-parser';
 import { rootTag } from './detect.js';
 import { toRawFeed, type ParsedFeed } from './map.js';
-import type { ParseOutcome, RawFeed } from './model.js';
+import type { Problem } from '../../problem.js';
+import type { RawFeed } from './model.js';
 import { closeTruncated } from './repair.js';
 
 /** What rss-parser keeps of each item and of the channel: every node, as xml2js gives it, for map.ts to read. */
@@ -102,14 +103,14 @@ async function parseWith(parser: Parser<Record<string, unknown>, Record<string, 
  * Repaired XML to a RawFeed: parsed strictly, then leniently (sax without strict mode) as a
  * last try, the second time with the tags of a document cut short closed.
  */
-export async function parseXmlFeed(xml: string, maxItems: number): Promise<ParseOutcome> {
+export async function parseXmlFeed(xml: string, maxItems: number): Promise<RawFeed | Problem> {
   let parsed = await parseWith(strictParser, xml);
   if (parsed instanceof Error && !isMissingChannel(parsed)) {
     let lenient = await parseWith(lenientParser(), xml);
     if (lenient instanceof Error) lenient = await parseWith(lenientParser(), closeTruncated(xml));
     if (!(lenient instanceof Error)) parsed = lenient;
   }
-  if (parsed instanceof Error && isMissingChannel(parsed)) return { kind: 'feed', feed: emptyFeed(xml) };
-  if (parsed instanceof Error) return { kind: 'rejected', reason: describeError(parsed) };
-  return { kind: 'feed', feed: toRawFeed(parsed, xml, maxItems) };
+  if (parsed instanceof Error && isMissingChannel(parsed)) return emptyFeed(xml);
+  if (parsed instanceof Error) return { problem: describeError(parsed) };
+  return toRawFeed(parsed, xml, maxItems);
 }
