@@ -1,6 +1,19 @@
 /**
- * An expected failure a person can fix (bad input, a name already taken):
- * returned as a value with a one-line message, never thrown.
+ * How expected failures look. Only bugs throw; everything a person or a remote server
+ * can cause is a value that gets recorded and reported:
+ *
+ * - A function that either gives its result or fails with a message returns
+ *   `T | Problem` and the caller tells them apart with `isProblem` (addFeed,
+ *   parseSmtpUrl, parseDkimKey, parseFeed, ...). Not `T | string`, not a `{ kind }`
+ *   union with one success and one failure: those were the same thing in other shapes.
+ * - A check with nothing to give on success returns `Problem | undefined` (checkRule);
+ *   the older checks that return the message itself (`string | undefined`:
+ *   urlProblem, feedAddressProblem, checkMailFrom, rejectBytes) are the same idea.
+ * - A step with several expected outcomes that callers handle differently keeps a
+ *   union tagged by `kind` (FetchOutcome, DiscoverOutcome, ReadOutcome) or `ok`
+ *   (SendResult: a bounce, a pause or a retry are not one message). An SMTP reply with
+ *   its code is a Reply, not a Problem: the code decides what happens next.
+ * - A form's per-field messages are FieldErrors (src/web/forms.ts), not Problems.
  */
 export interface Problem {
   problem: string;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inboundDoorOpen, type Config } from '../../src/config/config.js';
-import { createDkimSigner, type DkimSettings } from '../../src/mail/dkim.js';
+import { createDkimSigner, type DkimSettings } from '../../src/own/dkim.js';
 import { buildMessageTemplate, mailDate, personalize } from '../../src/mail/compose.js';
 import { editionMessage } from '../../src/mail/deliver.js';
 import type { RenderedDigest } from '../../src/render/digest.js';

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { parseDkimKey, type DkimSettings } from '../mail/dkim.js';
+import { parseDkimKey, type DkimSettings } from '../own/dkim.js';
+import { isProblem } from '../problem.js';
 import { parseSmtpUrl } from './smtp-url.js';
 
 /**
@@ -211,8 +212,8 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push(`SITE_TIMEZONE=${siteTimezone} is not an IANA time zone (e.g. Australia/Sydney)`);
   }
   const smtpUrl = read.optional('SMTP_URL');
-  const smtpProblem = smtpUrl === undefined ? undefined : parseSmtpUrl(smtpUrl);
-  if (typeof smtpProblem === 'string') read.problems.push(`SMTP_URL ${smtpProblem}`);
+  const smtpEndpoint = smtpUrl === undefined ? undefined : parseSmtpUrl(smtpUrl);
+  if (isProblem(smtpEndpoint)) read.problems.push(`SMTP_URL ${smtpEndpoint.problem}`);
   const logLevel = read.string('LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     read.problems.push(`LOG_LEVEL=${logLevel} must be one of fatal, error, warn, info, debug, trace, silent`);
@@ -319,8 +320,8 @@ function readDkim(read: Reader): DkimSettings | undefined {
     read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   const privateKey = pem === undefined ? undefined : parseDkimKey(pem);
-  if (typeof privateKey === 'string') read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} ${privateKey}`);
-  if (read.problems.length > before || privateKey === undefined || typeof privateKey === 'string') return undefined;
+  if (isProblem(privateKey)) read.problems.push(`DKIM_PRIVATE_KEY_FILE=${keyFile} ${privateKey.problem}`);
+  if (read.problems.length > before || privateKey === undefined || isProblem(privateKey)) return undefined;
   return { domain: domain!.toLowerCase(), selector: selector!, privateKey };
 }
 

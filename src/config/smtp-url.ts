@@ -1,3 +1,5 @@
+import type { Problem } from '../problem.js';
+
 /**
  * SMTP_URL, read into where and how to connect:
  *   smtp://user:password@host:587   STARTTLS whenever the server offers it
@@ -24,16 +26,16 @@ const OPTIONS: Record<string, (endpoint: SmtpEndpoint, value: boolean) => void> 
   },
 };
 
-/** The endpoint, or a sentence saying what is wrong with the URL. */
-export function parseSmtpUrl(text: string): SmtpEndpoint | string {
+/** The endpoint, or a problem saying what is wrong with the URL. */
+export function parseSmtpUrl(text: string): SmtpEndpoint | Problem {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return 'is not a URL (e.g. smtp://user:password@smtp.example.org:587)';
+    return { problem: 'is not a URL (e.g. smtp://user:password@smtp.example.org:587)' };
   }
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return 'must start with smtp:// or smtps://';
-  if (url.hostname === '') return 'has no host';
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return { problem: 'must start with smtp:// or smtps://' };
+  if (url.hostname === '') return { problem: 'has no host' };
   const implicitTls = url.protocol === 'smtps:';
   const endpoint: SmtpEndpoint = {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -46,8 +48,8 @@ export function parseSmtpUrl(text: string): SmtpEndpoint | string {
   };
   for (const [key, value] of url.searchParams) {
     const apply = OPTIONS[key];
-    if (apply === undefined) return `has an unknown option ${key} (known: ${Object.keys(OPTIONS).join(', ')})`;
-    if (value !== 'true' && value !== 'false') return `option ${key} must be true or false`;
+    if (apply === undefined) return { problem: `has an unknown option ${key} (known: ${Object.keys(OPTIONS).join(', ')})` };
+    if (value !== 'true' && value !== 'false') return { problem: `option ${key} must be true or false` };
     apply(endpoint, value === 'true');
   }
   return endpoint;

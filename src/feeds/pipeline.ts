@@ -1,3 +1,4 @@
+import { isProblem } from '../problem.js';
 import { decodeFeed } from './decode.js';
 import { feedInfo, normalizeItems, prepareItem, type FeedInfo, type NormalizedItem, type PreparedItem } from './normalize.js';
 import { parseFeed, rejectBytes } from './parse.js';
@@ -23,10 +24,10 @@ export async function readFeed(bytes: Uint8Array, contentType: string | undefine
   const rejected = rejectBytes(bytes);
   if (rejected !== undefined) return { kind: 'rejected', reason: rejected };
   const decoded = decodeFeed(bytes, contentType);
-  const parsed = await parseFeed(decoded.text, options.maxItems);
-  if (parsed.kind === 'rejected') return parsed;
-  const items = normalizeItems(parsed.feed, documentUrl, options.now);
-  return { kind: 'read', info: feedInfo(parsed.feed, documentUrl), items, encoding: decoded.encoding, dropped: parsed.feed.dropped };
+  const feed = await parseFeed(decoded.text, options.maxItems);
+  if (isProblem(feed)) return { kind: 'rejected', reason: feed.problem };
+  const items = normalizeItems(feed, documentUrl, options.now);
+  return { kind: 'read', info: feedInfo(feed, documentUrl), items, encoding: decoded.encoding, dropped: feed.dropped };
 }
 
 /** Fetched bytes to storable posts, every one sanitized: the whole path, for checks of what a feed yields. */

@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Feed, FeedUpdate } from '../db/schema.js';
 import { documentBase, fetchFeed, type FetchResult } from './fetch.js';
-import { runBounded } from './limit.js';
+import { runBounded } from '../own/run-bounded.js';
 import { readFeed } from './pipeline.js';
 import { FAILURES_BEFORE_DISABLING, nextFetchAt, type ScheduleHints } from './schedule.js';
 import { filterVerdict, rulesForFeed } from './rules.js';

@@ -5,9 +5,10 @@ import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/config.js';
 import { parseSmtpUrl } from '../config/smtp-url.js';
-import { createDkimSigner, signingMailer } from './dkim.js';
-import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from './smtp/connection.js';
-import type { Reply } from './smtp/replies.js';
+import { isProblem } from '../problem.js';
+import { createDkimSigner, type DkimSigner } from '../own/dkim.js';
+import { DEFAULT_CLIENT_OPTIONS, SmtpConnection, type SmtpClientOptions, type TransactionResult } from '../own/smtp/connection.js';
+import type { Reply } from '../own/smtp/replies.js';
 
 /** One message ready for the wire: the envelope and the whole RFC 5322 text, in chunks to write one after the other. */
 export interface OutgoingMessage {
@@ -43,6 +44,11 @@ export function createMailer(config: Config): Mailer {
   return config.dkim === undefined ? mailer : signingMailer(mailer, createDkimSigner(config.dkim));
 }
 
+/** A mailer that signs every message it sends: digests and confirmations alike. */
+export function signingMailer(mailer: Mailer, signer: DkimSigner): Mailer {
+  return { ...mailer, send: (message) => mailer.send({ ...message, chunks: signer(message.chunks) }) };
+}
+
 /**
  * Up to `poolSize` connections, each carrying one message at a time and kept open
  * between messages. A connection found dead when it is taken from the pool (the server
@@ -50,7 +56,7 @@ export function createMailer(config: Config): Mailer {
  */
 export function createSmtpMailer(smtpUrl: string, poolSize: number, options: SmtpClientOptions = DEFAULT_CLIENT_OPTIONS): Mailer {
   const endpoint = parseSmtpUrl(smtpUrl);
-  if (typeof endpoint === 'string') throw new Error(`SMTP_URL ${endpoint}`);
+  if (isProblem(endpoint)) throw new Error(`SMTP_URL ${endpoint.problem}`);
   const idle: SmtpConnection[] = [];
   const slots = semaphore(poolSize);
   const transact = async (connection: SmtpConnection, message: OutgoingMessage) => {

@@ -10,7 +10,7 @@ import { getSubscriber } from '../subscribers/store.js';
 import { tokenKeys, verifyToken, type TokenPurpose } from '../subscribers/tokens.js';
 import type { CatalogCategory } from './catalog.js';
 import { checkFormToken, FORM_COOKIE, isFormCookie, issueFormToken, newFormCookie } from './csrf.js';
-import { asFormBody, field, type Problems } from './forms.js';
+import { asFormBody, field, type FieldErrors } from './forms.js';
 import { sendPage, siteOf, type Site } from './views.js';
 
 export type WebConfig = Config & { secret: string };
@@ -73,7 +73,7 @@ export async function subscriberFor(ctx: WebContext, token: string, purpose: Tok
 const ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone')];
 
 /** The view model of the choices fields (templates/web/_choices.eta). */
-export function choicesView(catalog: CatalogCategory[], prefs: Preferences, problems: Problems, withSchedule: boolean) {
+export function choicesView(catalog: CatalogCategory[], prefs: Preferences, fieldErrors: FieldErrors, withSchedule: boolean) {
   return {
     categories: catalog.map((c) => ({ name: c.name, title: c.title, checked: prefs.categories.includes(c.name) })),
     hours: Array.from({ length: 24 }, (_, hour) => ({ value: hour, label: formatHour(hour), selected: hour === prefs.deliveryHour })),
@@ -82,6 +82,6 @@ export function choicesView(catalog: CatalogCategory[], prefs: Preferences, prob
     weekdays: WEEKDAYS.map((label, index) => ({ value: index + 1, label, selected: index + 1 === prefs.weeklyDay })),
     frequency: prefs.frequency,
     withSchedule,
-    problems,
+    fieldErrors,
   };
 }

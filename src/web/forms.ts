@@ -26,8 +26,8 @@ export function fields(body: FormBody, name: string): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Problems by form field name, shown next to the field. */
-export type Problems = Record<string, string>;
+/** What is wrong with a form field, by field name, shown next to the field (a Problem is something else: see src/problem.ts). */
+export type FieldErrors = Record<string, string>;
 
 function integerIn(text: string, min: number, max: number): number | undefined {
   if (!/^\d{1,2}$/.test(text)) return undefined;
@@ -35,35 +35,35 @@ function integerIn(text: string, min: number, max: number): number | undefined {
   return value >= min && value <= max ? value : undefined;
 }
 
-const TIME_ZONE_PROBLEM = 'Choose a time zone from the list.';
+const TIME_ZONE_ERROR = 'Choose a time zone from the list.';
 
 /** Intl knows zones the database rejects (US/Pacific-New): the database's list decides. */
-export async function checkTimeZoneInDatabase(db: Db, prefs: Preferences, problems: Problems): Promise<void> {
-  if (problems.timezone === undefined && !(await isDatabaseTimeZone(db, prefs.timezone))) problems.timezone = TIME_ZONE_PROBLEM;
+export async function checkTimeZoneInDatabase(db: Db, prefs: Preferences, fieldErrors: FieldErrors): Promise<void> {
+  if (fieldErrors.timezone === undefined && !(await isDatabaseTimeZone(db, prefs.timezone))) fieldErrors.timezone = TIME_ZONE_ERROR;
 }
 
 /**
  * Reads the choices fields shared by the sign-up and preferences forms. What was
- * typed is kept (even when wrong) so the page can show it again with the problems.
+ * typed is kept (even when wrong) so the page can show it again next to its error.
  */
-export function readPreferences(body: FormBody, knownCategories: string[], fallback: Preferences): { prefs: Preferences; problems: Problems } {
-  const problems: Problems = {};
+export function readPreferences(body: FormBody, knownCategories: string[], fallback: Preferences): { prefs: Preferences; fieldErrors: FieldErrors } {
+  const fieldErrors: FieldErrors = {};
   const categories = fields(body, 'categories').filter((name) => knownCategories.includes(name));
-  if (categories.length === 0) problems.categories = 'Choose at least one category.';
+  if (categories.length === 0) fieldErrors.categories = 'Choose at least one category.';
 
   const hour = integerIn(field(body, 'hour'), 0, 23);
-  if (hour === undefined) problems.hour = 'Choose an hour from 00:00 to 23:00.';
+  if (hour === undefined) fieldErrors.hour = 'Choose an hour from 00:00 to 23:00.';
 
   const timezone = field(body, 'timezone').trim();
-  if (!isTimeZone(timezone)) problems.timezone = TIME_ZONE_PROBLEM;
+  if (!isTimeZone(timezone)) fieldErrors.timezone = TIME_ZONE_ERROR;
 
   const frequencyText = field(body, 'frequency') || fallback.frequency;
   const frequency: Frequency = frequencyText === 'weekly' ? 'weekly' : 'daily';
-  if (frequencyText !== 'daily' && frequencyText !== 'weekly') problems.frequency = 'Choose daily or weekly.';
+  if (frequencyText !== 'daily' && frequencyText !== 'weekly') fieldErrors.frequency = 'Choose daily or weekly.';
 
   const weekdayText = field(body, 'weekday');
   const weeklyDay = weekdayText === '' ? fallback.weeklyDay : integerIn(weekdayText, 1, 7);
-  if (weeklyDay === undefined) problems.weekday = 'Choose a day of the week.';
+  if (weeklyDay === undefined) fieldErrors.weekday = 'Choose a day of the week.';
 
   return {
     prefs: {
@@ -73,6 +73,6 @@ export function readPreferences(body: FormBody, knownCategories: string[], fallb
       frequency,
       weeklyDay: weeklyDay ?? fallback.weeklyDay,
     },
-    problems,
+    fieldErrors,
   };
 }

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Mailer } from '../mail/transport.js';
 import { createContext, sendNotFound, type WebConfig } from './context.js';
-import { parseMultipartFields } from './multipart.js';
+import { parseMultipartFields } from '../own/multipart.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerEditionRoutes } from './routes/edition.js';
 import { registerHomeRoutes } from './routes/home.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse } from 'smtp-server';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_CLIENT_OPTIONS } from '../../src/mail/smtp/connection.js';
+import { DEFAULT_CLIENT_OPTIONS } from '../../src/own/smtp/connection.js';
 import { createSmtpMailer, type SendResult } from '../../src/mail/transport.js';
 import { makeCertificate } from '../helpers/hostile-smtp.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../helpers/smtp.js';

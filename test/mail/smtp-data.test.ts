@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { smtpData } from '../../src/mail/smtp/data.js';
+import { smtpData } from '../../src/own/smtp/data.js';
 
 const wire = (...chunks: string[]) => Buffer.concat(smtpData(chunks.map((chunk) => Buffer.from(chunk, 'latin1')))).toString('latin1');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runBounded } from '../../src/feeds/limit.js';
+import { runBounded } from '../../src/own/run-bounded.js';
 
 /** Work that finishes only when the test says so, recording how many run at once. */
 function controlledWork() {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseMultipartFields } from '../../src/web/multipart.js';
+import { parseMultipartFields } from '../../src/own/multipart.js';
 
 test("RFC 8058's own one-click example, whose delimiter lines drop the two leading dashes", () => {
   const body = '---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n---FormBoundaryjWmhtjORrn--\r\n';

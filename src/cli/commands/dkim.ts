@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
-import { dkimDnsRecord } from '../../mail/dkim.js';
+import { dkimDnsRecord } from '../../own/dkim.js';
 import { CliProblem } from '../output.js';
 
 /** DNS TXT strings hold at most 255 characters; longer records are split into several. */

@@ -6,7 +6,7 @@ import { registerSignup, releaseConfirmationClaim, type SignupDecision } from '.
 import { normalizeEmail } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, type WebContext } from '../context.js';
-import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type Problems } from '../forms.js';
+import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type FieldErrors } from '../forms.js';
 import { sendPage } from '../views.js';
 
 /** Bots fill every field; people never see this one. */
@@ -30,7 +30,7 @@ function defaultPreferences(ctx: WebContext, catalog: CatalogCategory[]): Prefer
 interface HomeForm {
   email: string;
   prefs: Preferences;
-  problems: Problems;
+  fieldErrors: FieldErrors;
   /** Only a fresh form takes the browser's zone: a resubmitted one keeps what was chosen. */
   detectZone: boolean;
 }
@@ -42,8 +42,8 @@ function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply,
     catalog,
     email: form.email,
     detectZone: form.detectZone,
-    choices: choicesView(catalog, form.prefs, form.problems, false),
-    problems: form.problems,
+    choices: choicesView(catalog, form.prefs, form.fieldErrors, false),
+    fieldErrors: form.fieldErrors,
     csrf: formToken(ctx, request, reply),
     honeypot: HONEYPOT_FIELD,
   }, status);
@@ -79,7 +79,7 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
 
   const showForm = async (request: FastifyRequest, reply: FastifyReply) => {
     const catalog = await loadCatalog(ctx.db);
-    return sendHome(ctx, request, reply, catalog, { email: '', prefs: defaultPreferences(ctx, catalog), problems: {}, detectZone: true });
+    return sendHome(ctx, request, reply, catalog, { email: '', prefs: defaultPreferences(ctx, catalog), fieldErrors: {}, detectZone: true });
   };
   app.get('/subscribe', showForm);
   // With the planet public, / is the river (routes/planet.ts); a private digest opens on the form.
@@ -94,12 +94,12 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
     if (field(body, HONEYPOT_FIELD) !== '') return checkInbox();
 
     const catalog = await loadCatalog(ctx.db);
-    const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), defaultPreferences(ctx, catalog));
-    await checkTimeZoneInDatabase(ctx.db, prefs, problems);
+    const { prefs, fieldErrors } = readPreferences(body, catalog.map((c) => c.name), defaultPreferences(ctx, catalog));
+    await checkTimeZoneInDatabase(ctx.db, prefs, fieldErrors);
     const normalized = normalizeEmail(email);
-    if (normalized === undefined) problems.email = 'Enter an email address like name@example.org.';
-    if (normalized === undefined || Object.keys(problems).length > 0) {
-      return sendHome(ctx, request, reply, catalog, { email, prefs, problems, detectZone: false }, 400);
+    if (normalized === undefined) fieldErrors.email = 'Enter an email address like name@example.org.';
+    if (normalized === undefined || Object.keys(fieldErrors).length > 0) {
+      return sendHome(ctx, request, reply, catalog, { email, prefs, fieldErrors, detectZone: false }, 400);
     }
 
     const decision = await registerSignup(ctx.db, { raw: email, normalized }, prefs, originOf(request, 'web'));

@@ -5,7 +5,7 @@ import { changeStatus, describeSchedule, preferencesOf, savePreferences, type Pr
 import { subscriberCategoryNames } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
-import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type Problems } from '../forms.js';
+import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type FieldErrors } from '../forms.js';
 import { sendPage } from '../views.js';
 
 type TokenParams = { Params: { token: string }; Querystring: { done?: string } };
@@ -31,7 +31,7 @@ const STATUS_LABELS: Record<Subscriber['status'], string> = {
 
 interface PreferencesForm {
   prefs: Preferences;
-  problems: Problems;
+  fieldErrors: FieldErrors;
   notice?: string | undefined;
 }
 
@@ -52,8 +52,8 @@ function sendPreferencesPage(
     schedule: describeSchedule(preferencesOf(subscriber, [])),
     canResubscribe: subscriber.confirmed_at !== null,
     notice: form.notice,
-    choices: choicesView(catalog, form.prefs, form.problems, true),
-    problems: form.problems,
+    choices: choicesView(catalog, form.prefs, form.fieldErrors, true),
+    fieldErrors: form.fieldErrors,
     unsubscribeUrl: unsubscribeUrl(ctx.config, subscriber.id),
     csrf: formToken(ctx, request, reply),
   }, status);
@@ -65,7 +65,7 @@ export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext)
     if (subscriber === undefined) return sendNotFound(ctx, reply);
     const prefs = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
     const notice = NOTICES.get(String(request.query.done ?? ''));
-    return sendPreferencesPage(ctx, request, reply, subscriber, await loadCatalog(ctx.db), { prefs, problems: {}, notice });
+    return sendPreferencesPage(ctx, request, reply, subscriber, await loadCatalog(ctx.db), { prefs, fieldErrors: {}, notice });
   });
 
   app.post<TokenParams>('/preferences/:token', async (request, reply) => {
@@ -85,12 +85,12 @@ export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext)
     }
     const catalog = await loadCatalog(ctx.db);
     const current = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
-    const { prefs, problems } = readPreferences(body, catalog.map((c) => c.name), current);
-    await checkTimeZoneInDatabase(ctx.db, prefs, problems);
-    const problem = Object.keys(problems).length === 0 ? await savePreferences(ctx.db, subscriber.id, prefs, originOf(request, 'web')) : undefined;
-    if (problem !== undefined) problems.categories = 'Choose at least one category.';
-    if (Object.keys(problems).length > 0) {
-      return sendPreferencesPage(ctx, request, reply, subscriber, catalog, { prefs, problems }, 400);
+    const { prefs, fieldErrors } = readPreferences(body, catalog.map((c) => c.name), current);
+    await checkTimeZoneInDatabase(ctx.db, prefs, fieldErrors);
+    const problem = Object.keys(fieldErrors).length === 0 ? await savePreferences(ctx.db, subscriber.id, prefs, originOf(request, 'web')) : undefined;
+    if (problem !== undefined) fieldErrors.categories = 'Choose at least one category.';
+    if (Object.keys(fieldErrors).length > 0) {
+      return sendPreferencesPage(ctx, request, reply, subscriber, catalog, { prefs, fieldErrors }, 400);
     }
     return done('saved');
   });

@@ -1,3 +1,4 @@
+/* The reply reader of our SMTP client (why not nodemailer's: see connection.ts). */
 import type { Socket } from 'node:net';
 
 /** A server reply; code 0 means there was none because the connection is gone (text says why). */

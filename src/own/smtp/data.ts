@@ -1,3 +1,4 @@
+/* DATA encoding for our SMTP client (why not nodemailer's byte-by-byte DataStream: see connection.ts). */
 /**
  * A message as the DATA command carries it (RFC 5321 4.5.2): CRLF line ends only,
  * a dot doubled at the start of a line, and ".\r\n" on a line of its own at the end.

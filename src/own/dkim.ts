@@ -1,10 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import type { Mailer } from './transport.js';
-
-/**
+/*
  * DKIM signatures (RFC 6376, relaxed/relaxed; rsa-sha256, or ed25519-sha256 per RFC 8463)
  * for messages that arrive as chunks: an edition's shared segments with each
- * subscriber's values between them (see compose.ts).
+ * subscriber's values between them (see src/mail/compose.ts).
  *
  * Written here rather than taken from nodemailer: its signer (nodemailer/lib/dkim)
  * takes a stream, hops through setImmediate several times per message and
@@ -14,6 +11,9 @@ import type { Mailer } from './transport.js';
  * chunk boundary are redone per message), and each message costs one native SHA-256
  * pass over its body, a few short header lines and one signature.
  */
+import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { isProblem, type Problem } from '../problem.js';
+
 export interface DkimSettings {
   domain: string;
   selector: string;
@@ -35,7 +35,7 @@ const OVERSIGNED_FIELDS = ['from', 'subject', 'list-unsubscribe', 'list-unsubscr
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256';
 
 /** The key's algorithm, or a reason it cannot sign DKIM. */
-export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | { problem: string } {
+export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | Problem {
   if (key.type !== 'private') return { problem: 'is not a private key' };
   if (key.asymmetricKeyType === 'ed25519') return { algorithm: 'ed25519-sha256' };
   if (key.asymmetricKeyType !== 'rsa') return { problem: `is a ${key.asymmetricKeyType} key; DKIM needs RSA or Ed25519` };
@@ -43,16 +43,16 @@ export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | { 
   return bits >= 1024 ? { algorithm: 'rsa-sha256' } : { problem: `is an RSA key of ${bits} bits; DKIM needs at least 1024 (2048 recommended)` };
 }
 
-/** Reads a PEM private key for DKIM; a string says what is wrong with it. */
-export function parseDkimKey(pem: Buffer): KeyObject | string {
+/** Reads a PEM private key for DKIM, or says what is wrong with it. */
+export function parseDkimKey(pem: Buffer): KeyObject | Problem {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch {
-    return 'is not a PEM private key (RSA or Ed25519)';
+    return { problem: 'is not a PEM private key (RSA or Ed25519)' };
   }
   const checked = dkimAlgorithm(key);
-  return 'problem' in checked ? checked.problem : key;
+  return isProblem(checked) ? checked : key;
 }
 
 /** The TXT record to publish at `<selector>._domainkey.<domain>`. */
@@ -92,11 +92,6 @@ export function createDkimSigner(settings: DkimSettings): DkimSigner {
     const folded = signature.toString('base64').replace(/.{1,72}/g, (part, at: number) => (at === 0 ? part : `\r\n ${part}`));
     return [Buffer.from(`${field}${folded}\r\n`, 'latin1'), ...message];
   };
-}
-
-/** A mailer that signs every message it sends: digests and confirmations alike. */
-export function signingMailer(mailer: Mailer, signer: DkimSigner): Mailer {
-  return { ...mailer, send: (message) => mailer.send({ ...message, chunks: signer(message.chunks) }) };
 }
 
 interface HeaderField {

@@ -1,3 +1,12 @@
+/*
+ * Our own SMTP client, not nodemailer's transport. nodemailer's SMTPConnection runs every
+ * byte of every message through a JavaScript loop (DataStream) to fix line ends and stuff
+ * dots, measured at 0.44 ms CPU per 80 KB message against 0.14 ms here; its pooled transport
+ * adds per-message setup; and it reads bytes that follow STARTTLS's 220, or a 250 sent along
+ * with the 354, as answers to later commands. The other clients on npm do not fit: emailjs
+ * sends only messages it builds itself, one command at a time; smtp-client stuffs only the
+ * first line-leading dot. nodemailer still builds every message (MailComposer).
+ */
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';

@@ -1,4 +1,5 @@
-import type { ParseOutcome, RawFeed, RawItem } from './parse.js';
+import type { Problem } from '../../problem.js';
+import type { RawFeed, RawItem } from './model.js';
 
 /**
  * JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1) to the same RawFeed as RSS and
@@ -96,22 +97,22 @@ export function looksLikeJson(text: string): boolean {
   return start.startsWith('{') || start.startsWith('[');
 }
 
-export function parseJsonFeed(source: string, maxItems: number): ParseOutcome {
+export function parseJsonFeed(source: string, maxItems: number): RawFeed | Problem {
   let document: unknown;
   try {
     document = JSON.parse(source.replace(/^\ufeff/, ''));
   } catch (error) {
-    return { kind: 'rejected', reason: `not well-formed JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+    return { problem: `not well-formed JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   }
-  if (!isObject(document)) return { kind: 'rejected', reason: 'not a feed: JSON that is not an object' };
+  if (!isObject(document)) return { problem: 'not a feed: JSON that is not an object' };
   if (typeof document.version !== 'string' || !VERSION.test(document.version.trim())) {
-    return { kind: 'rejected', reason: 'not a feed: JSON without a JSON Feed version' };
+    return { problem: 'not a feed: JSON without a JSON Feed version' };
   }
-  if (!Array.isArray(document.items)) return { kind: 'rejected', reason: 'JSON Feed without an items array' };
+  if (!Array.isArray(document.items)) return { problem: 'JSON Feed without an items array' };
   const base = absoluteUrl(document.home_page_url, undefined, ['http:', 'https:']) ?? absoluteUrl(document.feed_url, undefined, ['http:', 'https:']);
   const feedAuthor = authorNames(document);
   const items = document.items.filter(isObject);
-  const feed: RawFeed = {
+  return {
     format: 'json',
     title: text(document.title),
     titleIsHtml: false,
@@ -121,5 +122,4 @@ export function parseJsonFeed(source: string, maxItems: number): ParseOutcome {
     items: items.slice(0, maxItems).map((item) => toRawItem(item, feedAuthor, base)),
     dropped: Math.max(0, items.length - maxItems),
   };
-  return { kind: 'feed', feed };
 }

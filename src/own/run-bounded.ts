@@ -1,3 +1,8 @@
+/*
+ * Thirty lines rather than a dependency: p-limit and p-queue bound one count, so a bound per
+ * host as well needs a limiter per host nested inside a shared one; this loop keeps both
+ * bounds and the given order in one place.
+ */
 /**
  * Runs `work` over `tasks` with at most `total` at once and at most `perKey` at once for
  * tasks that share a key (a host), keeping the given order otherwise.
