@@ -3,16 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { loadEnvFile } from '../config/env-file.js';
 import { DataFolderBusyError } from '../db/connect.js';
-import { registerCategoryCommands } from './commands/categories.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerDkimCommand } from './commands/dkim.js';
-import { registerFeedCommands } from './commands/feeds.js';
-import { registerInboundCommand } from './commands/inbound.js';
-import { registerJobCommands } from './commands/jobs.js';
-import { registerServeCommand } from './commands/serve.js';
-import { registerSiteCommands } from './commands/site.js';
-import { registerSubscriberCommands } from './commands/subscribers.js';
 import { CliProblem } from './output.js';
+import { registerCommands } from './registry.js';
 
 const program = new Command()
   .name('feed-digest')
@@ -20,18 +12,9 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-registerCategoryCommands(program);
-registerFeedCommands(program);
-registerSubscriberCommands(program);
-registerJobCommands(program);
-registerDemoCommand(program);
-registerServeCommand(program);
-registerSiteCommands(program);
-registerDkimCommand(program);
-registerInboundCommand(program);
-
 try {
   loadEnvFile();
+  await registerCommands(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

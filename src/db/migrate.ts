@@ -4,16 +4,31 @@ import { Migrator, sql, type Migration, type MigrationProvider, type MigrationRe
 import { migrationsDir } from '../paths.js';
 import type { Db } from './connect.js';
 
+async function migrationNames(folder: string): Promise<string[]> {
+  return (await readdir(folder)).filter((name) => name.endsWith('.sql')).map((name) => name.replace(/\.sql$/, '')).sort();
+}
+
+/**
+ * True when the database has applied exactly the migrations in the folder. Two small
+ * queries where kysely's Migrator takes a lock table, creates its tables if missing and
+ * reads them: 0.7 s and 50 MB on a PGlite folder, paid by every embedded command.
+ */
+async function upToDate(db: Db, folder: string): Promise<boolean> {
+  const { rows: [table] } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
+  if (!table?.present) return false;
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  return rows.map((row) => row.name).sort().join('\n') === (await migrationNames(folder)).join('\n');
+}
+
 /** Plain .sql files, so that the schema reads as SQL and serves PGlite and a server alike. */
 class SqlFileMigrationProvider implements MigrationProvider {
   constructor(private readonly folder: string) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.folder)).filter((name) => name.endsWith('.sql')).sort();
     const migrations: Record<string, Migration> = {};
-    for (const file of files) {
-      const text = await readFile(path.join(this.folder, file), 'utf8');
-      migrations[file.replace(/\.sql$/, '')] = {
+    for (const name of await migrationNames(this.folder)) {
+      const text = await readFile(path.join(this.folder, `${name}.sql`), 'utf8');
+      migrations[name] = {
         up: async (db) => {
           await sql.raw(text).execute(db);
         },
@@ -28,6 +43,7 @@ export interface MigrateOutcome {
 }
 
 export async function migrateToLatest(db: Db, folder = migrationsDir): Promise<MigrateOutcome> {
+  if (await upToDate(db, folder)) return { applied: [] };
   const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(folder) });
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { openEmbedded, type OpenDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { migrationsDir } from '../../src/paths.js';
 import { createEmbeddedFolder } from '../helpers/db.js';
 
 // The gate in front of pglite-socket, from clients' side: one session shared safely.
@@ -34,6 +37,15 @@ const names = async (pattern: string) =>
 
 test('the migrator runs through the socket, as every embedded command does on open', async () => {
   assert.deepEqual(await migrateToLatest(served.db), { applied: [] });
+  // Up to date, kysely's Migrator is skipped; a new migration file makes it run, lock table and all.
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'fd-migrations-'));
+  try {
+    await cp(migrationsDir, folder, { recursive: true });
+    await writeFile(path.join(folder, '999_socket_probe.sql'), 'CREATE TABLE socket_probe (id int);');
+    assert.deepEqual(await migrateToLatest(served.db, folder), { applied: ['999_socket_probe'] });
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 });
 
 test('a query split over socket reads is never interleaved with another client', async () => {
