@@ -1,8 +1,9 @@
 import { sql, type UpdateObject } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { currentCursor } from '../digest/cursor.js';
 import type { Database, Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
-import { categoryIdsByName, currentCursor, setSubscriberCategories } from './store.js';
+import { categoryIdsByName, setSubscriberCategories } from './store.js';
 import type { Problem } from '../problem.js';
 import { isDatabaseTimeZone, unknownTimeZoneProblem } from './timezones.js';
 
@@ -61,8 +62,7 @@ export async function savePreferences(
 
 export type StatusAction = 'pause' | 'resume' | 'unsubscribe' | 'resubscribe';
 
-// Starting again (resume, resubscribe) moves the cursor to now: the posts of the
-// months away are not mailed as one huge digest.
+// Starting again (resume, resubscribe) moves the cursor to now (src/digest/cursor.ts).
 const TRANSITIONS: Record<
   StatusAction,
   { from: SubscriberStatus[]; to: SubscriberStatus; set: UpdateObject<Database, 'subscribers'> }
