@@ -17,7 +17,7 @@ export interface DeliverOptions {
   /** First retry delay; doubles per attempt up to six hours. */
   retryBaseSeconds?: number;
   maxAttempts?: number;
-  /** Hard bounces in a row before a subscriber is set to bounced. */
+  /** Hard bounces in a row before a subscriber is set to bounced (default: HARD_BOUNCES_IN_A_ROW). */
   bounceLimit?: number;
   signal?: AbortSignal;
   /** Called with the seconds each accepted message took, for the send-latency metric. */
@@ -160,7 +160,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'sent';
   }
   if (result.permanent) {
-    await markFailed(db, delivery, result.error, options.bounceLimit ?? 3);
+    await markFailed(db, delivery, result.error, { limit: options.bounceLimit });
     return 'failed';
   }
   // A server that is down is no fault of this message: it waits (backoff capped at six

@@ -1,7 +1,5 @@
-import { sql, type UpdateObject } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { currentCursor } from '../digest/cursor.js';
-import type { Database, Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
+import type { Frequency, Subscriber } from '../db/schema.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
 import { categoryIdsByName, setSubscriberCategories } from './store.js';
 import type { Problem } from '../problem.js';
@@ -57,49 +55,6 @@ export async function savePreferences(
     const problem = await applyPreferences(trx, subscriberId, prefs);
     if (problem === undefined) await recordConsent(trx, subscriberId, 'preferences', origin, prefs);
     return problem;
-  });
-}
-
-export type StatusAction = 'pause' | 'resume' | 'unsubscribe' | 'resubscribe';
-
-// Starting again (resume, resubscribe) moves the cursor to now (src/digest/cursor.ts).
-const TRANSITIONS: Record<
-  StatusAction,
-  { from: SubscriberStatus[]; to: SubscriberStatus; set: UpdateObject<Database, 'subscribers'> }
-> = {
-  pause: { from: ['active'], to: 'paused', set: {} },
-  resume: { from: ['paused'], to: 'active', set: { items_cursor: currentCursor } },
-  unsubscribe: { from: ['pending', 'active', 'paused', 'bounced'], to: 'unsubscribed', set: { unsubscribed_at: sql`now()` } },
-  resubscribe: {
-    from: ['unsubscribed', 'bounced'],
-    to: 'active',
-    set: { items_cursor: currentCursor, unsubscribed_at: null, bounce_count: 0 },
-  },
-};
-
-/**
- * Moves a subscriber along one allowed transition and records it; returns the updated
- * row, or undefined when the action does not apply (already done, or not allowed).
- * Repeating an action is therefore harmless: one-click unsubscribe relies on it.
- */
-export async function changeStatus(
-  db: Db,
-  subscriberId: number,
-  action: StatusAction,
-  origin: RequestOrigin,
-): Promise<Subscriber | undefined> {
-  const { from, to, set } = TRANSITIONS[action];
-  return db.transaction().execute(async (trx) => {
-    let update = trx
-      .updateTable('subscribers')
-      .set({ ...set, status: to })
-      .where('id', '=', subscriberId)
-      .where('status', 'in', from);
-    // Only someone who once confirmed may come back without a new double opt-in.
-    if (action === 'resubscribe') update = update.where('confirmed_at', 'is not', null);
-    const changed = await update.returningAll().executeTakeFirst();
-    if (changed !== undefined) await recordConsent(trx, subscriberId, action, origin, { status: to });
-    return changed;
   });
 }
 
