@@ -84,6 +84,13 @@ function feedUrlProblem(url: string): Problem | undefined {
   }
 }
 
+/** Titles for category names, in title order, for pages and mails. */
+export async function categoryTitles(db: Db, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await db.selectFrom('categories').select('title').where('name', 'in', names).orderBy('title').execute();
+  return rows.map((r) => r.title);
+}
+
 export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string; siteUrl?: string }): Promise<Feed | Problem> {
   const url = input.url.trim();
   const bad = feedUrlProblem(url);

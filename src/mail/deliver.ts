@@ -4,7 +4,7 @@ import { bounceAddress, unsubscribeMailto } from '../bounces/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { personalValues } from '../render/personal.js';
-import type { LinkConfig } from '../subscribers/links.js';
+import type { LinkConfig } from '../links/urls.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
 import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';

@@ -6,7 +6,7 @@ import type { Db } from '../db/connect.js';
 import { currentCursor } from '../digest/cursor.js';
 import type { Frequency, SubscriberStatus } from '../db/schema.js';
 import type { Mailer } from '../mail/transport.js';
-import { sendConfirmationMail, type MailConfig } from './confirmation-mail.js';
+import { sendConfirmationMail, type MailConfig } from '../mail/confirmation.js';
 import type { Preferences } from './preferences.js';
 import { normalizeEmail } from './store.js';
 

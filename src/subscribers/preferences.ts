@@ -1,19 +1,15 @@
 import type { Db } from '../db/connect.js';
-import type { Frequency, Subscriber } from '../db/schema.js';
+import type { Subscriber } from '../db/schema.js';
+import type { Schedule } from '../digest/schedule.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
 import { categoryIdsByName, setSubscriberCategories } from './store.js';
 import type { Problem } from '../problem.js';
 import { isDatabaseTimeZone, unknownTimeZoneProblem } from './timezones.js';
 
 /** What a subscriber chooses; also the shape kept in consent records. */
-export interface Preferences {
+export interface Preferences extends Schedule {
   /** Category names. */
   categories: string[];
-  timezone: string;
-  deliveryHour: number;
-  frequency: Frequency;
-  /** ISO weekday for weekly digests: 1 = Monday ... 7 = Sunday. */
-  weeklyDay: number;
 }
 
 export function preferencesOf(subscriber: Subscriber, categories: string[]): Preferences {
@@ -70,16 +66,4 @@ export function asPreferences(value: unknown): Preferences | undefined {
     (v.frequency === 'daily' || v.frequency === 'weekly') &&
     Number.isInteger(v.weeklyDay);
   return ok ? (v as unknown as Preferences) : undefined;
-}
-
-export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
-
-export function formatHour(hour: number): string {
-  return `${String(hour).padStart(2, '0')}:00`;
-}
-
-/** "daily at 07:00 (Europe/Berlin)", "weekly on Monday at 18:00 (UTC)". */
-export function describeSchedule(prefs: Pick<Preferences, 'frequency' | 'weeklyDay' | 'deliveryHour' | 'timezone'>): string {
-  const when = prefs.frequency === 'weekly' ? `weekly on ${WEEKDAYS[prefs.weeklyDay - 1] ?? 'Monday'}` : 'daily';
-  return `${when} at ${formatHour(prefs.deliveryHour)} (${prefs.timezone})`;
 }

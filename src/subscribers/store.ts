@@ -136,10 +136,3 @@ export async function countSubscribersByStatus(db: Db): Promise<Record<Subscribe
   for (const row of rows) counts[row.status] = Number(row.count);
   return counts;
 }
-
-/** Titles for category names, in title order, for pages and mails. */
-export async function categoryTitles(db: Db, names: string[]): Promise<string[]> {
-  if (names.length === 0) return [];
-  const rows = await db.selectFrom('categories').select('title').where('name', 'in', names).orderBy('title').execute();
-  return rows.map((r) => r.title);
-}

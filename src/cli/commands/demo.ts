@@ -11,7 +11,7 @@ import { describeTick, runJob } from '../../jobs/run.js';
 import { createMailer } from '../../mail/transport.js';
 import { fillPersonalValues, personalValues } from '../../render/personal.js';
 import { loadRenderedEdition } from '../../render/store.js';
-import type { LinkConfig } from '../../subscribers/links.js';
+import type { LinkConfig } from '../../links/urls.js';
 import { addSubscriber } from '../../subscribers/store.js';
 import { buildStaticSite } from '../../web/site-build.js';
 import { withContext } from '../context.js';

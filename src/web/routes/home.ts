@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Preferences } from '../../subscribers/preferences.js';
-import { sendConfirmationMail } from '../../subscribers/confirmation-mail.js';
-import { CONFIRM_LINK_HOURS } from '../../subscribers/links.js';
+import { sendConfirmationMail } from '../../mail/confirmation.js';
+import { CONFIRM_LINK_HOURS } from '../../links/urls.js';
 import { registerSignup, releaseConfirmationClaim, type SignupDecision } from '../../subscribers/signup.js';
 import { normalizeEmail } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Subscriber } from '../../db/schema.js';
-import { unsubscribeUrl } from '../../subscribers/links.js';
-import { describeSchedule, preferencesOf, savePreferences, type Preferences } from '../../subscribers/preferences.js';
+import { unsubscribeUrl } from '../../links/urls.js';
+import { describeSchedule } from '../../digest/schedule.js';
+import { preferencesOf, savePreferences, type Preferences } from '../../subscribers/preferences.js';
 import { changeStatus, type StatusAction } from '../../subscribers/status.js';
 import { subscriberCategoryNames } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../catalog.js';
