@@ -84,6 +84,20 @@ function feedUrlProblem(url: string): Problem | undefined {
   }
 }
 
+/**
+ * Points the feeds whose URL matches `pattern` (a POSIX regular expression) at `url` and
+ * makes them due now, so they stay the same feeds with the same posts (the demo's server
+ * gets a new port each run). Returns how many moved.
+ */
+export async function moveFeeds(db: Db, pattern: string, url: string): Promise<number> {
+  const moved = await db
+    .updateTable('feeds')
+    .set({ url, next_fetch_at: new Date() })
+    .where(sql<boolean>`url ~ ${pattern}`)
+    .executeTakeFirst();
+  return Number(moved.numUpdatedRows);
+}
+
 /** Titles for category names, in title order, for pages and mails. */
 export async function categoryTitles(db: Db, names: string[]): Promise<string[]> {
   if (names.length === 0) return [];

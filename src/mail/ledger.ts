@@ -131,6 +131,29 @@ export async function markFailed(db: Db, delivery: ClaimedDelivery, error: strin
   });
 }
 
+export interface SentDelivery {
+  id: number;
+  edition_id: number;
+  subscriber_id: number;
+  subscribed_at: Date;
+  timezone: string;
+}
+
+/** The last digest sent to this address since `since`, if any (the demo previews it). */
+export async function lastSentTo(db: Db, emailNormalized: string, since: Date): Promise<SentDelivery | undefined> {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .select(['d.id', 'd.edition_id', 'd.subscriber_id', 's.timezone', sql<Date>`coalesce(s.confirmed_at, s.created_at)`.as('subscribed_at')])
+    .where('s.email_normalized', '=', emailNormalized)
+    .where('d.status', '=', 'sent')
+    .where('d.sent_at', '>=', since)
+    .where('d.edition_id', 'is not', null)
+    .orderBy('d.id', 'desc')
+    .$narrowType<{ edition_id: number }>()
+    .executeTakeFirst();
+}
+
 export interface QueueStats {
   /** Waiting to be sent (pending or claimed). */
   queued: number;

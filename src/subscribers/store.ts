@@ -82,10 +82,13 @@ export interface SubscriberListing extends Subscriber {
   next_digest_at: Date | null;
 }
 
-export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
+/** Everyone, or those with one status (as typed at the CLI: an unknown one matches nobody). */
+export async function listSubscribers(db: Db, filter: { status?: string | undefined } = {}): Promise<SubscriberListing[]> {
   const unknownZones = await unknownStoredTimeZones(db);
+  const { status } = filter;
   const rows = await db
     .selectFrom('subscribers as s')
+    .$if(status !== undefined, (qb) => qb.where(sql<boolean>`s.status = ${status}`))
     .leftJoin('subscriber_categories as sc', 'sc.subscriber_id', 's.id')
     .leftJoin('categories as c', 'c.id', 'sc.category_id')
     .selectAll('s')

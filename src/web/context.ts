@@ -9,7 +9,7 @@ import { formatHour, WEEKDAYS } from '../digest/schedule.js';
 import type { Preferences } from '../subscribers/preferences.js';
 import { getSubscriber } from '../subscribers/store.js';
 import { tokenKeys, verifyToken, type TokenPurpose } from '../links/tokens.js';
-import type { CatalogCategory } from './catalog.js';
+import type { CatalogCategory } from '../feeds/catalog.js';
 import { checkFormToken, FORM_COOKIE, isFormCookie, issueFormToken, newFormCookie } from './csrf.js';
 import { asFormBody, field, type Problems } from './forms.js';
 import { sendPage, siteOf, type Site } from './views.js';

@@ -5,7 +5,7 @@ import { describeSchedule } from '../../digest/schedule.js';
 import { preferencesOf, savePreferences, type Preferences } from '../../subscribers/preferences.js';
 import { changeStatus, type StatusAction } from '../../subscribers/status.js';
 import { subscriberCategoryNames } from '../../subscribers/store.js';
-import { loadCatalog, type CatalogCategory } from '../catalog.js';
+import { loadCatalog, type CatalogCategory } from '../../feeds/catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
 import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type Problems } from '../forms.js';
 import { sendPage } from '../views.js';
