@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { unknownStoredTimeZones } from '../subscribers/timezones.js';
+import { unknownStoredTimeZones } from './timezones.js';
 import { currentCursor, newItemIdsBetween } from './cursor.js';
 import { duePeriod } from './due.js';
 

@@ -4,7 +4,7 @@ import type { Schedule } from '../digest/schedule.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
 import { categoryIdsByName, setSubscriberCategories } from './store.js';
 import type { Problem } from '../problem.js';
-import { isDatabaseTimeZone, unknownTimeZoneProblem } from './timezones.js';
+import { isDatabaseTimeZone, unknownTimeZoneProblem } from '../digest/timezones.js';
 
 /** What a subscriber chooses; also the shape kept in consent records. */
 export interface Preferences extends Schedule {

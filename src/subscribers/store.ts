@@ -4,7 +4,7 @@ import { startingCursor } from '../digest/cursor.js';
 import { duePeriod } from '../digest/due.js';
 import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
-import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from './timezones.js';
+import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from '../digest/timezones.js';
 
 
 // Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
