@@ -7,7 +7,7 @@ import { editionMessage } from '../../src/mail/deliver.js';
 import type { ReferenceJob, ReferenceResult } from './reference-sender.js';
 import { siblingScript } from './sibling.js';
 import { bounceAddress, unsubscribeMailto } from '../../src/bounces/verp.js';
-import type { LinkConfig } from '../../src/subscribers/links.js';
+import type { LinkConfig } from '../../src/links/urls.js';
 import { personalValues } from '../../src/render/personal.js';
 
 /** How many messages each edition has, so the reference sends the same mix. */

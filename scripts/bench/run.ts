@@ -21,7 +21,7 @@ import { deliverQueue } from '../../src/mail/deliver.js';
 import { createDkimSigner } from '../../src/own/dkim.js';
 import { createSmtpMailer, signingMailer } from '../../src/mail/transport.js';
 import { mjmlCompileCount } from '../../src/render/mjml.js';
-import { currentCursor } from '../../src/subscribers/store.js';
+import { currentCursor } from '../../src/digest/cursor.js';
 import { createEmbeddedDatabase, createServerDatabase, type TestDatabase } from '../../test/helpers/db.js';
 import { sendPrebuilt, type Half } from './reference.js';
 import { cpuSecondsSince, RssSampler } from './rss.js';

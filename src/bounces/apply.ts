@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { BounceAction, BounceKind, BounceSource, SubscriberStatus } from '../db/schema.js';
 import { recordConsent } from '../subscribers/consent.js';
+import { STOPPABLE, STOPPED, hardBounceCounted } from '../subscribers/status.js';
 import { normalizeEmail } from '../subscribers/store.js';
 
 /**
@@ -44,8 +45,6 @@ export interface BounceRules {
 
 export const DEFAULT_BOUNCE_RULES: BounceRules = { bounceSoftLimit: 3, bounceSoftDays: 30 };
 
-const STOPPABLE: SubscriberStatus[] = ['pending', 'active', 'paused'];
-
 /**
  * Applies one outcome: a hard bounce stops the address at once; soft bounces stop it
  * after bounceSoftLimit within bounceSoftDays; a complaint or a mailed unsubscribe
@@ -80,14 +79,8 @@ export async function applyOutcome(
 
     const action = await decide(trx, kind, subscriber, rules);
     const statusAfter = action === 'bounced' ? 'bounced' : action === 'unsubscribed' ? 'unsubscribed' : subscriber.status;
-    if (action === 'bounced') {
-      await trx.updateTable('subscribers').set({ status: 'bounced' }).where('id', '=', subscriber.id).execute();
-    } else if (action === 'unsubscribed') {
-      await trx
-        .updateTable('subscribers')
-        .set({ status: 'unsubscribed', unsubscribed_at: sql`now()` })
-        .where('id', '=', subscriber.id)
-        .execute();
+    if (action === 'bounced' || action === 'unsubscribed') {
+      await trx.updateTable('subscribers').set(STOPPED[action]).where('id', '=', subscriber.id).execute();
     }
     if (kind === 'complaint' || kind === 'unsubscribe') {
       // A complaint is evidence about consent even when the address had already left.
@@ -143,6 +136,14 @@ async function decide(
     case 'unsubscribe':
       return subscriber.status === 'unsubscribed' ? 'none' : 'unsubscribed';
   }
+}
+
+/**
+ * A permanent failure at sending time (the SMTP server refused the recipient): counts
+ * towards the run of hard bounces that sets the subscriber to bounced (src/subscribers/status.ts).
+ */
+export async function countHardBounce(db: Db, subscriberId: number, limit?: number): Promise<void> {
+  await db.updateTable('subscribers').set(hardBounceCounted(limit)).where('id', '=', subscriberId).execute();
 }
 
 interface Target {

@@ -2,7 +2,7 @@ import type { ParsedMail } from 'mailparser';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { BounceSource } from '../db/schema.js';
-import { tokenKeys } from '../subscribers/tokens.js';
+import { tokenKeys } from '../links/tokens.js';
 import { applyOutcome, type AppliedOutcome, type InboundOutcome } from './apply.js';
 import { classifyParsed, parseMessage, type Classification } from './classify.js';
 import { verifiedTags, type AddressConfig, type AddressToken } from './verp.js';

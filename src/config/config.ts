@@ -376,6 +376,11 @@ export function bareAddress(value: string): string {
   return /<([^<>]+)>\s*$/.exec(value)?.[1] ?? value.trim();
 }
 
+/** The bare address of MAIL_FROM ("Digest <d@x.org>" gives "d@x.org"): the envelope sender of our own mails. */
+export function mailFromAddress(config: Pick<Config, 'mailFrom'>): string {
+  return bareAddress(config.mailFrom);
+}
+
 /** Mail to the List-Unsubscribe mailto: reaches us only when something reads that mailbox. */
 export function inboundDoorOpen(config: Pick<Config, 'inboundImapUrl' | 'inboundPipe'>): boolean {
   return config.inboundImapUrl !== undefined || config.inboundPipe;

@@ -59,10 +59,7 @@ export interface ItemTable {
   first_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: Timestamp | null;
   mailable: ColumnType<boolean, boolean | undefined, boolean>;
-  /**
-   * The inserting transaction, which decides whether a post is new to a subscriber: see
-   * src/digest/plan.ts (migration 001's comment names src/digest/cursor.ts, not written yet).
-   */
+  /** The inserting transaction, which decides whether a post is new to a subscriber: see src/digest/cursor.ts. */
   created_xid: ColumnType<string, never, never>;
   image_url: string | null;
   image_alt: string | null;
@@ -110,7 +107,7 @@ export interface SubscriberTable {
   delivery_hour: ColumnType<number, number | undefined, number>;
   frequency: ColumnType<Frequency, Frequency | undefined, Frequency>;
   weekly_day: ColumnType<number, number | undefined, number>;
-  /** The snapshot ('xmin:xmax:xip,...') of this subscriber's last planning: see src/digest/plan.ts. */
+  /** The snapshot ('xmin:xmax:xip,...') of this subscriber's last planning: see src/digest/cursor.ts. */
   items_cursor: string | null;
   bounce_count: Generated<number>;
   created_at: CreatedAt;

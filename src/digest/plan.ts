@@ -1,20 +1,15 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { unknownStoredTimeZones } from '../subscribers/timezones.js';
+import { unknownStoredTimeZones } from './timezones.js';
+import { currentCursor, newItemIdsBetween } from './cursor.js';
 import { duePeriod } from './due.js';
 
 /**
  * Planning turns "who is owed a digest now" into ledger rows. Subscribers who are
  * due and share their categories, their items cursor and their time zone get the
  * same posts dated alike, so they share one edition: one render, one MIME build (see src/mail/compose.ts).
- *
- * A subscriber's cursor is the database snapshot (pg_current_snapshot) taken when
- * their last digest was planned. New posts are those whose inserting transaction
- * was not visible in that snapshot and is visible in the planner's. Sequence ids or
- * timestamps would not do: with several writers, a post with a smaller id can
- * commit after a digest read a larger one. A snapshot, unlike its xmin alone, is
- * not held back by a long transaction elsewhere on the server.
+ * Which posts are new to them, and how their cursor moves: see ./cursor.ts.
  */
 export interface PlanSummary {
   editions: number;
@@ -68,7 +63,7 @@ const ANALYZE_AFTER_ROWS = 10_000;
 async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
-    const { rows: [cut] } = await sql<{ snapshot: string }>`SELECT pg_current_snapshot()::text AS snapshot`.execute(trx);
+    const { rows: [cut] } = await sql<{ snapshot: string }>`SELECT ${currentCursor} AS snapshot`.execute(trx);
     // Their due time cannot be computed: they are left out (period NULL) and reported.
     const unknownZones = await unknownStoredTimeZones(trx);
     await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text, timezone text) ON COMMIT DROP`.execute(trx);
@@ -127,7 +122,7 @@ export async function pendingItemIdsFor(db: Db, subscriberId: number): Promise<n
   const subscriber = await sql<{ category_ids: number[]; items_cursor: string | null; snapshot: string }>`
     SELECT coalesce(array_agg(sc.category_id ORDER BY sc.category_id), '{}') AS category_ids,
            s.items_cursor,
-           pg_current_snapshot()::text AS snapshot
+           ${currentCursor} AS snapshot
     FROM subscribers s LEFT JOIN subscriber_categories sc ON sc.subscriber_id = s.id
     WHERE s.id = ${subscriberId} GROUP BY s.id`.execute(db);
   const row = subscriber.rows[0];
@@ -135,20 +130,8 @@ export async function pendingItemIdsFor(db: Db, subscriberId: number): Promise<n
   return newItemIds(db, row.category_ids, row.items_cursor, row.snapshot);
 }
 
-/**
- * The feeds' ids are gathered first (an init plan) rather than joined: right after a
- * big first fetch the statistics still say items is empty, and the join then ran one
- * scan of the whole new range per feed (400 ms per group at 1,000 feeds, not 10 ms).
- */
 async function newItemIds(trx: Db, categoryIds: number[], from: string, to: string): Promise<number[]> {
-  // The xmin bound only narrows the index scan; the visibility tests decide.
-  const { rows } = await sql<{ id: number }>`
-    SELECT i.id FROM items i
-    WHERE i.feed_id = ANY(ARRAY(SELECT f.id FROM feeds f WHERE f.category_id = ANY(${categoryIds}::int[]))) AND i.mailable AND i.filtered_by IS NULL
-      AND i.created_xid >= pg_snapshot_xmin(${from}::pg_snapshot)
-      AND NOT pg_visible_in_snapshot(i.created_xid, ${from}::pg_snapshot)
-      AND pg_visible_in_snapshot(i.created_xid, ${to}::pg_snapshot)
-    ORDER BY i.id`.execute(trx);
+  const { rows } = await newItemIdsBetween(categoryIds, from, to).execute(trx);
   return rows.map((r) => r.id);
 }
 

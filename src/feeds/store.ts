@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { isMailable } from '../digest/cursor.js';
 import type { Category, CategoryDisplay, Feed, FeedUpdate } from '../db/schema.js';
 import type { Problem } from '../problem.js';
 import { prepareItem, type NormalizedItem, type PreparedItem } from './normalize.js';
@@ -81,6 +82,27 @@ function feedUrlProblem(url: string): Problem | undefined {
   } catch {
     return { problem: `not a URL: ${url}` };
   }
+}
+
+/**
+ * Points the feeds whose URL matches `pattern` (a POSIX regular expression) at `url` and
+ * makes them due now, so they stay the same feeds with the same posts (the demo's server
+ * gets a new port each run). Returns how many moved.
+ */
+export async function moveFeeds(db: Db, pattern: string, url: string): Promise<number> {
+  const moved = await db
+    .updateTable('feeds')
+    .set({ url, next_fetch_at: new Date() })
+    .where(sql<boolean>`url ~ ${pattern}`)
+    .executeTakeFirst();
+  return Number(moved.numUpdatedRows);
+}
+
+/** Titles for category names, in title order, for pages and mails. */
+export async function categoryTitles(db: Db, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await db.selectFrom('categories').select('title').where('name', 'in', names).orderBy('title').execute();
+  return rows.map((r) => r.title);
 }
 
 export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string; siteUrl?: string }): Promise<Feed | Problem> {
@@ -181,8 +203,6 @@ export interface StoreOutcome {
 
 /** Posts read per query when looking up what is stored. */
 const BATCH = 250;
-/** On a feed's first fetch, posts older than this are stored but never mailed (no flood). */
-const BASELINE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 function batches<T>(items: T[]): T[][] {
   return Array.from({ length: Math.ceil(items.length / BATCH) }, (_, i) => items.slice(i * BATCH, (i + 1) * BATCH));
@@ -238,11 +258,10 @@ export async function prepareChanged(db: Db, feedId: number, items: NormalizedIt
  * Inserts new posts in multi-row batches. A post already stored is updated only when its
  * content hash changed, and never becomes mailable again: mailable, created_xid and
  * first_seen_at are left as they are. On a baseline (the feed's first successful fetch)
- * only posts published in the last 24 hours are mailable.
+ * old posts are not mailable (see src/digest/cursor.ts).
  */
 export async function storeItems(db: Db, feedId: number, items: PreparedItem[], options: { baseline: boolean; now: Date }): Promise<StoreOutcome> {
   const outcome: StoreOutcome = { inserted: 0, updated: 0 };
-  const recent = options.now.getTime() - BASELINE_WINDOW_MS;
   for (const batch of batches(items)) {
     const rows = await db
       .insertInto('items')
@@ -260,7 +279,7 @@ export async function storeItems(db: Db, feedId: number, items: PreparedItem[], 
         enclosures: JSON.stringify(item.enclosures),
         published_at: item.publishedAt ?? options.now,
         first_seen_at: options.now,
-        mailable: !options.baseline || (item.publishedAt !== null && item.publishedAt.getTime() >= recent),
+        mailable: isMailable(item.publishedAt, options),
         categories: item.categories,
         filtered_by: item.filteredBy ?? null,
       })))

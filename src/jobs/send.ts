@@ -6,7 +6,7 @@ import { deliverQueue, type DeliverOptions, type DeliverSummary } from '../mail/
 import type { Mailer } from '../mail/transport.js';
 import { renderDigest, type RenderContext, type RenderedDigest } from '../render/digest.js';
 import { loadRenderedEdition, saveRenderedEdition, unrenderedEditionIds } from '../render/store.js';
-import type { LinkConfig } from '../subscribers/links.js';
+import type { LinkConfig } from '../links/urls.js';
 
 export type SendConfig = Config & LinkConfig;
 

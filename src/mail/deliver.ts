@@ -4,7 +4,7 @@ import { bounceAddress, unsubscribeMailto } from '../bounces/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { personalValues } from '../render/personal.js';
-import type { LinkConfig } from '../subscribers/links.js';
+import type { LinkConfig } from '../links/urls.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
 import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
@@ -17,7 +17,7 @@ export interface DeliverOptions {
   /** First retry delay; doubles per attempt up to six hours. */
   retryBaseSeconds?: number;
   maxAttempts?: number;
-  /** Hard bounces in a row before a subscriber is set to bounced. */
+  /** Hard bounces in a row before a subscriber is set to bounced (default: HARD_BOUNCES_IN_A_ROW). */
   bounceLimit?: number;
   signal?: AbortSignal;
   /** Called with the seconds each accepted message took, for the send-latency metric. */
@@ -160,7 +160,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'sent';
   }
   if (result.permanent) {
-    await markFailed(db, delivery, result.error, options.bounceLimit ?? 3);
+    await markFailed(db, delivery, result.error, { limit: options.bounceLimit });
     return 'failed';
   }
   // A server that is down is no fault of this message: it waits (backoff capped at six

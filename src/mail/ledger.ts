@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import { countHardBounce } from '../bounces/apply.js';
 import type { Db } from '../db/connect.js';
 
 /**
@@ -52,7 +53,7 @@ export interface SentMark {
 
 /**
  * Marks deliveries sent in one statement (the sender commits marks in groups, see
- * deliver.ts) and clears the bounce runs of their subscribers.
+ * deliver.ts) and ends the runs of hard bounces of their subscribers (src/subscribers/status.ts).
  *
  * On a Postgres server (`waitForFlush` false) without waiting for the WAL flush
  * (synchronous_commit off, for this transaction only): each sender waits for its
@@ -116,26 +117,41 @@ export async function releaseClaims(
 }
 
 /**
- * A delivery that will not be tried again. A hard bounce (`bounceLimit` set) also
- * counts against the subscriber, who is set to bounced after that many in a row.
+ * A delivery that will not be tried again. A hard bounce also counts against the
+ * subscriber, who is set to bounced after `limit` in a row (src/subscribers/status.ts).
  */
-export async function markFailed(db: Db, delivery: ClaimedDelivery, error: string, bounceLimit?: number): Promise<void> {
+export async function markFailed(db: Db, delivery: ClaimedDelivery, error: string, hardBounce?: { limit: number | undefined }): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('deliveries')
       .set({ status: 'failed', last_error: error, lease_until: null })
       .where('id', '=', delivery.id)
       .execute();
-    if (bounceLimit === undefined) return;
-    await trx
-      .updateTable('subscribers')
-      .set({
-        bounce_count: sql<number>`bounce_count + 1`,
-        status: sql`CASE WHEN bounce_count + 1 >= ${bounceLimit} THEN 'bounced' ELSE status END`,
-      })
-      .where('id', '=', delivery.subscriber_id)
-      .execute();
+    if (hardBounce !== undefined) await countHardBounce(trx, delivery.subscriber_id, hardBounce.limit);
   });
+}
+
+export interface SentDelivery {
+  id: number;
+  edition_id: number;
+  subscriber_id: number;
+  subscribed_at: Date;
+  timezone: string;
+}
+
+/** The last digest sent to this address since `since`, if any (the demo previews it). */
+export async function lastSentTo(db: Db, emailNormalized: string, since: Date): Promise<SentDelivery | undefined> {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .select(['d.id', 'd.edition_id', 'd.subscriber_id', 's.timezone', sql<Date>`coalesce(s.confirmed_at, s.created_at)`.as('subscribed_at')])
+    .where('s.email_normalized', '=', emailNormalized)
+    .where('d.status', '=', 'sent')
+    .where('d.sent_at', '>=', since)
+    .where('d.edition_id', 'is not', null)
+    .orderBy('d.id', 'desc')
+    .$narrowType<{ edition_id: number }>()
+    .executeTakeFirst();
 }
 
 export interface QueueStats {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../subscribers/links.js';
+import { preferencesUrl, unsubscribeUrl, type LinkConfig } from '../links/urls.js';
 import { dateFormatter } from './dates.js';
 
 /**

@@ -1,9 +1,8 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Subscriber } from '../db/schema.js';
 import { recordConsent, signupChoices, type RequestOrigin } from './consent.js';
 import { applyPreferences, asPreferences } from './preferences.js';
-import { currentCursor } from './store.js';
+import { CONFIRMED } from './status.js';
 
 /** A confirm link is good while its sign-up is the one waiting: not used, not replaced by a newer one. */
 export async function pendingSignupSubscriber(db: Db, subscriberId: number, signupId: number): Promise<Subscriber | undefined> {
@@ -14,8 +13,7 @@ export async function pendingSignupSubscriber(db: Db, subscriberId: number, sign
  * The double opt-in's second step, for one sign-up: applies that sign-up's choices and
  * makes the subscriber active. The sign-up is consumed, so the link works once, and a
  * link for an older sign-up (someone else may have typed this address since) does nothing.
- * A new subscriber's cursor starts now, so the first digest holds the posts seen after
- * joining; an already active one keeps theirs (nothing is skipped). Returns undefined when
+ * The status and cursor follow src/subscribers/status.ts. Returns undefined when
  * the sign-up is no longer waiting, or the subscriber no longer exists (purged or removed).
  */
 export async function confirmSubscription(db: Db, subscriberId: number, signupId: number, origin: RequestOrigin): Promise<Subscriber | undefined> {
@@ -33,13 +31,7 @@ export async function confirmSubscription(db: Db, subscriberId: number, signupId
     if (choices !== undefined) await applyPreferences(trx, subscriberId, choices);
     const confirmed = await trx
       .updateTable('subscribers')
-      .set({
-        status: 'active',
-        confirmed_at: sql`coalesce(confirmed_at, now())`,
-        items_cursor: sql`case when status = 'active' then items_cursor else ${currentCursor} end`,
-        unsubscribed_at: null,
-        bounce_count: 0,
-      })
+      .set(CONFIRMED)
       .where('id', '=', subscriberId)
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -3,11 +3,12 @@ import { sql } from 'kysely';
 import type { Readable } from 'node:stream';
 import { isTimeZone } from '../config/config.js';
 import type { Db } from '../db/connect.js';
+import { currentCursor } from '../digest/cursor.js';
 import type { Frequency, SubscriberStatus } from '../db/schema.js';
 import type { Mailer } from '../mail/transport.js';
-import { sendConfirmationMail, type MailConfig } from './confirmation-mail.js';
+import { sendConfirmationMail, type MailConfig } from '../mail/confirmation.js';
 import type { Preferences } from './preferences.js';
-import { currentCursor, normalizeEmail } from './store.js';
+import { normalizeEmail } from './store.js';
 
 /**
  * `subscribers import FILE.csv`. A header line names the columns, in any order:

@@ -1,13 +1,15 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Subscriber } from '../db/schema.js';
+import { sendConfirmationMail, type MailConfig } from '../mail/confirmation.js';
+import type { Mailer } from '../mail/transport.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
 import { applyPreferences, type Preferences } from './preferences.js';
 
 /** At most one confirmation mail per address in this many hours. */
 export const CONFIRMATION_MAIL_INTERVAL_HOURS = 24;
 
-export type SignupDecision =
+type SignupDecision =
   /** A confirmation went to this address recently: send nothing, change nothing. */
   | { send: false }
   | {
@@ -28,7 +30,7 @@ export type SignupDecision =
  * typing their address), and the choices wait in the consent record, which the
  * confirmation link names.
  */
-export async function registerSignup(
+async function registerSignup(
   db: Db,
   email: { raw: string; normalized: string },
   prefs: Preferences,
@@ -78,6 +80,39 @@ export async function registerSignup(
 }
 
 /** The mail could not go out: let the person try again rather than wait a day. */
-export async function releaseConfirmationClaim(db: Db, subscriberId: number, previousSentAt: Date | null): Promise<void> {
+async function releaseConfirmationClaim(db: Db, subscriberId: number, previousSentAt: Date | null): Promise<void> {
   await db.updateTable('subscribers').set({ confirmation_sent_at: previousSentAt }).where('id', '=', subscriberId).execute();
+}
+
+/** A confirmation mail that a sign-up has claimed, ready to go. */
+export interface PendingConfirmation {
+  subscriberId: number;
+  /** Sends it; a mail that fails (or throws) gives the claim back, so the person can try again at once. */
+  send(): Promise<{ ok: true } | { ok: false; error: string }>;
+}
+
+/**
+ * A sign-up from the web form: records it (see registerSignup) and returns the
+ * confirmation mail to send, or undefined when this address was mailed recently. The
+ * caller decides when it goes: the web sends it after answering, so that how long the
+ * answer takes does not tell whether this address was mailed in the last day.
+ */
+export async function signUp(
+  db: Db,
+  mailer: Mailer,
+  config: MailConfig,
+  email: { raw: string; normalized: string },
+  prefs: Preferences,
+  origin: RequestOrigin,
+): Promise<PendingConfirmation | undefined> {
+  const decision = await registerSignup(db, email, prefs, origin);
+  if (!decision.send) return undefined;
+  const { subscriber, signupId, alreadySubscribed, previousSentAt } = decision;
+  const send: PendingConfirmation['send'] = async () => {
+    const sent = await sendConfirmationMail(db, mailer, config, { subscriberId: subscriber.id, signupId, email: subscriber.email, prefs, alreadySubscribed })
+      .catch((error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }));
+    if (!sent.ok) await releaseConfirmationClaim(db, subscriber.id, previousSentAt);
+    return sent;
+  };
+  return { subscriberId: subscriber.id, send };
 }

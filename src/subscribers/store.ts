@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { startingCursor } from '../digest/cursor.js';
 import { duePeriod } from '../digest/due.js';
 import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
-import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from './timezones.js';
+import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from '../digest/timezones.js';
 
 
 // Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
@@ -25,8 +26,6 @@ export interface SubscriberInput {
   weeklyDay?: number;
 }
 
-/** The current snapshot: a subscriber's cursor, the posts visible in it are not new to them. */
-export const currentCursor = sql<string>`pg_current_snapshot()::text`;
 
 export async function categoryIdsByName(db: Db, names: string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map();
@@ -55,7 +54,7 @@ export async function addSubscriber(db: Db, input: SubscriberInput): Promise<Sub
         frequency: input.frequency,
         weekly_day: input.weeklyDay,
         confirmed_at: status === 'active' ? new Date() : null,
-        items_cursor: status === 'active' ? currentCursor : null,
+        items_cursor: startingCursor(status === 'active'),
       })
       .onConflict((oc) => oc.column('email_normalized').doNothing())
       .returningAll()
@@ -81,10 +80,13 @@ export interface SubscriberListing extends Subscriber {
   next_digest_at: Date | null;
 }
 
-export async function listSubscribers(db: Db): Promise<SubscriberListing[]> {
+/** Everyone, or those with one status (as typed at the CLI: an unknown one matches nobody). */
+export async function listSubscribers(db: Db, filter: { status?: string | undefined } = {}): Promise<SubscriberListing[]> {
   const unknownZones = await unknownStoredTimeZones(db);
+  const { status } = filter;
   const rows = await db
     .selectFrom('subscribers as s')
+    .$if(status !== undefined, (qb) => qb.where(sql<boolean>`s.status = ${status}`))
     .leftJoin('subscriber_categories as sc', 'sc.subscriber_id', 's.id')
     .leftJoin('categories as c', 'c.id', 'sc.category_id')
     .selectAll('s')
@@ -134,11 +136,4 @@ export async function countSubscribersByStatus(db: Db): Promise<Record<Subscribe
   const counts = Object.fromEntries(SUBSCRIBER_STATUSES.map((s) => [s, 0])) as Record<SubscriberStatus, number>;
   for (const row of rows) counts[row.status] = Number(row.count);
   return counts;
-}
-
-/** Titles for category names, in title order, for pages and mails. */
-export async function categoryTitles(db: Db, names: string[]): Promise<string[]> {
-  if (names.length === 0) return [];
-  const rows = await db.selectFrom('categories').select('title').where('name', 'in', names).orderBy('title').execute();
-  return rows.map((r) => r.title);
 }

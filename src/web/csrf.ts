@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mac, sameMac } from '../subscribers/tokens.js';
+import { mac, sameMac } from '../links/tokens.js';
 
 /**
  * Form tokens bound to a random cookie (double submit, signed): a page embeds

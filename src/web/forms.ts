@@ -2,7 +2,7 @@ import { isTimeZone } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Frequency } from '../db/schema.js';
 import type { Preferences } from '../subscribers/preferences.js';
-import { isDatabaseTimeZone } from '../subscribers/timezones.js';
+import { isDatabaseTimeZone } from '../digest/timezones.js';
 
 /** A parsed form body: urlencoded (@fastify/formbody) or multipart fields. */
 export type FormBody = Record<string, string | string[] | undefined>;

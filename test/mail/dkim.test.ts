@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type Config } from '../../src/config/config.js
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { createDkimSigner, dkimDnsRecord } from '../../src/own/dkim.js';
 import { createMailer, createSmtpMailer, signingMailer } from '../../src/mail/transport.js';
-import { sendConfirmationMail } from '../../src/subscribers/confirmation-mail.js';
+import { sendConfirmationMail } from '../../src/mail/confirmation.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';

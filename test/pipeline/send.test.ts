@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/transport.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
-import { verifyToken } from '../../src/subscribers/tokens.js';
+import { verifyToken } from '../../src/links/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mac, sameMac, signToken, verifyToken, type TokenKeys } from '../../src/subscribers/tokens.js';
+import { mac, sameMac, signToken, verifyToken, type TokenKeys } from '../../src/links/tokens.js';
 
 const keys: TokenKeys = { current: 'current-secret-'.padEnd(40, 'c') };
 const now = new Date('2026-03-01T12:00:00Z');

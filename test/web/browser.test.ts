@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sendDueDigests } from '../../src/jobs/send.js';
-import { unsubscribeUrl } from '../../src/subscribers/links.js';
+import { unsubscribeUrl } from '../../src/links/urls.js';
 import { subscriberCategoryNames } from '../../src/subscribers/store.js';
 import { browserSkipReason, launchBrowser, screenshotBothWidths, VIEWPORTS } from '../helpers/browser.js';
 import { seedItem } from '../helpers/seed.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { preferencesUrl } from '../../src/subscribers/links.js';
+import { preferencesUrl } from '../../src/links/urls.js';
 import { addSubscriber, subscriberCategoryNames } from '../../src/subscribers/store.js';
 import { serverUrl } from '../helpers/db.js';
 import { csrfOf, FormClient, linkIn, seedCatalog, signupForm, startWeb, type WebHarness } from './harness.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { confirmUrl, preferencesUrl, unsubscribeUrl } from '../../src/subscribers/links.js';
+import { confirmUrl, preferencesUrl, unsubscribeUrl } from '../../src/links/urls.js';
 import { recordConsent } from '../../src/subscribers/consent.js';
 import { addSubscriber, subscriberCategoryNames } from '../../src/subscribers/store.js';
 import { csrfOf, FormClient, seedCatalog, startWeb, type WebHarness } from './harness.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { unsubscribeUrl } from '../../src/subscribers/links.js';
+import { unsubscribeUrl } from '../../src/links/urls.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
 import { csrfOf, FormClient, seedCatalog, signupForm, startWeb, type WebHarness } from './harness.js';
 

@@ -1,4 +1,4 @@
-import { tokenKeys } from '../../subscribers/tokens.js';
+import { tokenKeys } from '../../links/tokens.js';
 import { verifiedTags, type AddressConfig } from '../verp.js';
 
 /** The delivery an envelope sender names by its signed VERP tag; undefined for any other address. */

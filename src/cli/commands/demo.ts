@@ -1,17 +1,17 @@
 import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { demoCategories, demoFeeds } from '../../demo/content.js';
 import { startDemoFeedServer, type DemoFeedServer } from '../../demo/server.js';
 import { loadConfig } from '../../config/config.js';
-import { addCategory, addFeed } from '../../feeds/store.js';
+import { addCategory, addFeed, moveFeeds } from '../../feeds/store.js';
 import { describeTick, runJob } from '../../jobs/run.js';
+import { lastSentTo } from '../../mail/ledger.js';
 import { createMailer } from '../../mail/transport.js';
 import { fillPersonalValues, personalValues } from '../../render/personal.js';
 import { loadRenderedEdition } from '../../render/store.js';
-import type { LinkConfig } from '../../subscribers/links.js';
+import type { LinkConfig } from '../../links/urls.js';
 import { addSubscriber } from '../../subscribers/store.js';
 import { buildStaticSite } from '../../web/site-build.js';
 import { withContext } from '../context.js';
@@ -40,34 +40,22 @@ async function ensureDemoData(db: Db, server: DemoFeedServer): Promise<void> {
   for (const category of demoCategories) await addCategory(db, category);
   for (const feed of demoFeeds) {
     const url = server.urlOf(feed);
-    const moved = await db
-      .updateTable('feeds')
-      .set({ url, next_fetch_at: new Date() })
-      .where(sql<boolean>`url ~ ${`^http://127\\.0\\.0\\.1:\\d+/${feed.slug}\\.xml$`}`)
-      .executeTakeFirst();
-    if (moved.numUpdatedRows === 0n) await addFeed(db, { url, categoryName: feed.category });
+    const moved = await moveFeeds(db, `^http://127\\.0\\.0\\.1:\\d+/${feed.slug}\\.xml$`, url);
+    if (moved === 0) await addFeed(db, { url, categoryName: feed.category });
   }
   await addSubscriber(db, { email: DEMO_SUBSCRIBER, categoryNames: demoCategories.map((c) => c.name) });
 }
 
 /** An .html beside the .eml files, for a look in a browser. */
 async function writeHtmlPreview(db: Db, config: LinkConfig & { digestLocale: string }, outboxDir: string, since: Date): Promise<string | undefined> {
-  const delivery = await db
-    .selectFrom('deliveries as d')
-    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-    .select(['d.id', 'd.edition_id', 'd.subscriber_id', 's.confirmed_at', 's.created_at', 's.timezone'])
-    .where('s.email_normalized', '=', DEMO_SUBSCRIBER)
-    .where('d.status', '=', 'sent')
-    .where('d.sent_at', '>=', since)
-    .orderBy('d.id', 'desc')
-    .executeTakeFirst();
-  if (delivery?.edition_id == null) return undefined;
+  const delivery = await lastSentTo(db, DEMO_SUBSCRIBER, since);
+  if (delivery === undefined) return undefined;
   const rendered = await loadRenderedEdition(db, delivery.edition_id);
   if (rendered === undefined) return undefined;
   const file = path.join(outboxDir, `digest-${delivery.id}.html`);
   const values = personalValues(config, {
     id: delivery.subscriber_id,
-    subscribedAt: delivery.confirmed_at ?? delivery.created_at,
+    subscribedAt: delivery.subscribed_at,
     timeZone: delivery.timezone,
   });
   await writeFile(file, fillPersonalValues(rendered.html, rendered.slotNonce, values));

@@ -16,8 +16,9 @@ export function registerServeCommand(program: Command): void {
       withContext(
         async ({ db, config, database }) => {
           // The web stack loads only here, so that the other commands start quickly.
-          const [{ buildWebServer }, { Metrics }, { startScheduler }] = await Promise.all([
+          const [{ buildWebServer }, { registerMetricsRoute }, { Metrics }, { startScheduler }] = await Promise.all([
             import('../../web/server.js'),
+            import('../../web/routes/metrics.js'),
             import('../../scheduler/metrics.js'),
             import('../../scheduler/scheduler.js'),
           ]);
@@ -25,10 +26,7 @@ export function registerServeCommand(program: Command): void {
           const mailer = createMailer(config);
           const metrics = new Metrics(db);
           const app = await buildWebServer({ db, config, mailer, logger });
-          app.get('/metrics', async (_request, reply) => {
-            reply.type(metrics.registry.contentType);
-            return metrics.registry.metrics();
-          });
+          registerMetricsRoute(app, metrics);
           // Listen for the stop signal before anything can announce readiness.
           const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
             process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -59,7 +59,7 @@ export function registerSubscriberCommands(program: Command): void {
     .option('--status <status>', 'only subscribers with this status')
     .action((options: { json?: boolean; status?: string }) =>
       withContext(async ({ db }) => {
-        const rows = (await listSubscribers(db)).filter((s) => options.status === undefined || s.status === options.status);
+        const rows = await listSubscribers(db, { status: options.status });
         printRows(rows, [
           { header: 'EMAIL', value: (s) => s.email },
           { header: 'STATUS', value: (s) => s.status },

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Subscriber } from '../../db/schema.js';
 import { confirmSubscription, pendingSignupSubscriber } from '../../subscribers/confirm.js';
-import { preferencesUrl } from '../../subscribers/links.js';
-import { describeSchedule, preferencesOf } from '../../subscribers/preferences.js';
-import { categoryTitles, subscriberCategoryNames } from '../../subscribers/store.js';
-import { tokenKeys, verifyToken } from '../../subscribers/tokens.js';
+import { preferencesUrl } from '../../links/urls.js';
+import { describeSchedule } from '../../digest/schedule.js';
+import { preferencesOf } from '../../subscribers/preferences.js';
+import { categoryTitles } from '../../feeds/store.js';
+import { subscriberCategoryNames } from '../../subscribers/store.js';
+import { tokenKeys, verifyToken } from '../../links/tokens.js';
 import { formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, type WebContext } from '../context.js';
 import { sendPage } from '../views.js';
 

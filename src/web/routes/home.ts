@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Preferences } from '../../subscribers/preferences.js';
-import { sendConfirmationMail } from '../../subscribers/confirmation-mail.js';
-import { CONFIRM_LINK_HOURS } from '../../subscribers/links.js';
-import { registerSignup, releaseConfirmationClaim, type SignupDecision } from '../../subscribers/signup.js';
+import { CONFIRM_LINK_HOURS } from '../../links/urls.js';
+import { signUp, type PendingConfirmation } from '../../subscribers/signup.js';
 import { normalizeEmail } from '../../subscribers/store.js';
-import { loadCatalog, type CatalogCategory } from '../catalog.js';
+import { loadCatalog, type CatalogCategory } from '../../feeds/catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, type WebContext } from '../context.js';
 import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type FieldErrors } from '../forms.js';
 import { sendPage } from '../views.js';
@@ -50,32 +49,27 @@ function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply,
 }
 
 /**
- * Confirmation mails go out after the answer, never before it: how long the answer takes
- * must not tell whether this address was mailed in the last day. A mail that fails gives
- * the claim back, so the person can simply try again. Closing the server waits for them.
+ * Confirmation mails go out after the answer, never before it (see signUp). Closing the
+ * server waits for them.
  */
-function confirmationMailer(ctx: WebContext, app: FastifyInstance) {
+function confirmationMailer(app: FastifyInstance) {
   const inFlight = new Set<Promise<void>>();
   app.addHook('onClose', async () => {
     await Promise.all(inFlight);
   });
-  async function mail(decision: Extract<SignupDecision, { send: true }>, prefs: Preferences, log: FastifyBaseLogger): Promise<void> {
-    const { subscriber, signupId, alreadySubscribed } = decision;
-    const sent = await sendConfirmationMail(ctx.db, ctx.mailer, ctx.config, { subscriberId: subscriber.id, signupId, email: subscriber.email, prefs, alreadySubscribed })
-      .catch((error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }));
-    if (sent.ok) return;
-    log.warn({ subscriberId: subscriber.id, error: sent.error }, 'confirmation mail not sent; the sign-up can be tried again at once');
-    await releaseConfirmationClaim(ctx.db, subscriber.id, decision.previousSentAt);
+  async function mail(confirmation: PendingConfirmation, log: FastifyBaseLogger): Promise<void> {
+    const sent = await confirmation.send();
+    if (!sent.ok) log.warn({ subscriberId: confirmation.subscriberId, error: sent.error }, 'confirmation mail not sent; the sign-up can be tried again at once');
   }
-  return (decision: Extract<SignupDecision, { send: true }>, prefs: Preferences, log: FastifyBaseLogger): void => {
-    const sending = mail(decision, prefs, log).catch((error: unknown) => log.error({ err: error }, 'confirmation mail failed'));
+  return (confirmation: PendingConfirmation, log: FastifyBaseLogger): void => {
+    const sending = mail(confirmation, log).catch((error: unknown) => log.error({ err: error }, 'confirmation mail failed'));
     inFlight.add(sending);
     void sending.finally(() => inFlight.delete(sending));
   };
 }
 
 export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, options: SignupRouteOptions): void {
-  const mailConfirmation = confirmationMailer(ctx, app);
+  const mailConfirmation = confirmationMailer(app);
 
   const showForm = async (request: FastifyRequest, reply: FastifyReply) => {
     const catalog = await loadCatalog(ctx.db);
@@ -102,8 +96,8 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
       return sendHome(ctx, request, reply, catalog, { email, prefs, fieldErrors, detectZone: false }, 400);
     }
 
-    const decision = await registerSignup(ctx.db, { raw: email, normalized }, prefs, originOf(request, 'web'));
-    if (decision.send) mailConfirmation(decision, prefs, request.log);
+    const confirmation = await signUp(ctx.db, ctx.mailer, ctx.config, { raw: email, normalized }, prefs, originOf(request, 'web'));
+    if (confirmation !== undefined) mailConfirmation(confirmation, request.log);
     // The same answer, at once, whether the address is new, pending, subscribed or mailed today.
     return checkInbox();
   });

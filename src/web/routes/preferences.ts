@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Subscriber } from '../../db/schema.js';
-import { unsubscribeUrl } from '../../subscribers/links.js';
-import { changeStatus, describeSchedule, preferencesOf, savePreferences, type Preferences, type StatusAction } from '../../subscribers/preferences.js';
+import { unsubscribeUrl } from '../../links/urls.js';
+import { describeSchedule } from '../../digest/schedule.js';
+import { preferencesOf, savePreferences, type Preferences } from '../../subscribers/preferences.js';
+import { changeStatus, type StatusAction } from '../../subscribers/status.js';
 import { subscriberCategoryNames } from '../../subscribers/store.js';
-import { loadCatalog, type CatalogCategory } from '../catalog.js';
+import { loadCatalog, type CatalogCategory } from '../../feeds/catalog.js';
 import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
 import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type FieldErrors } from '../forms.js';
 import { sendPage } from '../views.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Subscriber } from '../../db/schema.js';
-import { preferencesUrl } from '../../subscribers/links.js';
-import { changeStatus } from '../../subscribers/preferences.js';
+import { preferencesUrl } from '../../links/urls.js';
+import { changeStatus } from '../../subscribers/status.js';
 import { formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
 import { asFormBody, field } from '../forms.js';
 import { sendPage } from '../views.js';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mailDomain, type Config } from '../config/config.js';
+import { mailDomain, mailFromAddress, type Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
-import { composeMessage, type Mailer, type SendResult } from '../mail/transport.js';
+import { composeMessage, type Mailer, type SendResult } from './transport.js';
 import { compileMjml } from '../render/mjml.js';
 import { markupTemplates, textTemplates } from '../render/templates.js';
-import { CONFIRM_LINK_HOURS, confirmUrl, mailFromAddress, preferencesUrl } from './links.js';
-import { describeSchedule, type Preferences } from './preferences.js';
-import { categoryTitles } from './store.js';
+import { describeSchedule, type Schedule } from '../digest/schedule.js';
+import { categoryTitles } from '../feeds/store.js';
+import { CONFIRM_LINK_HOURS, confirmUrl, preferencesUrl } from '../links/urls.js';
 
 const CONFIRMATION_SEND_MS = 60_000;
 
@@ -18,7 +18,8 @@ export interface ConfirmationRequest {
   /** The sign-up the link confirms (see registerSignup). */
   signupId: number;
   email: string;
-  prefs: Preferences;
+  /** The sign-up's choices (category names). */
+  prefs: Schedule & { categories: string[] };
   /** Active or paused already: the mail explains that confirming replaces their settings. */
   alreadySubscribed: boolean;
 }

@@ -1,4 +1,4 @@
-import { bareAddress, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { signToken, tokenKeys, type TokenPurpose } from './tokens.js';
 
 /** What signing a link needs: the config after ensureSecret has resolved the secret. */
@@ -24,9 +24,4 @@ export function unsubscribeUrl(config: LinkConfig, subscriberId: number): string
 
 export function preferencesUrl(config: LinkConfig, subscriberId: number): string {
   return `${config.baseUrl}/preferences/${linkToken(config, 'preferences', subscriberId)}`;
-}
-
-/** The bare address of MAIL_FROM ("Digest <d@x.org>" gives "d@x.org"). */
-export function mailFromAddress(config: Pick<Config, 'mailFrom'>): string {
-  return bareAddress(config.mailFrom);
 }

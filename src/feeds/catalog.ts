@@ -15,8 +15,8 @@ export interface CatalogCategory {
 }
 
 /**
- * What the home page shows about each category. A read-only view over the feeds
- * stage's tables: the web is its only reader.
+ * What the sign-up and preferences pages show about each category: its visible feeds
+ * and how many posts it had in the last week.
  */
 export async function loadCatalog(db: Db): Promise<CatalogCategory[]> {
   const categories = await db.selectFrom('categories').select(['id', 'name', 'title', 'description']).orderBy('title').execute();
