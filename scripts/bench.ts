@@ -39,6 +39,8 @@ const number = (digits: number) => (value: number) => value.toLocaleString('en-U
 const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['feeds / subscribers / combinations', (r) => `${r.options.feeds} / ${r.options.subscribers} / ${r.options.combos}`],
   ['first fetch: feeds/s', (r) => number(1)(r.feedsPerSecondFirstFetch)],
+  ['rss2email `r2e run --no-send`, same feeds: feeds (s), feeds/s', (r) => (r.rss2email === undefined ? 'skipped' : `${r.rss2email.feeds} (${number(1)(r.rss2email.seconds)}), ${number(1)(r.rss2email.feedsPerSecond)}`)],
+  ['first fetch / rss2email', (r) => (r.firstFetchVsRss2email === undefined ? '' : `${number(1)(r.firstFetchVsRss2email)}×`)],
   ['first fetch: items stored, items/s', (r) => `${r.itemsStored}, ${number(0)(r.itemsPerSecond)}`],
   ['refresh, all 304: feeds/s', (r) => number(1)(r.feedsPerSecondAll304)],
   ['editions / MJML compiles', (r) => `${r.editions} / ${r.mjmlCompiles}`],
@@ -50,6 +52,8 @@ const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['DKIM signer alone: ms CPU per message, RSA-2048 / Ed25519', (r) => (r.dkimSigner === undefined ? '' : `${number(3)(r.dkimSigner.rsaMs)} / ${number(3)(r.dkimSigner.ed25519Ms)}`)],
   ['pre-built by nodemailer alone: messages/s', (r) => number(0)(r.prebuiltMessagesPerSecond)],
   ['ours / pre-built', (r) => `${number(0)(r.ratioToPrebuilt * 100)}%`],
+  ['limit: pre-built, raw pipelined sockets: messages/s', (r) => number(0)(r.rawMessagesPerSecond)],
+  ['ours / limit', (r) => `${number(0)(r.ratioToRaw * 100)}%`],
   ['SMTP pool size', (r) => String(r.smtpPoolSize)],
   ['end to end (first fetch to last message), s', (r) => number(1)(r.pipelineSeconds)],
   ['peak RSS, first fetch to last message, MB', (r) => number(0)(r.peakRssMb)],

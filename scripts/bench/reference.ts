@@ -31,12 +31,16 @@ async function messagesPerEdition(db: Db): Promise<Array<{ edition_id: number; n
  */
 export type Half = 'first' | 'second';
 
+/** nodemailer's pooled transport (reference-sender.ts), or raw pipelined sockets with no per-message work (raw-sender.ts): the machine's limit. */
+export type Sender = 'nodemailer' | 'raw';
+
 export async function sendPrebuilt(
   db: Db,
   config: Config & LinkConfig,
   smtpUrl: string,
   poolSize: number,
   half: Half,
+  sender: Sender,
 ): Promise<ReferenceResult> {
   const editions = await messagesPerEdition(db);
   const messages = await Promise.all(editions.map(async ({ edition_id: editionId, n: all }) => {
@@ -52,7 +56,7 @@ export async function sendPrebuilt(
     return { raw: raw.toString('base64'), n };
   }));
   const job: ReferenceJob = { smtpUrl, poolSize, from: bounceAddress(config, 1), messages };
-  const script = siblingScript('./reference-sender', import.meta.url);
+  const script = siblingScript(sender === 'raw' ? './raw-sender' : './reference-sender', import.meta.url);
   const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const answer = new Promise<ReferenceResult>((resolve, reject) => {
     child.once('message', resolve);

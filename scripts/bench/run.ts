@@ -23,7 +23,9 @@ import { createSmtpMailer, signingMailer } from '../../src/mail/transport.js';
 import { mjmlCompileCount } from '../../src/render/mjml.js';
 import { currentCursor } from '../../src/digest/cursor.js';
 import { createEmbeddedDatabase, createServerDatabase, type TestDatabase } from '../../test/helpers/db.js';
-import { sendPrebuilt, type Half } from './reference.js';
+import { sendPrebuilt, type Half, type Sender } from './reference.js';
+import type { ReferenceResult } from './reference-sender.js';
+import { runRss2email, type Rss2emailResult } from './rss2email.js';
 import { cpuSecondsSince, RssSampler } from './rss.js';
 import type { ServersReady, SinkCount } from './servers.js';
 import { dkimEnvironment, signerCost, type SignerCost } from './dkim.js';
@@ -59,6 +61,13 @@ export interface RunResult {
   messagesPerSecond: number;
   prebuiltMessagesPerSecond: number;
   ratioToPrebuilt: number;
+  /** The machine's limit: the same pre-built bytes over raw pipelined sockets. */
+  rawMessagesPerSecond: number;
+  ratioToRaw: number;
+  /** rss2email fetching the first (up to 200) of the same feeds, before our first fetch. */
+  rss2email: Rss2emailResult | undefined;
+  /** Our first fetch's feeds/s over rss2email's. */
+  firstFetchVsRss2email: number | undefined;
   /** The five stages, from the first fetch to the last message in the sink. */
   pipelineSeconds: number;
   /** Sampled from the first fetch to the last message (the reference's own use excluded). */
@@ -134,6 +143,10 @@ async function seed(db: Db, options: BenchOptions, feedBase: string): Promise<vo
   }
 }
 
+function bothHalves(first: ReferenceResult, second: ReferenceResult): ReferenceResult {
+  return { sent: first.sent + second.sent, seconds: first.seconds + second.seconds, cpuSeconds: first.cpuSeconds + second.cpuSeconds };
+}
+
 async function firstEditionId(db: Db): Promise<number> {
   return (await db.selectFrom('editions').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
 }
@@ -173,6 +186,7 @@ async function run(): Promise<RunResult> {
   };
   try {
     await seed(db, options, ready.feedBase);
+    const rss2email = await runRss2email(ready.feedBase, options.feeds);
     rss.start();
     const first = await stage('fetch (first)', 'feeds', () => refreshFeeds(db, config, { now }), (s) => s.feeds);
     if (first.failed > 0) throw new Error(`first fetch: ${first.failed} feeds failed, e.g. ${first.errors[0]?.error}`);
@@ -184,8 +198,9 @@ async function run(): Promise<RunResult> {
     const dkimSigner = config.dkim === undefined ? undefined : await signerCost(config, await loadOrRender(db, config, await firstEditionId(db)));
     // The reference runs half before and half after our send, so that load from other
     // work on the machine, which drifts, weighs on both alike.
-    const sendReference = (half: Half) => sendPrebuilt(db, config, ready.smtpUrl, config.smtpPoolSize, half);
-    const before = await sendReference('first');
+    const sendReference = (half: Half, sender: Sender) => sendPrebuilt(db, config, ready.smtpUrl, config.smtpPoolSize, half, sender);
+    const before = await sendReference('first', 'nodemailer');
+    const rawBefore = await sendReference('first', 'raw');
     const inSinkBefore = (await sinkCount(servers)).messages;
     const delivered = await stage('deliver', 'messages', () => deliverQueue(db, config, mailer, {
       loadEdition: (editionId) => loadOrRender(db, config, editionId),
@@ -193,10 +208,13 @@ async function run(): Promise<RunResult> {
     const pipelineSeconds = stages.reduce((total, s) => total + s.seconds, 0);
     const pipelinePeakRssMb = rss.peakMb();
     const inSink = (await sinkCount(servers)).messages - inSinkBefore;
-    const after = await sendReference('second');
-    const reference = { sent: before.sent + after.sent, seconds: before.seconds + after.seconds, cpuSeconds: before.cpuSeconds + after.cpuSeconds };
-    // Its CPU and memory are its own process's; the RSS column shows ours meanwhile.
+    const rawAfter = await sendReference('second', 'raw');
+    const after = await sendReference('second', 'nodemailer');
+    const reference = bothHalves(before, after);
+    const raw = bothHalves(rawBefore, rawAfter);
+    // Their CPU and memory are their own process's; the RSS column shows ours meanwhile.
     stages.push({ stage: 'reference: pre-built, nodemailer only', ...reference, count: reference.sent, unit: 'messages', peakRssMb: rss.stagePeakMb() });
+    stages.push({ stage: 'limit: pre-built, raw pipelined sockets', ...raw, count: raw.sent, unit: 'messages', peakRssMb: rss.stagePeakMb() });
 
     const [fetchFirst, fetch304, , renderStage, deliverStage] = stages as [StageResult, StageResult, StageResult, StageResult, StageResult];
     const messagesPerSecond = delivered.sent / deliverStage.seconds;
@@ -219,6 +237,10 @@ async function run(): Promise<RunResult> {
       messagesPerSecond,
       prebuiltMessagesPerSecond: reference.sent / reference.seconds,
       ratioToPrebuilt: messagesPerSecond / (reference.sent / reference.seconds),
+      rawMessagesPerSecond: raw.sent / raw.seconds,
+      ratioToRaw: messagesPerSecond / (raw.sent / raw.seconds),
+      rss2email,
+      firstFetchVsRss2email: rss2email === undefined ? undefined : (fetchFirst.count / fetchFirst.seconds) / rss2email.feedsPerSecond,
       pipelineSeconds,
       peakRssMb: pipelinePeakRssMb,
       processMaxRssMb: process.resourceUsage().maxRSS / 1024,
