@@ -4,6 +4,7 @@ import type { Enclosure, CategoryDisplay } from '../db/schema.js';
 import type { Digest, DigestCategory, DigestSource } from './model.js';
 
 type Identity = Pick<Digest, 'editionId' | 'editionKey' | 'timeZone' | 'date'> & { categoryIds: number[] };
+type Content = Omit<Digest, keyof Identity>;
 
 /** An edition's every post grouped by category, then by source, newest first within a source: the web edition. */
 export async function buildDigest(db: Db, editionId: number): Promise<Digest> {
@@ -19,6 +20,25 @@ export async function buildDigestHead(db: Db, editionId: number): Promise<Digest
   return digestOf(db, await editionIdentity(db, editionId), editionItems(editionId), true);
 }
 
+/**
+ * buildDigestHead for a run of editions: editions that differ only in their readers'
+ * time zone hold the same posts, so their posts are read once (a big edition's query
+ * costs a tenth of a second, and there is one edition per zone).
+ */
+export function digestHeadReader(db: Db): (editionId: number) => Promise<Digest> {
+  const contents = new Map<string, Promise<Content>>();
+  return async (editionId) => {
+    const identity = await editionIdentity(db, editionId);
+    let content = contents.get(identity.contentKey);
+    if (content === undefined) {
+      content = digestContent(db, identity.categoryIds, editionItems(editionId), true);
+      contents.set(identity.contentKey, content);
+    }
+    const { categoryIds: _, contentKey: __, ...rest } = identity;
+    return { ...rest, ...(await content) };
+  };
+}
+
 /** The edition named by its (unguessable) content key, as on its web page. */
 export async function buildDigestByKey(db: Db, key: string): Promise<Digest | undefined> {
   const edition = await db.selectFrom('editions').select('id').where('key', '=', key).executeTakeFirst();
@@ -31,13 +51,20 @@ export async function buildDigestHeadOfItems(db: Db, itemIds: number[], identity
   return digestOf(db, identity, sql<boolean>`i.id = ANY(${itemIds}::bigint[])`, true);
 }
 
-async function editionIdentity(db: Db, editionId: number): Promise<Identity> {
+async function editionIdentity(db: Db, editionId: number): Promise<Identity & { contentKey: string }> {
   const edition = await db
     .selectFrom('editions')
-    .select(['id', 'key', 'time_zone', 'category_ids', 'created_at'])
+    .select(['id', 'key', 'time_zone', 'category_ids', 'created_at', sql<string>`md5(category_ids::text || ':' || item_ids::text)`.as('content_key')])
     .where('id', '=', editionId)
     .executeTakeFirstOrThrow();
-  return { editionId: edition.id, editionKey: edition.key, timeZone: edition.time_zone, date: edition.created_at, categoryIds: edition.category_ids };
+  return {
+    editionId: edition.id,
+    editionKey: edition.key,
+    timeZone: edition.time_zone,
+    date: edition.created_at,
+    categoryIds: edition.category_ids,
+    contentKey: edition.content_key,
+  };
 }
 
 function editionItems(editionId: number): RawBuilder<boolean> {
@@ -45,12 +72,16 @@ function editionItems(editionId: number): RawBuilder<boolean> {
 }
 
 async function digestOf(db: Db, identity: Identity, items: RawBuilder<boolean>, head: boolean): Promise<Digest> {
+  const { categoryIds, editionId, editionKey, timeZone, date } = identity;
+  return { editionId, editionKey, timeZone, date, ...(await digestContent(db, categoryIds, items, head)) };
+}
+
+async function digestContent(db: Db, categoryIds: number[], items: RawBuilder<boolean>, head: boolean): Promise<Content> {
   const [rows, chosen] = await Promise.all([
     digestRows(db, items, head),
-    db.selectFrom('categories').select('title').where('id', 'in', identity.categoryIds.length > 0 ? identity.categoryIds : [-1]).orderBy('title').execute(),
+    db.selectFrom('categories').select('title').where('id', 'in', categoryIds.length > 0 ? categoryIds : [-1]).orderBy('title').execute(),
   ]);
-  const { categoryIds: _, ...rest } = identity;
-  return { ...rest, chosenCategories: chosen.map((c) => c.title), ...groupRows(rows) };
+  return { chosenCategories: chosen.map((c) => c.title), ...groupRows(rows) };
 }
 
 interface DigestRow {

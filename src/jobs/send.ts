@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
-import { buildDigestHead } from '../digest/build.js';
+import { buildDigestHead, digestHeadReader } from '../digest/build.js';
+import type { Digest } from '../digest/model.js';
 import { planDeliveries, type PlanSummary } from '../digest/plan.js';
 import { deliverQueue, type DeliverOptions, type DeliverSummary } from '../mail/deliver.js';
 import type { Mailer } from '../mail/transport.js';
@@ -30,8 +31,14 @@ export function renderContext(config: Config, onlineUrl: string, now: Date): Ren
 }
 
 /** Renders an edition once and stores it; rendering and sending stay separate, retryable steps. */
-export async function renderEdition(db: Db, config: Config, editionId: number, now = new Date()): Promise<RenderedDigest> {
-  const digest = await buildDigestHead(db, editionId);
+export async function renderEdition(
+  db: Db,
+  config: Config,
+  editionId: number,
+  now = new Date(),
+  readHead: (editionId: number) => Promise<Digest> = (id) => buildDigestHead(db, id),
+): Promise<RenderedDigest> {
+  const digest = await readHead(editionId);
   const rendered = await renderDigest(digest, renderContext(config, `${config.baseUrl}/editions/${digest.editionKey}`, now));
   await saveRenderedEdition(db, editionId, rendered);
   return rendered;
@@ -39,7 +46,8 @@ export async function renderEdition(db: Db, config: Config, editionId: number, n
 
 export async function renderPendingEditions(db: Db, config: Config, now = new Date()): Promise<number> {
   const ids = await unrenderedEditionIds(db);
-  for (const id of ids) await renderEdition(db, config, id, now);
+  const readHead = digestHeadReader(db);
+  for (const id of ids) await renderEdition(db, config, id, now, readHead);
   return ids.length;
 }
 
