@@ -26,8 +26,8 @@ export function browserSkipReason(): string | undefined {
   return reason;
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: true });
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...ARGS, ...extraArgs], headless: true });
 }
 
 export const SCREENSHOT_DIR = path.join(projectRoot, 'test-output', 'screenshots');

@@ -71,8 +71,30 @@ test('screenshots of the demo digest', { skip }, async () => {
   const result = await runCli(['demo'], { PATH: process.env.PATH ?? '' }, work);
   assert.equal(result.code, 0, result.stderr);
   const name = (await readdir(path.join(work, 'outbox'))).find((n) => /^digest-\d+\.html$/.test(n))!;
-  await screenshots(await readFile(path.join(work, 'outbox', name), 'utf8'), 'demo');
+  const html = await readFile(path.join(work, 'outbox', name), 'utf8');
+  await screenshots(html, 'demo');
+  await forcedDarkScreenshot(html, 'demo');
 });
+
+/**
+ * Some clients darken a light message themselves, whatever it asks for (Chromium's and
+ * Android's forced dark, Gmail's apps): the light scheme, darkened by the browser,
+ * must still read. Chromium paints it so without changing computed styles: the
+ * screenshot is there to be looked at; the test checks that nothing scrolls sideways.
+ */
+async function forcedDarkScreenshot(html: string, name: string): Promise<void> {
+  const forced = await launchBrowser(['--enable-features=WebContentsForceDark', '--force-dark-mode']);
+  try {
+    const page = await forced.newPage({ viewport: { width: 375, height: 740 }, colorScheme: 'light' });
+    await servePictures(page);
+    await page.setContent(html, { waitUntil: 'load' });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `digest-${name}-375-forced-dark-top.png`), clip: { x: 0, y: 0, width: 375, height: 1480 } });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${name} in forced dark scrolls sideways by ${overflow} px`);
+  } finally {
+    await forced.close();
+  }
+}
 
 test('screenshots of a busy day and its web edition; on a phone the first post starts within two screens', { skip }, async () => {
   const harness = await startWeb();
