@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { startDemoFeedServer, type DemoFeedServer } from '../../src/demo/server.js';
 import { demoFeeds } from '../../src/demo/content.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type TestDatabase } from '../helpers/db.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 
 /**
@@ -24,12 +24,7 @@ before(async () => {
   feeds = await startDemoFeedServer(new Date());
   sink = await startSmtpSink();
   const secret = 'cli-test-secret-'.padEnd(48, 'z');
-  if (serverUrl !== undefined) {
-    database = await createTestDatabase();
-    env = { ...database.env, SECRET: secret };
-  } else {
-    env = { DATA_DIR: path.join(work, 'data') };
-  }
+  ({ env, database } = await cliDatabase(work, secret));
   env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 

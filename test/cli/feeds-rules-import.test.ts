@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type TestDatabase } from '../helpers/db.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 import { startServer, type TestServer } from '../feeds/server.js';
 
@@ -28,12 +28,7 @@ before(async () => {
   });
   sink = await startSmtpSink();
   const secret = 'cli-test-secret-'.padEnd(48, 'z');
-  if (serverUrl !== undefined) {
-    database = await createTestDatabase();
-    env = { ...database.env, SECRET: secret };
-  } else {
-    env = { DATA_DIR: path.join(work, 'data') };
-  }
+  ({ env, database } = await cliDatabase(work, secret));
   env = { ...env, SMTP_URL: sink.url, BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 

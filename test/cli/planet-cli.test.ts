@@ -7,7 +7,7 @@ import { demoFeeds } from '../../src/demo/content.js';
 import { startDemoFeedServer, type DemoFeedServer } from '../../src/demo/server.js';
 import { ingestFeed } from '../../src/feeds/pipeline.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** The planet's admin commands and the static export, as an operator runs them. */
 let work: string;
@@ -18,12 +18,7 @@ let feeds: DemoFeedServer;
 before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-planet-cli-'));
   feeds = await startDemoFeedServer(new Date());
-  if (serverUrl !== undefined) {
-    database = await createTestDatabase();
-    env = { ...database.env, SECRET: 'cli-test-secret-'.padEnd(48, 'z') };
-  } else {
-    env = { DATA_DIR: path.join(work, 'data') };
-  }
+  ({ env, database } = await cliDatabase(work, 'cli-test-secret-'.padEnd(48, 'z')));
   env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://planet.example.org', SITE_NAME: 'Planet Example', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 

@@ -103,3 +103,13 @@ export async function createEmbeddedDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Where a CLI test's commands keep their data: a fresh database on the server named by
+ * TEST_DATABASE_URL (which needs a SECRET), else a data folder the first command makes.
+ */
+export async function cliDatabase(work: string, secret: string): Promise<{ env: Record<string, string>; database?: TestDatabase }> {
+  if (serverUrl === undefined) return { env: { DATA_DIR: path.join(work, 'data') } };
+  const database = await createTestDatabase();
+  return { env: { ...database.env, SECRET: secret }, database };
+}
