@@ -16,8 +16,11 @@ export async function seedFeed(db: Db, categoryId: number, title: string): Promi
 }
 
 let counter = 0;
+let lastPublished = 0;
 export async function seedItem(db: Db, feedId: number, fields: { title?: string; mailable?: boolean; excerpt?: string } = {}): Promise<number> {
   counter += 1;
+  // Strictly increasing, so "newest first" never depends on two inserts sharing a millisecond.
+  lastPublished = Math.max(Date.now(), lastPublished + 1);
   const row = await db
     .insertInto('items')
     .values({
@@ -29,7 +32,7 @@ export async function seedItem(db: Db, feedId: number, fields: { title?: string;
       content_html: '<p>Body</p>',
       excerpt: fields.excerpt ?? `Excerpt of post ${counter}, about engines & notes.`,
       content_hash: `hash-${counter}`,
-      published_at: new Date(),
+      published_at: new Date(lastPublished),
       mailable: fields.mailable ?? true,
     })
     .returning('id')
