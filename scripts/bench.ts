@@ -19,7 +19,9 @@ import type { RunResult } from './bench/run.js';
 function runBackend(options: BenchOptions, backend: 'pglite' | 'postgres'): Promise<RunResult> {
   // Compiled (npm run bench) or through tsx alike: the sibling file, run the way this one runs.
   const script = siblingScript('./bench/run', import.meta.url);
-  const child = spawn(process.execPath, [...process.execArgv, script, ...optionArgs(options, backend)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, script, ...optionArgs(options, backend)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
@@ -34,12 +36,19 @@ function runBackend(options: BenchOptions, backend: 'pglite' | 'postgres'): Prom
   });
 }
 
-const number = (digits: number) => (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const number = (digits: number) => (value: number) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['feeds / subscribers / combinations', (r) => `${r.options.feeds} / ${r.options.subscribers} / ${r.options.combos}`],
   ['first fetch: feeds/s', (r) => number(1)(r.feedsPerSecondFirstFetch)],
-  ['rss2email `r2e run --no-send`, same feeds: feeds (s), feeds/s', (r) => (r.rss2email === undefined ? 'skipped' : `${r.rss2email.feeds} (${number(1)(r.rss2email.seconds)}), ${number(1)(r.rss2email.feedsPerSecond)}`)],
+  [
+    'rss2email `r2e run --no-send`, same feeds: feeds (s), feeds/s',
+    (r) =>
+      r.rss2email === undefined
+        ? 'skipped'
+        : `${r.rss2email.feeds} (${number(1)(r.rss2email.seconds)}), ${number(1)(r.rss2email.feedsPerSecond)}`,
+  ],
   ['first fetch / rss2email', (r) => (r.firstFetchVsRss2email === undefined ? '' : `${number(1)(r.firstFetchVsRss2email)}×`)],
   ['first fetch: items stored, items/s', (r) => `${r.itemsStored}, ${number(0)(r.itemsPerSecond)}`],
   ['refresh, all 304: feeds/s', (r) => number(1)(r.feedsPerSecondAll304)],
@@ -49,7 +58,10 @@ const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['messages sent / in the sink', (r) => `${r.messagesSent} / ${r.messagesReceivedBySink}`],
   ['DKIM', (r) => (r.options.dkim ? 'on (rsa-sha256, 2048 bits)' : 'off')],
   ['messages/s (deliver stage)', (r) => number(0)(r.messagesPerSecond)],
-  ['DKIM signer alone: ms CPU per message, RSA-2048 / Ed25519', (r) => (r.dkimSigner === undefined ? '' : `${number(3)(r.dkimSigner.rsaMs)} / ${number(3)(r.dkimSigner.ed25519Ms)}`)],
+  [
+    'DKIM signer alone: ms CPU per message, RSA-2048 / Ed25519',
+    (r) => (r.dkimSigner === undefined ? '' : `${number(3)(r.dkimSigner.rsaMs)} / ${number(3)(r.dkimSigner.ed25519Ms)}`),
+  ],
   ['pre-built by nodemailer alone: messages/s', (r) => number(0)(r.prebuiltMessagesPerSecond)],
   ['ours / pre-built', (r) => `${number(0)(r.ratioToPrebuilt * 100)}%`],
   ['limit: pre-built, raw pipelined sockets: messages/s', (r) => number(0)(r.rawMessagesPerSecond)],
@@ -66,7 +78,9 @@ function table(results: RunResult[]): string {
     `stage ${name}: s (count; CPU s; peak RSS MB)`,
     (r) => {
       const stage = r.stages.find((s) => s.stage === name);
-      return stage === undefined ? '' : `${number(2)(stage.seconds)} (${stage.count} ${stage.unit}; ${number(1)(stage.cpuSeconds)}; ${number(0)(stage.peakRssMb)})`;
+      return stage === undefined
+        ? ''
+        : `${number(2)(stage.seconds)} (${stage.count} ${stage.unit}; ${number(1)(stage.cpuSeconds)}; ${number(0)(stage.peakRssMb)})`;
     },
   ]);
   const lines = [`| | ${results.map((r) => r.backend).join(' | ')} |`, `|---|${results.map(() => '---:|').join('')}`];
@@ -95,6 +109,8 @@ if (options.json) {
   console.log(JSON.stringify(results, null, 2));
   process.exit(0);
 }
-console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${os.loadavg().map(number(2)).join(' ')}\n`);
+console.log(
+  `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${os.loadavg().map(number(2)).join(' ')}\n`,
+);
 console.log(table(results));
 console.log(`\n${JSON.stringify(results, null, 2)}`);

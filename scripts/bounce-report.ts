@@ -74,8 +74,15 @@ export async function runBounceCorpus(): Promise<{ rows: RowResult[]; files: Fil
     const verdict = byFile.get(row.file);
     const recipient = verdict?.recipients[row.index - 1];
     const got =
-      verdict === undefined ? 'missing' : (verdict.kind === 'hard' || verdict.kind === 'soft') && recipient !== undefined ? recipient.kind : verdict.kind;
-    const detail = recipient === undefined ? (verdict?.summary ?? '') : [recipient.reason, recipient.status, recipient.diagnostic].filter(Boolean).join(' ');
+      verdict === undefined
+        ? 'missing'
+        : (verdict.kind === 'hard' || verdict.kind === 'soft') && recipient !== undefined
+          ? recipient.kind
+          : verdict.kind;
+    const detail =
+      recipient === undefined
+        ? (verdict?.summary ?? '')
+        : [recipient.reason, recipient.status, recipient.diagnostic].filter(Boolean).join(' ');
     const gotReason = recipient?.reason ?? '';
     return { file: row.file, index: row.index, expected: row.kind, got, reason: row.reason, status: row.status, gotReason, detail };
   });
@@ -124,8 +131,13 @@ export function formatBounceReport(summary: KindSummary[]): string {
     '|---|---:|---:|---:|---|',
   ];
   for (const s of summary) {
-    const instead = Object.entries(s.misses).map(([k, n]) => `${k} ${n}`).join(', ') || '-';
-    lines.push(`| ${s.kind} | ${s.rows} | ${s.sameKind} (${percent(s.sameKind, s.rows)}) | ${s.matched} (${percent(s.matched, s.rows)}) | ${instead} |`);
+    const instead =
+      Object.entries(s.misses)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '-';
+    lines.push(
+      `| ${s.kind} | ${s.rows} | ${s.sameKind} (${percent(s.sameKind, s.rows)}) | ${s.matched} (${percent(s.matched, s.rows)}) | ${instead} |`,
+    );
   }
   lines.push(`| all | ${total} | ${kinds} (${percent(kinds, total)}) | ${matched} (${percent(matched, total)}) | |`);
   return lines.join('\n');

@@ -39,7 +39,11 @@ interface Measure {
 /** Runs the CLI once under GNU time; its figures come on the last line of stderr. */
 function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<Measure> {
   return new Promise((resolve, reject) => {
-    const child = spawn(timeBinary, ['-f', '%e %U %S %M', process.execPath, cli, ...args], { cwd, env: { ...baseEnv, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(timeBinary, ['-f', '%e %U %S %M', process.execPath, cli, ...args], {
+      cwd,
+      env: { ...baseEnv, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);

@@ -55,7 +55,11 @@ export interface GroupReport {
 // ---- expected values
 
 function tsv(file: string): string[][] {
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((line) => line.split('\t'));
+  return readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split('\t'));
 }
 
 function pythonString(literal: string): string {
@@ -82,7 +86,9 @@ function feedparserExpectations(expect: string): Expectation[] {
   add('feedTitle', `feed(?:\\['title'\\]|\\.title) == ${PY_STRING}`);
   add('postTitle', `entries\\[0\\](?:\\['title'\\]|\\.title) == ${PY_STRING}`, 0);
   add('postLink', `entries\\[0\\](?:\\['link'\\]|\\.link) == ${PY_STRING}`, 0);
-  for (const match of expect.matchAll(/entries\[0\]\['(?:updated|published|created|issued|modified|date)_parsed'\] == \((\d+), (\d+), (\d+), (\d+), (\d+), (\d+)/g)) {
+  for (const match of expect.matchAll(
+    /entries\[0\]\['(?:updated|published|created|issued|modified|date)_parsed'\] == \((\d+), (\d+), (\d+), (\d+), (\d+), (\d+)/g,
+  )) {
     const [, y, mo, d, h, mi, s] = match.map(Number);
     found.push({ metric: 'date', index: 0, value: new Date(Date.UTC(y!, mo! - 1, d, h, mi, s)).toISOString() });
   }
@@ -91,7 +97,9 @@ function feedparserExpectations(expect: string): Expectation[] {
 }
 
 function rssParserExpectations(file: string): Expectation[] {
-  const { feed } = JSON.parse(readFileSync(file, 'utf8')) as { feed: { title?: unknown; items?: Array<{ title?: unknown; link?: unknown; isoDate?: string }> } };
+  const { feed } = JSON.parse(readFileSync(file, 'utf8')) as {
+    feed: { title?: unknown; items?: Array<{ title?: unknown; link?: unknown; isoDate?: string }> };
+  };
   const found: Expectation[] = [];
   if (typeof feed.title === 'string') found.push({ metric: 'feedTitle', value: feed.title });
   const items = feed.items ?? [];
@@ -104,8 +112,15 @@ function rssParserExpectations(file: string): Expectation[] {
   return found;
 }
 
-interface FeedRsText { content?: string }
-interface FeedRsEntry { title?: FeedRsText | null; links?: Array<{ href: string; rel: string | null }>; published?: string | null; updated?: string | null }
+interface FeedRsText {
+  content?: string;
+}
+interface FeedRsEntry {
+  title?: FeedRsText | null;
+  links?: Array<{ href: string; rel: string | null }>;
+  published?: string | null;
+  updated?: string | null;
+}
 
 function feedRsExpectations(file: string): Expectation[] {
   const model = JSON.parse(readFileSync(file, 'utf8')) as { title?: FeedRsText | null; entries?: FeedRsEntry[] };
@@ -132,7 +147,10 @@ function nodeFeedparserExpectations(rows: Map<string, string>, file: string): Ex
   if (count) found.push({ metric: 'postCount', value: Number(count[1]) });
   const channel = text.match(/channel title '([^']+)'/);
   if (channel) found.push({ metric: 'feedTitle', value: channel[1]! });
-  const link = text.match(/(?:first item|item) link == '([^']+)'/) ?? text.match(/first (?:two )?links? '([^']+)'/) ?? text.match(/, first link '([^']+)'/);
+  const link =
+    text.match(/(?:first item|item) link == '([^']+)'/) ??
+    text.match(/first (?:two )?links? '([^']+)'/) ??
+    text.match(/, first link '([^']+)'/);
   if (link) found.push({ metric: 'postLink', index: 0, value: link[1]! });
   const title = text.match(/(?:^|; )title (==|starts) '([^']+)'/);
   if (title) found.push({ metric: 'postTitle', index: 0, value: title[2]!, prefix: title[1] === 'starts' });
@@ -142,24 +160,34 @@ function nodeFeedparserExpectations(rows: Map<string, string>, file: string): Ex
 // ---- comparing
 
 function comparable(value: string): string {
-  return decodeHTML(value.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return decodeHTML(value.replace(/<[^>]*>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function actualValue(expectation: Expectation, feedTitle: string | undefined, items: PreparedItem[]): string | number | undefined {
   const item = expectation.index === undefined ? undefined : items[expectation.index];
   switch (expectation.metric) {
-    case 'feedTitle': return feedTitle;
-    case 'postTitle': return item?.title;
-    case 'postLink': return item?.url ?? undefined;
-    case 'date': return item?.publishedAt?.toISOString();
-    case 'postCount': return items.length;
+    case 'feedTitle':
+      return feedTitle;
+    case 'postTitle':
+      return item?.title;
+    case 'postLink':
+      return item?.url ?? undefined;
+    case 'date':
+      return item?.publishedAt?.toISOString();
+    case 'postCount':
+      return items.length;
   }
 }
 
 /** Upstream golden files that read latin-1 as UTF-8 hold U+FFFD: it stands for any one character. */
 function textMatches(actual: string, expected: string, prefix: boolean): boolean {
   if (!expected.includes('\ufffd')) return prefix ? actual.startsWith(expected) : actual === expected;
-  const pattern = expected.split('\ufffd').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.');
+  const pattern = expected
+    .split('\ufffd')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.');
   return new RegExp(`^${pattern}${prefix ? '' : '$'}`, 'u').test(actual);
 }
 
@@ -169,18 +197,25 @@ function matches(expectation: Expectation, actual: string | number | undefined, 
   if (expectation.metric === 'date') return String(actual).slice(0, 19) === expectation.value.slice(0, 19);
   if (expectation.metric === 'postLink') {
     // rss-parser's golden files keep relative links as written; we resolve them.
-    return actual === expectation.value || actual === new URL(expectation.value, documentUrl).href || String(actual).endsWith(expectation.value);
+    return (
+      actual === expectation.value || actual === new URL(expectation.value, documentUrl).href || String(actual).endsWith(expectation.value)
+    );
   }
   // Titles are stored as plain text; feedparser's expected titles may be (escaped) HTML.
   const plain = String(actual).replace(/\s+/g, ' ').trim();
-  return [comparable(expectation.value), expectation.value.replace(/\s+/g, ' ').trim()]
-    .some((expected) => textMatches(plain, expected, expectation.prefix ?? false));
+  return [comparable(expectation.value), expectation.value.replace(/\s+/g, ' ').trim()].some((expected) =>
+    textMatches(plain, expected, expectation.prefix ?? false),
+  );
 }
 
 const EXECUTABLE: Array<[string, RegExp]> = [
-  ['script', /<script/i], ['style', /<style|\sstyle\s*=/i], ['event handler', /<[^>]+\son[a-z]+\s*=/i],
-  ['javascript: URL', /(?:href|src|poster|action)\s*=\s*["']?\s*(?:javascript|vbscript):/i], ['data: URL', /(?:href|src|poster)\s*=\s*["']?\s*data:/i],
-  ['frame/object', /<(?:iframe|frame|object|embed|applet)\b/i], ['form', /<(?:form|input|button|textarea|select)\b/i],
+  ['script', /<script/i],
+  ['style', /<style|\sstyle\s*=/i],
+  ['event handler', /<[^>]+\son[a-z]+\s*=/i],
+  ['javascript: URL', /(?:href|src|poster|action)\s*=\s*["']?\s*(?:javascript|vbscript):/i],
+  ['data: URL', /(?:href|src|poster)\s*=\s*["']?\s*data:/i],
+  ['frame/object', /<(?:iframe|frame|object|embed|applet)\b/i],
+  ['form', /<(?:form|input|button|textarea|select)\b/i],
 ];
 
 function executableIn(items: PreparedItem[]): string[] {
@@ -248,7 +283,14 @@ async function serveCorpus(dir: string, files: CorpusFile[]) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    origin,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export function corpusConfig(): Config {
@@ -260,11 +302,14 @@ async function runOne(config: Config, origin: string, file: CorpusFile, now: Dat
   const fetched = await fetchFeed(config, url, { etag: null, lastModified: null });
   // feedparser's expected absolute URLs name the address its own test server had; node-feedparser's
   // the feed URL its test passed in. The document's base is then found as the refresh finds it.
-  const servedAs = file.path.startsWith('feedparser/') ? `${FEEDPARSER_ORIGIN}/tests/${file.path.slice('feedparser/'.length)}` : file.feedUrl ?? url;
+  const servedAs = file.path.startsWith('feedparser/')
+    ? `${FEEDPARSER_ORIGIN}/tests/${file.path.slice('feedparser/'.length)}`
+    : (file.feedUrl ?? url);
   const documentUrl = documentBase(servedAs, fetched.kind === 'ok' ? fetched.contentLocation : undefined);
-  const outcome: IngestOutcome = fetched.kind === 'ok'
-    ? await ingestFeed(fetched.bytes, fetched.contentType, documentUrl, { maxItems: config.fetchMaxItems, now })
-    : { kind: 'rejected', reason: fetched.kind === 'error' ? fetched.reason : 'not modified' };
+  const outcome: IngestOutcome =
+    fetched.kind === 'ok'
+      ? await ingestFeed(fetched.bytes, fetched.contentType, documentUrl, { maxItems: config.fetchMaxItems, now })
+      : { kind: 'rejected', reason: fetched.kind === 'error' ? fetched.reason : 'not modified' };
   const items = outcome.kind === 'ingested' ? outcome.items : [];
   const feedTitle = outcome.kind === 'ingested' ? outcome.info.title : undefined;
   return {
@@ -281,7 +326,10 @@ async function runOne(config: Config, origin: string, file: CorpusFile, now: Dat
       .filter((expectation) => (expectation.index ?? 0) < config.fetchMaxItems)
       .filter((expectation) => !(expectation.metric.endsWith('Title') && comparable(String(expectation.value)) === ''))
       .map((expectation) => {
-        const capped = expectation.metric === 'postCount' ? { ...expectation, value: Math.min(Number(expectation.value), config.fetchMaxItems) } : expectation;
+        const capped =
+          expectation.metric === 'postCount'
+            ? { ...expectation, value: Math.min(Number(expectation.value), config.fetchMaxItems) }
+            : expectation;
         const actual = actualValue(capped, feedTitle, items);
         return { metric: capped.metric, expected: capped.value, actual, ok: matches(capped, actual, documentUrl) };
       }),
@@ -308,7 +356,10 @@ export function summarize(results: FileResult[]): GroupReport[] {
   const groups = new Map<string, GroupReport>();
   for (const result of results) {
     const report = groups.get(result.group) ?? {
-      group: result.group, files: 0, ingested: 0, rejected: {},
+      group: result.group,
+      files: 0,
+      ingested: 0,
+      rejected: {},
       matched: Object.fromEntries(METRICS.map((m) => [m, { matched: 0, total: 0 }])) as GroupReport['matched'],
     };
     groups.set(result.group, report);
@@ -330,7 +381,10 @@ function share({ matched, total }: { matched: number; total: number }): string {
 export function formatReport(groups: GroupReport[]): string {
   const header = ['folder', 'files', 'ingested', 'rejected', 'feed title', 'post title', 'post link', 'date', 'post count'];
   const rows = groups.map((g) => [
-    g.group, String(g.files), String(g.ingested), String(g.files - g.ingested),
+    g.group,
+    String(g.files),
+    String(g.ingested),
+    String(g.files - g.ingested),
     ...METRICS.map((metric) => share(g.matched[metric])),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -338,8 +392,12 @@ export function formatReport(groups: GroupReport[]): string {
   const reasons = new Map<string, number>();
   for (const g of groups) for (const [reason, n] of Object.entries(g.rejected)) reasons.set(reason, (reasons.get(reason) ?? 0) + n);
   return [
-    line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '',
-    'Rejected, by reason:', ...[...reasons].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `  ${String(n).padStart(4)}  ${reason}`),
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    'Rejected, by reason:',
+    ...[...reasons].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `  ${String(n).padStart(4)}  ${reason}`),
   ].join('\n');
 }
 
@@ -357,7 +415,9 @@ async function main(): Promise<void> {
     console.log(formatReport(groups));
     console.log(`\n${results.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (process.argv.includes('--misses')) {
-      for (const r of results) for (const c of r.checks) if (!c.ok) console.log(`${r.path}\t${c.metric}\texpected ${JSON.stringify(c.expected)}\tgot ${JSON.stringify(c.actual)}`);
+      for (const r of results)
+        for (const c of r.checks)
+          if (!c.ok) console.log(`${r.path}\t${c.metric}\texpected ${JSON.stringify(c.expected)}\tgot ${JSON.stringify(c.actual)}`);
     }
   }
 }

@@ -31,7 +31,9 @@ function csv(count: number): string {
   for (let i = 0; i < count; i++) {
     const categories = [CATEGORIES[i % 12], CATEGORIES[(i * 7 + 3) % 12]].join(' ');
     const weekly = i % 5 === 0;
-    lines.push(`reader${i}@example.org,${categories},${ZONES[i % 7]},${i % 24},${weekly ? 'weekly' : 'daily'},${weekly ? 'mon' : ''},newsletter form,2025-03-${String(1 + (i % 28)).padStart(2, '0')}`);
+    lines.push(
+      `reader${i}@example.org,${categories},${ZONES[i % 7]},${i % 24},${weekly ? 'weekly' : 'daily'},${weekly ? 'mon' : ''},newsletter form,2025-03-${String(1 + (i % 28)).padStart(2, '0')}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -40,7 +42,10 @@ const database = backend === 'postgres' ? await createServerDatabase(process.env
 const folder = await mkdtemp(path.join(os.tmpdir(), 'import-bench-'));
 try {
   const { db } = database;
-  await db.insertInto('categories').values(CATEGORIES.map((name) => ({ name, title: name }))).execute();
+  await db
+    .insertInto('categories')
+    .values(CATEGORIES.map((name) => ({ name, title: name })))
+    .execute();
   const file = path.join(folder, 'subscribers.csv');
   await writeFile(file, csv(rows));
   const options = (confirmed: boolean): ImportOptions => ({ confirmed, defaultTimezone: 'UTC', defaultDeliveryHour: 7, file });
@@ -51,7 +56,11 @@ try {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const used = process.cpuUsage(cpu);
     const cpuSeconds = (used.user + used.system) / 1e6;
-    console.log(`${label.padEnd(36)} ${seconds.toFixed(1).padStart(6)} s (${cpuSeconds.toFixed(1)} s CPU here)  ${Math.round(rows / seconds).toLocaleString('en').padStart(8)} rows/s  added ${report.added}, already there ${report.existing}, rejected ${report.rejected.length}`);
+    console.log(
+      `${label.padEnd(36)} ${seconds.toFixed(1).padStart(6)} s (${cpuSeconds.toFixed(1)} s CPU here)  ${Math.round(rows / seconds)
+        .toLocaleString('en')
+        .padStart(8)} rows/s  added ${report.added}, already there ${report.existing}, rejected ${report.rejected.length}`,
+    );
   };
   console.log(`${rows.toLocaleString('en')} rows on ${backend}`);
   await timed('import --confirmed', true);

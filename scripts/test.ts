@@ -22,7 +22,14 @@ const SERIAL: Record<string, string> = {
 };
 
 /** The longest files start first, so that the short ones fill the gaps beside them. */
-const LONGEST = ['test/cli/cli.test.ts', 'test/delivery/crash.test.ts', 'test/cli/embedded-serve.test.ts', 'test/web/browser.test.ts', 'test/db/embedded.test.ts', 'test/feeds/corpus.test.ts'];
+const LONGEST = [
+  'test/cli/cli.test.ts',
+  'test/delivery/crash.test.ts',
+  'test/cli/embedded-serve.test.ts',
+  'test/web/browser.test.ts',
+  'test/db/embedded.test.ts',
+  'test/feeds/corpus.test.ts',
+];
 
 function testFiles(): string[] {
   const all = readdirSync(path.join(projectRoot, 'test'), { recursive: true, encoding: 'utf8' })
@@ -40,7 +47,9 @@ function testFiles(): string[] {
 function run(files: string[], concurrency: number): boolean {
   if (files.length === 0) return true;
   const compiled = files.map((file) => path.join(projectRoot, 'dist', file.replace(/\.ts$/, '.js')));
-  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...compiled], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...compiled], {
+    stdio: 'inherit',
+  });
   return result.status === 0;
 }
 

@@ -12,7 +12,9 @@ import { cpuSecondsSince } from './rss.js';
 /** A fresh RSA-2048 key in a temporary file, for DKIM_PRIVATE_KEY_FILE: the kind of key receivers expect. */
 export function dkimEnvironment(): Record<string, string> {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'fd-bench-dkim-')), 'dkim.pem');
-  writeFileSync(file, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  writeFileSync(file, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }), {
+    mode: 0o600,
+  });
   return { DKIM_DOMAIN: 'bench.example', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY_FILE: file };
 }
 

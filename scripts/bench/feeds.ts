@@ -11,7 +11,16 @@ const WORDS = (
   'filesystem compiler garden coffee bicycle weekend library volunteer meeting sprint ' +
   'tutorial benchmark latency storage cluster upstream mentor python rust database'
 ).split(' ');
-const AUTHORS = ['Michael Still', 'Russell Coker', 'Francois Marier', 'Lev Lafayette', 'Ben Martin', 'Craige McWhirter', 'Jonathan Adamczewski', 'Donna Benjamin'];
+const AUTHORS = [
+  'Michael Still',
+  'Russell Coker',
+  'Francois Marier',
+  'Lev Lafayette',
+  'Ben Martin',
+  'Craige McWhirter',
+  'Jonathan Adamczewski',
+  'Donna Benjamin',
+];
 
 /** A small deterministic generator (mulberry32): the same feed every time, no state kept. */
 function random(seed: number): () => number {
@@ -54,8 +63,10 @@ export function feedXml(feedId: number, generatedAt: Date): string {
     const title = `${author}: ${words(next, 5)}`;
     const published = new Date(generatedAt.getTime() - (index * 24 + (feedId % 20)) * 60_000);
     const link = `https://blog${feedId}.example/posts/${index}`;
-    items.push(`<item><title>${escapeXml(title)}</title><link>${link}</link><guid>${link}</guid>` +
-      `<pubDate>${published.toUTCString()}</pubDate><description>${escapeXml(paragraphs(next, feedId))}</description></item>`);
+    items.push(
+      `<item><title>${escapeXml(title)}</title><link>${link}</link><guid>${link}</guid>` +
+        `<pubDate>${published.toUTCString()}</pubDate><description>${escapeXml(paragraphs(next, feedId))}</description></item>`,
+    );
   }
   return `<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Blog ${feedId}</title><link>https://blog${feedId}.example/</link>

@@ -28,7 +28,8 @@ export function benchOptions(args: string[]): BenchOptions {
     if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number of at least ${min} (got ${raw})`);
     return value;
   };
-  if (!['pglite', 'postgres', 'both'].includes(values.backend)) throw new Error(`--backend must be pglite, postgres or both (got ${values.backend})`);
+  if (!['pglite', 'postgres', 'both'].includes(values.backend))
+    throw new Error(`--backend must be pglite, postgres or both (got ${values.backend})`);
   return {
     feeds: whole('feeds', values.feeds, 1),
     subscribers: whole('subscribers', values.subscribers, 1),
@@ -41,5 +42,15 @@ export function benchOptions(args: string[]): BenchOptions {
 
 /** The same options as command-line flags, for a child run on one backend. */
 export function optionArgs(options: BenchOptions, backend: 'pglite' | 'postgres'): string[] {
-  return ['--feeds', String(options.feeds), '--subscribers', String(options.subscribers), '--combos', String(options.combos), '--backend', backend, ...(options.dkim ? ['--dkim'] : [])];
+  return [
+    '--feeds',
+    String(options.feeds),
+    '--subscribers',
+    String(options.subscribers),
+    '--combos',
+    String(options.combos),
+    '--backend',
+    backend,
+    ...(options.dkim ? ['--dkim'] : []),
+  ];
 }

@@ -22,7 +22,12 @@ export interface ReferenceResult {
 }
 
 async function send(job: ReferenceJob): Promise<ReferenceResult> {
-  const transport = nodemailer.createTransport({ url: job.smtpUrl, pool: true, maxConnections: job.poolSize, maxMessages: Infinity } as Parameters<typeof nodemailer.createTransport>[0]);
+  const transport = nodemailer.createTransport({
+    url: job.smtpUrl,
+    pool: true,
+    maxConnections: job.poolSize,
+    maxMessages: Infinity,
+  } as Parameters<typeof nodemailer.createTransport>[0]);
   const queue = job.messages.flatMap(({ raw, n }) => {
     const bytes = Buffer.from(raw, 'base64');
     return Array.from({ length: n }, () => bytes);

@@ -43,18 +43,24 @@ export async function sendPrebuilt(
   sender: Sender,
 ): Promise<ReferenceResult> {
   const editions = await messagesPerEdition(db);
-  const messages = await Promise.all(editions.map(async ({ edition_id: editionId, n: all }) => {
-    const n = half === 'first' ? Math.floor(all / 2) : all - Math.floor(all / 2);
-    const template = await buildMessageTemplate(editionMessage(config, await loadOrRender(db, config, editionId), inboundDoorOpen(config)));
-    const raw = Buffer.concat(personalize(template, {
-      to: 'reader@bench.example',
-      date: mailDate(new Date()),
-      messageId: `fd.reference.${editionId}@bench.example`,
-      unsubscribeMailto: inboundDoorOpen(config) ? unsubscribeMailto(config, 1) : '',
-      ...personalValues(config, { id: 1, subscribedAt: new Date(), timeZone: 'UTC' }),
-    }));
-    return { raw: raw.toString('base64'), n };
-  }));
+  const messages = await Promise.all(
+    editions.map(async ({ edition_id: editionId, n: all }) => {
+      const n = half === 'first' ? Math.floor(all / 2) : all - Math.floor(all / 2);
+      const template = await buildMessageTemplate(
+        editionMessage(config, await loadOrRender(db, config, editionId), inboundDoorOpen(config)),
+      );
+      const raw = Buffer.concat(
+        personalize(template, {
+          to: 'reader@bench.example',
+          date: mailDate(new Date()),
+          messageId: `fd.reference.${editionId}@bench.example`,
+          unsubscribeMailto: inboundDoorOpen(config) ? unsubscribeMailto(config, 1) : '',
+          ...personalValues(config, { id: 1, subscribedAt: new Date(), timeZone: 'UTC' }),
+        }),
+      );
+      return { raw: raw.toString('base64'), n };
+    }),
+  );
   const job: ReferenceJob = { smtpUrl, poolSize, from: bounceAddress(config, 1), messages };
   const script = siblingScript(sender === 'raw' ? './raw-sender' : './reference-sender', import.meta.url);
   const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

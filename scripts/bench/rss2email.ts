@@ -42,7 +42,10 @@ export async function runRss2email(feedBase: string, feeds: number): Promise<Rss
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-r2e-'));
   try {
     const outlines = Array.from({ length: count }, (_, i) => `<outline type="rss" text="feed${i + 1}" xmlUrl="${feedBase}${i + 1}.xml"/>`);
-    await writeFile(path.join(dir, 'feeds.opml'), `<?xml version="1.0"?>\n<opml version="1.0"><body>\n${outlines.join('\n')}\n</body></opml>\n`);
+    await writeFile(
+      path.join(dir, 'feeds.opml'),
+      `<?xml version="1.0"?>\n<opml version="1.0"><body>\n${outlines.join('\n')}\n</body></opml>\n`,
+    );
     r2e(dir, 'new', 'bench@bench.example');
     r2e(dir, 'opmlimport', path.join(dir, 'feeds.opml'));
     const started = performance.now();

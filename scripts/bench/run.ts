@@ -101,7 +101,8 @@ async function sinkCount(servers: ChildProcess): Promise<SinkCount> {
 
 async function openBenchDatabase(backend: RunResult['backend'], databaseUrl: string | undefined): Promise<TestDatabase> {
   if (backend === 'pglite') return createEmbeddedDatabase();
-  if (databaseUrl === undefined) throw new Error('--backend postgres needs DATABASE_URL (the bench creates and drops its own database there)');
+  if (databaseUrl === undefined)
+    throw new Error('--backend postgres needs DATABASE_URL (the bench creates and drops its own database there)');
   return createServerDatabase(databaseUrl);
 }
 
@@ -181,30 +182,64 @@ async function run(): Promise<RunResult> {
     const started = performance.now();
     const cpu = process.cpuUsage();
     const result = await work();
-    stages.push({ stage: name, seconds: (performance.now() - started) / 1000, count: count(result), unit, cpuSeconds: cpuSecondsSince(cpu), peakRssMb: rss.stagePeakMb() });
+    stages.push({
+      stage: name,
+      seconds: (performance.now() - started) / 1000,
+      count: count(result),
+      unit,
+      cpuSeconds: cpuSecondsSince(cpu),
+      peakRssMb: rss.stagePeakMb(),
+    });
     return result;
   };
   try {
     await seed(db, options, ready.feedBase);
     const rss2email = await runRss2email(ready.feedBase, options.feeds);
     rss.start();
-    const first = await stage('fetch (first)', 'feeds', () => refreshFeeds(db, config, { now }), (s) => s.feeds);
+    const first = await stage(
+      'fetch (first)',
+      'feeds',
+      () => refreshFeeds(db, config, { now }),
+      (s) => s.feeds,
+    );
     if (first.failed > 0) throw new Error(`first fetch: ${first.failed} feeds failed, e.g. ${first.errors[0]?.error}`);
-    const refresh = await stage('fetch (all 304)', 'feeds', () => refreshFeeds(db, config, { now }), (s) => s.notModified);
-    const planned = await stage('plan', 'deliveries', () => planDeliveries(db, now), (s) => s.pending);
+    const refresh = await stage(
+      'fetch (all 304)',
+      'feeds',
+      () => refreshFeeds(db, config, { now }),
+      (s) => s.notModified,
+    );
+    const planned = await stage(
+      'plan',
+      'deliveries',
+      () => planDeliveries(db, now),
+      (s) => s.pending,
+    );
     const compilesBefore = mjmlCompileCount();
-    await stage('render', 'editions', () => renderPendingEditions(db, config, now), (n) => n);
+    await stage(
+      'render',
+      'editions',
+      () => renderPendingEditions(db, config, now),
+      (n) => n,
+    );
     const compiles = mjmlCompileCount() - compilesBefore;
-    const dkimSigner = config.dkim === undefined ? undefined : await signerCost(config, await loadOrRender(db, config, await firstEditionId(db)));
+    const dkimSigner =
+      config.dkim === undefined ? undefined : await signerCost(config, await loadOrRender(db, config, await firstEditionId(db)));
     // The reference runs half before and half after our send, so that load from other
     // work on the machine, which drifts, weighs on both alike.
     const sendReference = (half: Half, sender: Sender) => sendPrebuilt(db, config, ready.smtpUrl, config.smtpPoolSize, half, sender);
     const before = await sendReference('first', 'nodemailer');
     const rawBefore = await sendReference('first', 'raw');
     const inSinkBefore = (await sinkCount(servers)).messages;
-    const delivered = await stage('deliver', 'messages', () => deliverQueue(db, config, mailer, {
-      loadEdition: (editionId) => loadOrRender(db, config, editionId),
-    }), (s) => s.sent);
+    const delivered = await stage(
+      'deliver',
+      'messages',
+      () =>
+        deliverQueue(db, config, mailer, {
+          loadEdition: (editionId) => loadOrRender(db, config, editionId),
+        }),
+      (s) => s.sent,
+    );
     const pipelineSeconds = stages.reduce((total, s) => total + s.seconds, 0);
     const pipelinePeakRssMb = rss.peakMb();
     const inSink = (await sinkCount(servers)).messages - inSinkBefore;
@@ -213,12 +248,26 @@ async function run(): Promise<RunResult> {
     const reference = bothHalves(before, after);
     const raw = bothHalves(rawBefore, rawAfter);
     // Their CPU and memory are their own process's; the RSS column shows ours meanwhile.
-    stages.push({ stage: 'reference: pre-built, nodemailer only', ...reference, count: reference.sent, unit: 'messages', peakRssMb: rss.stagePeakMb() });
-    stages.push({ stage: 'limit: pre-built, raw pipelined sockets', ...raw, count: raw.sent, unit: 'messages', peakRssMb: rss.stagePeakMb() });
+    stages.push({
+      stage: 'reference: pre-built, nodemailer only',
+      ...reference,
+      count: reference.sent,
+      unit: 'messages',
+      peakRssMb: rss.stagePeakMb(),
+    });
+    stages.push({
+      stage: 'limit: pre-built, raw pipelined sockets',
+      ...raw,
+      count: raw.sent,
+      unit: 'messages',
+      peakRssMb: rss.stagePeakMb(),
+    });
 
     const [fetchFirst, fetch304, , renderStage, deliverStage] = stages as [StageResult, StageResult, StageResult, StageResult, StageResult];
     const messagesPerSecond = delivered.sent / deliverStage.seconds;
-    const sizes = await sql<{ kb: number }>`SELECT coalesce(avg(octet_length(html)), 0) / 1024.0 AS kb FROM editions WHERE html IS NOT NULL`.execute(db);
+    const sizes = await sql<{
+      kb: number;
+    }>`SELECT coalesce(avg(octet_length(html)), 0) / 1024.0 AS kb FROM editions WHERE html IS NOT NULL`.execute(db);
     return {
       backend,
       options,
@@ -240,7 +289,7 @@ async function run(): Promise<RunResult> {
       rawMessagesPerSecond: raw.sent / raw.seconds,
       ratioToRaw: messagesPerSecond / (raw.sent / raw.seconds),
       rss2email,
-      firstFetchVsRss2email: rss2email === undefined ? undefined : (fetchFirst.count / fetchFirst.seconds) / rss2email.feedsPerSecond,
+      firstFetchVsRss2email: rss2email === undefined ? undefined : fetchFirst.count / fetchFirst.seconds / rss2email.feedsPerSecond,
       pipelineSeconds,
       peakRssMb: pipelinePeakRssMb,
       processMaxRssMb: process.resourceUsage().maxRSS / 1024,

@@ -32,14 +32,20 @@ async function seed(db: Db): Promise<void> {
     { name: 'staff', title: 'Staff', display: 'full' as const, public: false },
   ];
   const ids: number[] = [];
-  for (const category of categories) ids.push((await db.insertInto('categories').values(category).returning('id').executeTakeFirstOrThrow()).id);
-  await db.insertInto('feeds').values(Array.from({ length: FEEDS }, (_, i) => ({
-    category_id: ids[i % ids.length]!,
-    url: `https://feed${i}.bench.example/feed.xml`,
-    title: `Source number ${i}`,
-    site_url: `https://feed${i}.bench.example/`,
-    hidden: i % 25 === 24,
-  }))).execute();
+  for (const category of categories)
+    ids.push((await db.insertInto('categories').values(category).returning('id').executeTakeFirstOrThrow()).id);
+  await db
+    .insertInto('feeds')
+    .values(
+      Array.from({ length: FEEDS }, (_, i) => ({
+        category_id: ids[i % ids.length]!,
+        url: `https://feed${i}.bench.example/feed.xml`,
+        title: `Source number ${i}`,
+        site_url: `https://feed${i}.bench.example/`,
+        hidden: i % 25 === 24,
+      })),
+    )
+    .execute();
   for (let from = 1; from <= posts; from += BATCH) {
     const to = Math.min(posts, from + BATCH - 1);
     await sql`
@@ -63,9 +69,10 @@ async function msPerBuild(runs: number, build: () => Promise<unknown>): Promise<
   return (performance.now() - started) / runs;
 }
 
-const database: TestDatabase = values.backend === 'postgres'
-  ? await createServerDatabase(loadConfig({ ...process.env, SECRET }).databaseUrl!)
-  : await createEmbeddedDatabase();
+const database: TestDatabase =
+  values.backend === 'postgres'
+    ? await createServerDatabase(loadConfig({ ...process.env, SECRET }).databaseUrl!)
+    : await createEmbeddedDatabase();
 const seedStarted = performance.now();
 await seed(database.db);
 const seedSeconds = (performance.now() - seedStarted) / 1000;
@@ -80,12 +87,19 @@ const options = { pageSize: config.planetPageSize, baseUrl: config.baseUrl };
 const buildMs = {
   river: await msPerBuild(20, () => buildRiver(database.db, site, options, { pageNumber: 1 })),
   category: await msPerBuild(20, () => buildRiver(database.db, site, options, { category: 'thinktime', pageNumber: 1 })),
-  olderPage: await msPerBuild(20, () => buildRiver(database.db, site, options, { before: { date: new Date(Date.now() - posts * 60_000), id: posts }, pageNumber: 2 })),
+  olderPage: await msPerBuild(20, () =>
+    buildRiver(database.db, site, options, { before: { date: new Date(Date.now() - posts * 60_000), id: posts }, pageNumber: 2 }),
+  ),
   atom: await msPerBuild(20, () => buildFeed(database.db, site, options, 'atom')),
 };
 
 // The bench's load comes from one address: the per-IP limit would answer it with 429s.
-const app = await buildWebServer({ db: database.db, config, mailer: createOutboxMailer(path.join(os.tmpdir(), 'feed-digest-web-bench-outbox')), limits: { requestsPerMinute: 1_000_000_000 } });
+const app = await buildWebServer({
+  db: database.db,
+  config,
+  mailer: createOutboxMailer(path.join(os.tmpdir(), 'feed-digest-web-bench-outbox')),
+  limits: { requestsPerMinute: 1_000_000_000 },
+});
 await app.listen({ host: '127.0.0.1', port: 0 });
 const { port } = app.server.address() as { port: number };
 process.stdout.write(`${JSON.stringify({ port, seedSeconds, buildMs })}\n`);

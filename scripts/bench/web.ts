@@ -27,7 +27,8 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 if (!['pglite', 'postgres'].includes(values.backend)) throw new Error(`--backend must be pglite or postgres (got ${values.backend})`);
-if (values.backend === 'postgres' && !process.env.DATABASE_URL) throw new Error('--backend postgres needs DATABASE_URL (the bench creates and drops its own database there)');
+if (values.backend === 'postgres' && !process.env.DATABASE_URL)
+  throw new Error('--backend postgres needs DATABASE_URL (the bench creates and drops its own database there)');
 
 interface Ready {
   port: number;
@@ -35,7 +36,11 @@ interface Ready {
   buildMs: Record<string, number>;
 }
 
-const child = spawn(process.execPath, [...process.execArgv, siblingScript('./web-server', import.meta.url), '--posts', values.posts, '--backend', values.backend], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [...process.execArgv, siblingScript('./web-server', import.meta.url), '--posts', values.posts, '--backend', values.backend],
+  { stdio: ['pipe', 'pipe', 'inherit'] },
+);
 const ready = await new Promise<Ready>((resolve, reject) => {
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -59,7 +64,8 @@ interface Run {
 async function load(path: string, kind: Run['kind'], headers: Record<string, string>): Promise<Run> {
   const result = await autocannon({ url: `http://127.0.0.1:${ready.port}${path}`, connections, duration: seconds, headers });
   const total = result.requests.total || 1;
-  const expected = kind !== '304' ? result['2xx'] : (result.statusCodeStats as Record<string, { count: number }> | undefined)?.['304']?.count ?? 0;
+  const expected =
+    kind !== '304' ? result['2xx'] : ((result.statusCodeStats as Record<string, { count: number }> | undefined)?.['304']?.count ?? 0);
   return {
     path,
     kind,
@@ -91,17 +97,35 @@ try {
   await once(child, 'exit');
 }
 
-const result = { backend: values.backend, posts: Number(values.posts), connections, seconds, seedSeconds: ready.seedSeconds, buildMs: ready.buildMs, runs };
+const result = {
+  backend: values.backend,
+  posts: Number(values.posts),
+  connections,
+  seconds,
+  seedSeconds: ready.seedSeconds,
+  buildMs: ready.buildMs,
+  runs,
+};
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
-  const fixed = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  console.log(`Web bench, ${values.backend}: ${fixed(result.posts)} posts (seeded in ${fixed(result.seedSeconds, 1)} s), ${connections} connections, ${seconds} s a run, loopback.`);
+  const fixed = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  console.log(
+    `Web bench, ${values.backend}: ${fixed(result.posts)} posts (seeded in ${fixed(result.seedSeconds, 1)} s), ${connections} connections, ${seconds} s a run, loopback.`,
+  );
   console.log('');
   console.log('| path | answers | requests/s | median ms | p99 ms | expected status |');
   console.log('|---|---|---:|---:|---:|---:|');
-  for (const run of runs) console.log(`| ${run.path} | ${run.kind} | ${fixed(run.requestsPerSecond)} | ${fixed(run.p50Ms, 1)} | ${fixed(run.p99Ms, 1)} | ${fixed(run.expectedShare * 100, 1)}% |`);
+  for (const run of runs)
+    console.log(
+      `| ${run.path} | ${run.kind} | ${fixed(run.requestsPerSecond)} | ${fixed(run.p50Ms, 1)} | ${fixed(run.p99Ms, 1)} | ${fixed(run.expectedShare * 100, 1)}% |`,
+    );
   console.log('');
-  console.log(`Built from the database (no cache), ms: ${Object.entries(result.buildMs).map(([name, ms]) => `${name} ${fixed(ms, 1)}`).join(', ')}.`);
+  console.log(
+    `Built from the database (no cache), ms: ${Object.entries(result.buildMs)
+      .map(([name, ms]) => `${name} ${fixed(ms, 1)}`)
+      .join(', ')}.`,
+  );
   console.log(JSON.stringify(result));
 }

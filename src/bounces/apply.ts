@@ -53,11 +53,7 @@ export const DEFAULT_BOUNCE_RULES: BounceRules = { bounceSoftLimit: 3, bounceSof
  * as the change it causes. Delivery events and auto-replies change nothing and are
  * not recorded.
  */
-export async function applyOutcome(
-  db: Db,
-  outcome: InboundOutcome,
-  rules: BounceRules = DEFAULT_BOUNCE_RULES,
-): Promise<AppliedOutcome> {
+export async function applyOutcome(db: Db, outcome: InboundOutcome, rules: BounceRules = DEFAULT_BOUNCE_RULES): Promise<AppliedOutcome> {
   if (outcome.kind === 'not-bounce' || outcome.kind === 'unknown') return { action: 'ignored' };
   // Not a state change, and one a message for delivery events: nothing to record.
   if (outcome.kind === 'delivered' || outcome.kind === 'auto-reply') return { action: 'none' };
@@ -160,11 +156,7 @@ async function findTarget(db: Db, outcome: InboundOutcome): Promise<Target | und
   if (outcome.subscriberId !== undefined) return { subscriberId: outcome.subscriberId };
   if (outcome.messageId !== undefined) {
     const bare = outcome.messageId.trim().replace(/^<|>$/g, '');
-    const row = await db
-      .selectFrom('deliveries')
-      .select(['id', 'subscriber_id'])
-      .where('message_id', '=', `<${bare}>`)
-      .executeTakeFirst();
+    const row = await db.selectFrom('deliveries').select(['id', 'subscriber_id']).where('message_id', '=', `<${bare}>`).executeTakeFirst();
     if (row !== undefined) return { subscriberId: row.subscriber_id, deliveryId: row.id };
   }
   if (outcome.email !== undefined) {

@@ -77,12 +77,25 @@ export function classifyParsed(mail: ParsedMail, raw: Buffer | string): Classifi
   if (ses !== undefined) return ses;
 
   if (isComplaintReport(mail)) {
-    return { ...base, kind: 'complaint', basis: 'heuristic', recipients: [], feedbackType: 'abuse', summary: `complaint (not ARF): ${base.subject}`.slice(0, 200) };
+    return {
+      ...base,
+      kind: 'complaint',
+      basis: 'heuristic',
+      recipients: [],
+      feedbackType: 'abuse',
+      summary: `complaint (not ARF): ${base.subject}`.slice(0, 200),
+    };
   }
 
   // RFC 2369: a List-Unsubscribe mailto: is answered by a mail whose subject says so.
   if (/^\s*unsubscribe\b/i.test(base.subject)) {
-    return { ...base, kind: 'unsubscribe', basis: 'rfc2369', recipients: [], summary: `unsubscribe request: ${base.subject}`.slice(0, 200) };
+    return {
+      ...base,
+      kind: 'unsubscribe',
+      basis: 'rfc2369',
+      recipients: [],
+      summary: `unsubscribe request: ${base.subject}`.slice(0, 200),
+    };
   }
 
   if (isAutoReply(mail) && !looksLikeBounce(mail)) {
@@ -107,7 +120,9 @@ function partText(mail: ParsedMail, types: string[]): string | undefined {
  */
 function forwardedReport(mail: ParsedMail): string | undefined {
   const attached = mail.attachments.find(
-    (a) => a.contentType.toLowerCase() === 'message/rfc822' && /^Content-Type:\s*message\/(global-)?delivery-status/im.test(a.content.toString('utf8')),
+    (a) =>
+      a.contentType.toLowerCase() === 'message/rfc822' &&
+      /^Content-Type:\s*message\/(global-)?delivery-status/im.test(a.content.toString('utf8')),
   );
   return attached?.content.toString('utf8');
 }
@@ -215,7 +230,7 @@ interface SesRecipient {
 
 function sesNotification(base: Base, text: string): Classification | undefined {
   const start = text.indexOf('{');
-  if (start < 0 || !text.includes("notificationType")) return undefined;
+  if (start < 0 || !text.includes('notificationType')) return undefined;
   let parsed: {
     notificationType?: string;
     bounce?: { bounceType?: string; bouncedRecipients?: SesRecipient[] };
@@ -239,7 +254,13 @@ function sesNotification(base: Base, text: string): Classification | undefined {
   const type = parsed.notificationType?.toLowerCase();
   if (type === 'complaint') {
     const recipients = (parsed.complaint?.complainedRecipients ?? []).map((r) => ({
-      address: r.emailAddress, kind: 'soft' as const, reason: 'feedback' as const, status: undefined, reply: undefined, diagnostic: undefined, delayed: false,
+      address: r.emailAddress,
+      kind: 'soft' as const,
+      reason: 'feedback' as const,
+      status: undefined,
+      reply: undefined,
+      diagnostic: undefined,
+      delayed: false,
     }));
     const feedbackType = parsed.complaint?.complaintFeedbackType ?? 'abuse';
     return { ...base, kind: 'complaint', basis: 'ses-json', recipients, feedbackType, summary: `SES complaint (${feedbackType})` };
@@ -267,7 +288,8 @@ function isAutoReply(mail: ParsedMail): boolean {
   };
   const autoSubmitted = header('auto-submitted');
   if (autoSubmitted?.startsWith('auto-replied')) return true;
-  if (['x-autoreply', 'x-autorespond', 'x-autoresponder', 'x-autoreply-from', 'x-mail-autoreply'].some((name) => mail.headers.has(name))) return true;
+  if (['x-autoreply', 'x-autorespond', 'x-autoresponder', 'x-autoreply-from', 'x-mail-autoreply'].some((name) => mail.headers.has(name)))
+    return true;
   const precedence = header('precedence');
   if (precedence === 'auto_reply' || precedence === 'auto-reply') return true;
   if (header('x-auto-response-suppress') !== undefined && AUTO_REPLY_SUBJECT.test(mail.subject ?? '')) return true;
@@ -282,8 +304,12 @@ const BOUNCE_SUBJECT =
 
 /** Complaint reports that predate ARF (Hotmail's, some ISPs'): a report subject and the message attached. */
 function isComplaintReport(mail: ParsedMail): boolean {
-  const attached = mail.attachments.some((a) => a.contentType.toLowerCase() === 'message/rfc822') || /^Content-Type: message\/rfc822/im.test(mail.text ?? '');
-  return /\b(complaint|abuse report|spam report|feedback[- ]loop|fbl)\b/i.test(mail.subject ?? '') && (attached || mail.attachments.length === 0);
+  const attached =
+    mail.attachments.some((a) => a.contentType.toLowerCase() === 'message/rfc822') ||
+    /^Content-Type: message\/rfc822/im.test(mail.text ?? '');
+  return (
+    /\b(complaint|abuse report|spam report|feedback[- ]loop|fbl)\b/i.test(mail.subject ?? '') && (attached || mail.attachments.length === 0)
+  );
 }
 
 function looksLikeBounce(mail: ParsedMail): boolean {
@@ -298,11 +324,15 @@ function looksLikeBounce(mail: ParsedMail): boolean {
 }
 
 function heuristicBounce(base: Base, mail: ParsedMail, human: string): Classification {
-  const own = new Set(
-    [...addressesOf(mail.from), ...addressesOf(mail.to), ...addressesOf(mail.replyTo)].map((a) => a.toLowerCase()),
-  );
+  const own = new Set([...addressesOf(mail.from), ...addressesOf(mail.to), ...addressesOf(mail.replyTo)].map((a) => a.toLowerCase()));
   const failedHeader = mail.headers.get('x-failed-recipients');
-  const listed = typeof failedHeader === 'string' ? failedHeader.split(',').map((a) => a.trim()).filter(Boolean) : [];
+  const listed =
+    typeof failedHeader === 'string'
+      ? failedHeader
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean)
+      : [];
   // The daemon's own address is no recipient, unless it is the only one named (mail to postmaster bounces too).
   const candidates = addressesIn(human).filter((a) => !own.has(a.toLowerCase()));
   const named = candidates.filter((a) => !BOUNCE_SENDER.test(a));
@@ -319,7 +349,9 @@ function heuristicBounce(base: Base, mail: ParsedMail, human: string): Classific
 
 /** A warning that the server is still trying: nothing has failed for good. */
 function isDelayNotice(text: string): boolean {
-  return /(only a temporary failure|will (continue|keep) (trying|to try)|has been delayed|delivery (is )?delayed|not yet been delivered|still trying|will be retried|retry (again )?(later|for)|kept in the queue)/i.test(text);
+  return /(only a temporary failure|will (continue|keep) (trying|to try)|has been delayed|delivery (is )?delayed|not yet been delivered|still trying|will be retried|retry (again )?(later|for)|kept in the queue)/i.test(
+    text,
+  );
 }
 
 function addressesOf(value: ParsedMail['from'] | ParsedMail['to']): string[] {

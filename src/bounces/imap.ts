@@ -68,7 +68,11 @@ export async function pollMailbox(db: Db, config: ImapConfig, logger?: Logger): 
       const mailboxState = client.mailbox;
       if (mailboxState === false || mailboxState.exists === 0) return summary;
       const messages: Array<{ uid: number; source: Buffer }> = [];
-      for await (const message of client.fetch(`1:${Math.min(mailboxState.exists, BATCH)}`, { uid: true, size: true, source: { maxLength: MAX_SOURCE_BYTES } })) {
+      for await (const message of client.fetch(`1:${Math.min(mailboxState.exists, BATCH)}`, {
+        uid: true,
+        size: true,
+        source: { maxLength: MAX_SOURCE_BYTES },
+      })) {
         if (message.source !== undefined) messages.push({ uid: message.uid, source: message.source });
       }
       for (const { uid, source } of messages) {
@@ -79,7 +83,15 @@ export async function pollMailbox(db: Db, config: ImapConfig, logger?: Logger): 
         summary[recognized ? 'processed' : 'unrecognized'] += 1;
         summary.results.push(result);
         logger?.info(
-          { job: 'inbound', source: 'imap', uid, kind: result.classification.kind, action: result.applied.action, tag: result.tag, summary: result.classification.summary },
+          {
+            job: 'inbound',
+            source: 'imap',
+            uid,
+            kind: result.classification.kind,
+            action: result.applied.action,
+            tag: result.tag,
+            summary: result.classification.summary,
+          },
           recognized ? 'inbound mail handled' : 'inbound mail not recognized: moved aside',
         );
       }

@@ -26,9 +26,7 @@ export type InboundConfig = AddressConfig & Pick<Config, 'bounceSoftLimit' | 'bo
 const RECIPIENT_HEADERS = ['delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'x-rcpt-to', 'to', 'cc'];
 
 function recipientText(mail: ParsedMail, envelopeRecipient: string | undefined): string {
-  const values = RECIPIENT_HEADERS.flatMap((name) =>
-    mail.headerLines.filter((line) => line.key === name).map((line) => line.line),
-  );
+  const values = RECIPIENT_HEADERS.flatMap((name) => mail.headerLines.filter((line) => line.key === name).map((line) => line.line));
   return [envelopeRecipient ?? '', ...values].join('\n');
 }
 
@@ -49,13 +47,19 @@ export async function readInbound(
     // A bounce comes back to the delivery's own address; a complaint report goes to the
     // feedback address and names us only in the returned message (Return-Path, List-Unsubscribe).
     // The returned message may be base64 or quoted-printable: read it decoded too.
-    const anywhere = () => verifiedTags(keys, [raw.toString('latin1'), mail.text ?? '', ...mail.attachments.map((a) => a.content.toString('latin1'))].join('\n'));
+    const anywhere = () =>
+      verifiedTags(
+        keys,
+        [raw.toString('latin1'), mail.text ?? '', ...mail.attachments.map((a) => a.content.toString('latin1'))].join('\n'),
+      );
     tag = addressed.find((t) => t.purpose === 'bounce') ?? anywhere().find((t) => t.purpose === 'bounce');
     if (tag === undefined && kind === 'complaint') tag = anywhere().find((t) => t.purpose === 'unsubscribe');
   } else {
     // Mail to the List-Unsubscribe address unsubscribes, whatever it says (some clients
     // send it as an auto-reply); an auto-reply to a digest is ours, and ignored.
-    tag = addressed.find((t) => t.purpose === 'unsubscribe') ?? (kind === 'auto-reply' ? addressed.find((t) => t.purpose === 'bounce') : undefined);
+    tag =
+      addressed.find((t) => t.purpose === 'unsubscribe') ??
+      (kind === 'auto-reply' ? addressed.find((t) => t.purpose === 'bounce') : undefined);
   }
   // A delay warning says the server is still trying: no failure yet, nothing to count.
   const stillTrying = (kind === 'hard' || kind === 'soft') && classification.recipients.every((r) => r.delayed);
@@ -108,7 +112,14 @@ export function describeReading(reading: InboundReading): object {
     classified: c.kind,
     basis: c.basis,
     ...(c.feedbackType === undefined ? {} : { feedbackType: c.feedbackType }),
-    recipients: c.recipients.map((r) => ({ recipient: r.address ?? null, bounce: r.kind, reason: r.reason, status: r.status ?? null, reply: r.reply ?? null, diagnostic: r.diagnostic ?? null })),
+    recipients: c.recipients.map((r) => ({
+      recipient: r.address ?? null,
+      bounce: r.kind,
+      reason: r.reason,
+      status: r.status ?? null,
+      reply: r.reply ?? null,
+      diagnostic: r.diagnostic ?? null,
+    })),
     tag: reading.tag === undefined ? null : reading.tag,
     subject: c.subject,
     from: c.from ?? null,

@@ -64,23 +64,50 @@ export function isHardReason(reason: Reason): boolean {
  * reasons among themselves names the reason but never makes anything hard.
  */
 const PHRASES: Array<[Reason, RegExp]> = [
-  ['mailboxfull', /mailbox (is )?full|mailbox exceeds (the )?allowed size|number of messages in .{0,30}mailbox exceeded|mailbox.{0,40}(over|exceed(ed|s)?) (its |the )?(quota|size|storage)|quota (exceeded|full)|over ?quota|exceed(ed|s)? (the )?(storage|quota|disk)|(storage|disk) (space )?(quota|full|exceeded)|insufficient (disk|system storage|storage)|not enough (storage|space)|user'?s? (mailbox|disk) (is )?(full|over)|mailfolder is full|out of storage|too much mail data|would exceed (the )?(mailbox|quota)|mailbox size limit/i],
+  [
+    'mailboxfull',
+    /mailbox (is )?full|mailbox exceeds (the )?allowed size|number of messages in .{0,30}mailbox exceeded|mailbox.{0,40}(over|exceed(ed|s)?) (its |the )?(quota|size|storage)|quota (exceeded|full)|over ?quota|exceed(ed|s)? (the )?(storage|quota|disk)|(storage|disk) (space )?(quota|full|exceeded)|insufficient (disk|system storage|storage)|not enough (storage|space)|user'?s? (mailbox|disk) (is )?(full|over)|mailfolder is full|out of storage|too much mail data|would exceed (the )?(mailbox|quota)|mailbox size limit/i,
+  ],
   // Refusals of us, not of the address (sisimai: blocked, rejected, norelaying, ...).
   ['requireptr', /ptr record|reverse (dns|lookup)|\brdns\b|no (dns )?ptr|cannot find your hostname/i],
   ['badreputation', /reputation/i],
-  ['norelaying', /(relay(ing)?|access) (denied|not permitted|prohibited)|not (allowed|permitted) to relay|relay access|unable to relay|we do not relay/i],
+  [
+    'norelaying',
+    /(relay(ing)?|access) (denied|not permitted|prohibited)|not (allowed|permitted) to relay|relay access|unable to relay|we do not relay/i,
+  ],
   ['toomanyconn', /too many (connections|messages|recipients)|rate limit|throttl/i],
   ['authfailure', /\b(spf|dkim|dmarc)\b|authentication (checks? )?(required|failed)/i],
   ['securityerror', /not authorized/i],
-  ['rejected', /my name was rejected|sender (address )?(domain )?(rejected|verify failed|verification)|sender denied|domain of sender|valid from|from:? (header|domain|address) (is )?(invalid|not valid|rejected)/i],
-  ['blocked', /(helo|ehlo)( command)? (rejected|refused)|(invalid|bad) (helo|ehlo)|please use the smtp server of your isp|client host .{0,80}(rejected|blocked|refused)|your (ip|host|server|domain|network|address|e-?mail)( address)? (\S+ )?(has been |is |was )?(block|blacklist|listed|reject|refus|den)|blacklist|blocklist|block ?list|spamhaus|sorbs|spamcop|\b(rbl|dnsbl)\b|(?<!not )listed (at|in|on|by) (the )?(\S+ )?(rbl|dnsbl|black|block|spam)|dynamic(ally assigned)? ip|dial-?up|residential|greylist|gray ?list/i],
-  ['notaccept', /does not accept (any )?(e-?)?mail|doesn'?t accept (any )?(e-?)?mail|accepts no (e-?)?mail|null mx|no smtp service|not accept(ing)? (e-?)?mail for/i],
+  [
+    'rejected',
+    /my name was rejected|sender (address )?(domain )?(rejected|verify failed|verification)|sender denied|domain of sender|valid from|from:? (header|domain|address) (is )?(invalid|not valid|rejected)/i,
+  ],
+  [
+    'blocked',
+    /(helo|ehlo)( command)? (rejected|refused)|(invalid|bad) (helo|ehlo)|please use the smtp server of your isp|client host .{0,80}(rejected|blocked|refused)|your (ip|host|server|domain|network|address|e-?mail)( address)? (\S+ )?(has been |is |was )?(block|blacklist|listed|reject|refus|den)|blacklist|blocklist|block ?list|spamhaus|sorbs|spamcop|\b(rbl|dnsbl)\b|(?<!not )listed (at|in|on|by) (the )?(\S+ )?(rbl|dnsbl|black|block|spam)|dynamic(ally assigned)? ip|dial-?up|residential|greylist|gray ?list/i,
+  ],
+  [
+    'notaccept',
+    /does not accept (any )?(e-?)?mail|doesn'?t accept (any )?(e-?)?mail|accepts no (e-?)?mail|null mx|no smtp service|not accept(ing)? (e-?)?mail for/i,
+  ],
   ['hasmoved', /has (been )?moved|address (has )?changed|forwarding address|no longer (valid|available) at this address/i],
   ['networkerror', /name service error|try again/i],
-  ['hostunknown', /unrouteable address|host (\S+ )?(or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|doesn'?t exist|unknown|is invalid)|no such domain|unknown domain|unrouteable (mail )?domain|unroutable (mail )?domain|name or service not known|nxdomain|no (valid )?mx|mx (record )?(lookup|not found)|nonexistent domain|not a valid domain|bad destination (host|system)/i],
-  ['userunknown', /user ?(is )?unknown|unknown (user|recipient|address|local[- ]?part|mailbox|alias)|no such (user|mailbox|recipient|account|address|person|local user)|(user|recipient|mailbox|address|account|addressee)( name)? (\S+ )?(is )?(unknown|not found|invalid|not exist|does ?n[o']t exist|not valid|not known)|(invalid|bad|unknown|nonexistent|non-existent|not a valid) (recipient|mailbox|address|user|account|destination mailbox|user address)|(?<!may )(does ?n[o']t|not) exist|(there is )?no (mailbox|user|account) (here|by that name|with|for)|mailbox (not found|unavailable|does not)|user not (found|listed|local)|(?<!(blacklist|blocklist|spam\S*) )not listed in|not our customer|no valid recipients|address (unknown|rejected|not found)|recipient (address )?rejected|undeliverable address|invalid (e-?mail )?address|could ?n[o']t be found|no longer exists|not a known user|unknown or illegal alias|isn'?t in (our|my) (list|database)|account (does not|doesn'?t) exist|does ?n[o']t have an? .{0,60} account/i],
-  ['suspend', /(account|mailbox)( that you tried to reach)? is disabled|(account|mailbox|user|address)( is| has been)? (disabled|deactivated|suspended|inactive|locked|closed|expired|on hold|frozen|not active)|(disabled|suspended|inactive|deactivated|expired) (account|mailbox|user)|is not accepting (mail|messages)|account (has been )?(terminated|discontinued)/i],
-  ['mesgtoobig', /message (size )?(is )?too (big|large)|exceeds? (the )?(maximum )?(message )?size|size (limit )?exceed|message length exceeds|message too large|mail size/i],
+  [
+    'hostunknown',
+    /unrouteable address|host (\S+ )?(or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|doesn'?t exist|unknown|is invalid)|no such domain|unknown domain|unrouteable (mail )?domain|unroutable (mail )?domain|name or service not known|nxdomain|no (valid )?mx|mx (record )?(lookup|not found)|nonexistent domain|not a valid domain|bad destination (host|system)/i,
+  ],
+  [
+    'userunknown',
+    /user ?(is )?unknown|unknown (user|recipient|address|local[- ]?part|mailbox|alias)|no such (user|mailbox|recipient|account|address|person|local user)|(user|recipient|mailbox|address|account|addressee)( name)? (\S+ )?(is )?(unknown|not found|invalid|not exist|does ?n[o']t exist|not valid|not known)|(invalid|bad|unknown|nonexistent|non-existent|not a valid) (recipient|mailbox|address|user|account|destination mailbox|user address)|(?<!may )(does ?n[o']t|not) exist|(there is )?no (mailbox|user|account) (here|by that name|with|for)|mailbox (not found|unavailable|does not)|user not (found|listed|local)|(?<!(blacklist|blocklist|spam\S*) )not listed in|not our customer|no valid recipients|address (unknown|rejected|not found)|recipient (address )?rejected|undeliverable address|invalid (e-?mail )?address|could ?n[o']t be found|no longer exists|not a known user|unknown or illegal alias|isn'?t in (our|my) (list|database)|account (does not|doesn'?t) exist|does ?n[o']t have an? .{0,60} account/i,
+  ],
+  [
+    'suspend',
+    /(account|mailbox)( that you tried to reach)? is disabled|(account|mailbox|user|address)( is| has been)? (disabled|deactivated|suspended|inactive|locked|closed|expired|on hold|frozen|not active)|(disabled|suspended|inactive|deactivated|expired) (account|mailbox|user)|is not accepting (mail|messages)|account (has been )?(terminated|discontinued)/i,
+  ],
+  [
+    'mesgtoobig',
+    /message (size )?(is )?too (big|large)|exceeds? (the )?(maximum )?(message )?size|size (limit )?exceed|message length exceeds|message too large|mail size/i,
+  ],
   // The message refused by a filter or a policy.
   ['virusdetected', /virus|malware|infected/i],
   ['spamdetected', /spam|junk|bulk mail|unsolicited|suspicious|phishing/i],
@@ -91,8 +118,14 @@ const PHRASES: Array<[Reason, RegExp]> = [
   ['securityerror', /security|permission/i],
   ['filtered', /filter|not accepted/i],
   ['rejected', /blocked|denied|refused|rejected|not (a )?member/i],
-  ['expired', /expired|will be retried|still undelivered|continue trying|failed \d+ attempts|did not accept our requests to connect|too long|timed? ?out|timeout|retry time|could not be delivered (for|within)|delivery time|gave up|giving up|have been failing for|was not delivered for|queued too long/i],
-  ['networkerror', /connection (refused|reset|timed out|closed|lost|dropped)|could not connect|can'?t connect|lost connection|no (smtp )?connection could be made|network|unreachable|\btls\b|\bssl\b|malformed|protocol/i],
+  [
+    'expired',
+    /expired|will be retried|still undelivered|continue trying|failed \d+ attempts|did not accept our requests to connect|too long|timed? ?out|timeout|retry time|could not be delivered (for|within)|delivery time|gave up|giving up|have been failing for|was not delivered for|queued too long/i,
+  ],
+  [
+    'networkerror',
+    /connection (refused|reset|timed out|closed|lost|dropped)|could not connect|can'?t connect|lost connection|no (smtp )?connection could be made|network|unreachable|\btls\b|\bssl\b|malformed|protocol/i,
+  ],
 ];
 
 /**
@@ -167,7 +200,8 @@ export function judge(evidence: Evidence): Judgement {
  * reply is the one named nearest to it: "(in reply to RCPT TO command)" after it,
  * ">>> RCPT To:<...>" on the line before.
  */
-const COMMAND = /(?:>>>\s*|(?:in reply to|after|command:?|smtp command) (?:the )?(?:end of )?)(rcpt|data|mail from|mail|helo|ehlo)\b|(?<![a-z])(rcpt)(?:\b|_)/gi;
+const COMMAND =
+  /(?:>>>\s*|(?:in reply to|after|command:?|smtp command) (?:the )?(?:end of )?)(rcpt|data|mail from|mail|helo|ehlo)\b|(?<![a-z])(rcpt)(?:\b|_)/gi;
 
 function commandNear(text: string, at: number): string | undefined {
   let nearest: { command: string; distance: number } | undefined;
@@ -179,7 +213,8 @@ function commandNear(text: string, at: number): string | undefined {
 }
 
 /** Servers' own words for a refusal at RCPT, when no command is named. */
-const RCPT_WORDS = /recipient (address )?rejected|rejected (the )?address|no valid recipients|does not like recipient|invalid recipient|unknown recipient|recipient (unknown|not found)/i;
+const RCPT_WORDS =
+  /recipient (address )?rejected|rejected (the )?address|no valid recipients|does not like recipient|invalid recipient|unknown recipient|recipient (unknown|not found)/i;
 
 /**
  * Phrases that prove the mailbox absent whatever the command: the recipient's own
@@ -189,7 +224,8 @@ const NO_SUCH_LOCAL_USER =
   /not listed in (the )?(domino directory|public name (&|and) address book)|(mail\.local|local delivery|lda|maildrop): (unknown|no such) user|ディレクトリ(には見つかりません|のリストにありません)/i;
 
 /** What a local delivery program (procmail, a pipe, a Maildir writer) says when it, not the mailbox, failed. */
-const LOCAL_PROGRAM_FAILED = /(couldn'?t|cannot|can'?t|unable to) (create|open|write|lock)|permission denied|command (output|died|failed)|exit (code|status)|temporary failure in|internal software error/i;
+const LOCAL_PROGRAM_FAILED =
+  /(couldn'?t|cannot|can'?t|unable to) (create|open|write|lock)|permission denied|command (output|died|failed)|exit (code|status)|temporary failure in|internal software error/i;
 
 /**
  * Words that name a missing user, not a refusal in general ("recipient address
@@ -197,7 +233,8 @@ const LOCAL_PROGRAM_FAILED = /(couldn'?t|cannot|can'?t|unable to) (create|open|w
  * denied" is what Microsoft's directory-based edge blocking answers for an address
  * it does not have.
  */
-const NO_SUCH_USER = /user ?unknown|unknown (user|recipient)|no such (user|mailbox|recipient)|invalid recipient|recipient (unknown|not found)|recipient address rejected: access denied/i;
+const NO_SUCH_USER =
+  /user ?unknown|unknown (user|recipient)|no such (user|mailbox|recipient)|invalid recipient|recipient (unknown|not found)|recipient address rejected: access denied/i;
 
 /** Where userunknown's phrase stands; before it: refusals of us, a moved address, a domain that takes no mail, no such host. */
 const USER_UNKNOWN_AT = PHRASES.findIndex(([reason]) => reason === 'userunknown');

@@ -40,7 +40,16 @@ export async function bounceRates(db: Db, days: number): Promise<WindowRates> {
   const total = Number(sent.n);
   const rate = (n: number) => (total === 0 ? 0 : n / total);
   const [hard, soft, complaints] = [count('hard'), count('soft'), count('complaint')];
-  return { days, sent: total, hard, soft, complaints, unsubscribes: count('unsubscribe'), bounceRate: rate(hard + soft), complaintRate: rate(complaints) };
+  return {
+    days,
+    sent: total,
+    hard,
+    soft,
+    complaints,
+    unsubscribes: count('unsubscribe'),
+    bounceRate: rate(hard + soft),
+    complaintRate: rate(complaints),
+  };
 }
 
 /** Every outcome recorded so far, by kind and what it did: for /metrics, across all instances and doors. */

@@ -20,7 +20,9 @@ const TAG = /\+([bu])(\d{1,15})-([0-9a-f]{24})@/gi;
 export type AddressConfig = Pick<Config, 'bounceAddress' | 'unsubscribeAddress' | 'secretPrevious'> & { secret: string };
 
 function tagMac(secret: string, purpose: AddressPurpose, id: number): string {
-  return Buffer.from(mac(secret, `address:${purpose}:${id}`), 'base64url').toString('hex').slice(0, MAC_HEX);
+  return Buffer.from(mac(secret, `address:${purpose}:${id}`), 'base64url')
+    .toString('hex')
+    .slice(0, MAC_HEX);
 }
 
 function tagged(base: string, purpose: AddressPurpose, id: number, secret: string): string {

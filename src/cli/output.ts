@@ -18,7 +18,10 @@ export function printTable<Row>(rows: Row[], columns: Column<Row>[], out: (line:
   const cells = rows.map((row) => columns.map((column) => cell(column.value(row))));
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => Math.min(r[i]!.length, 60))));
   const line = (values: string[]) =>
-    values.map((v, i) => (v.length > 60 ? `${v.slice(0, 59)}…` : v).padEnd(widths[i]!)).join('  ').trimEnd();
+    values
+      .map((v, i) => (v.length > 60 ? `${v.slice(0, 59)}…` : v).padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   out(line(columns.map((c) => c.header)));
   for (const row of cells) out(line(row));
   if (rows.length === 0) out('(none)');

@@ -11,7 +11,10 @@ export const commandModules: { names: string[]; load: () => Promise<Register> }[
   { names: ['categories'], load: async () => (await import('./commands/categories.js')).registerCategoryCommands },
   { names: ['feeds'], load: async () => (await import('./commands/feeds.js')).registerFeedCommands },
   { names: ['subscribers'], load: async () => (await import('./commands/subscribers.js')).registerSubscriberCommands },
-  { names: ['migrate', 'fetch', 'send', 'run', 'preview', 'status'], load: async () => (await import('./commands/jobs.js')).registerJobCommands },
+  {
+    names: ['migrate', 'fetch', 'send', 'run', 'preview', 'status'],
+    load: async () => (await import('./commands/jobs.js')).registerJobCommands,
+  },
   { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
   { names: ['serve'], load: async () => (await import('./commands/serve.js')).registerServeCommand },
   { names: ['site'], load: async () => (await import('./commands/site.js')).registerSiteCommands },

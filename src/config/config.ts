@@ -222,7 +222,8 @@ export function loadConfig(env: Env = process.env): Config {
   const bounceAddress = read.taggableAddress('BOUNCE_ADDRESS', bareAddress(mailFrom), mailFromProblem === undefined);
   const inboundImapUrl = read.url('INBOUND_IMAP_URL', undefined, ['imap:', 'imaps:']);
   const digestLocale = read.string('DIGEST_LOCALE', 'en-GB');
-  if (!isLocale(digestLocale)) read.problems.push(`DIGEST_LOCALE=${digestLocale} is not a locale this Node knows (e.g. en-GB, en-US, de-DE)`);
+  if (!isLocale(digestLocale))
+    read.problems.push(`DIGEST_LOCALE=${digestLocale} is not a locale this Node knows (e.g. en-GB, en-US, de-DE)`);
   const templatesDir = read.optional('TEMPLATES_DIR');
   if (templatesDir !== undefined && !statSync(templatesDir, { throwIfNoEntry: false })?.isDirectory()) {
     read.problems.push(`TEMPLATES_DIR=${templatesDir} is not a folder`);
@@ -303,7 +304,11 @@ function readDkim(read: Reader): DkimSettings | undefined {
   const selector = read.optional('DKIM_SELECTOR');
   const keyFile = read.optional('DKIM_PRIVATE_KEY_FILE');
   if (domain === undefined && selector === undefined && keyFile === undefined) return undefined;
-  const missing = [['DKIM_DOMAIN', domain], ['DKIM_SELECTOR', selector], ['DKIM_PRIVATE_KEY_FILE', keyFile]]
+  const missing = [
+    ['DKIM_DOMAIN', domain],
+    ['DKIM_SELECTOR', selector],
+    ['DKIM_PRIVATE_KEY_FILE', keyFile],
+  ]
     .filter(([, value]) => value === undefined)
     .map(([key]) => key);
   if (missing.length > 0) {
@@ -312,7 +317,8 @@ function readDkim(read: Reader): DkimSettings | undefined {
   }
   const before = read.problems.length;
   if (!DOMAIN_PATTERN.test(domain!)) read.problems.push(`DKIM_DOMAIN=${domain} is not a domain name like example.org`);
-  if (!SELECTOR_PATTERN.test(selector!)) read.problems.push(`DKIM_SELECTOR=${selector} must be letters, digits and hyphens, like digest2026`);
+  if (!SELECTOR_PATTERN.test(selector!))
+    read.problems.push(`DKIM_SELECTOR=${selector} must be letters, digits and hyphens, like digest2026`);
   let pem: Buffer | undefined;
   try {
     pem = readFileSync(keyFile!);
@@ -328,9 +334,14 @@ function readDkim(read: Reader): DkimSettings | undefined {
 const TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 function readWebhooks(read: Reader): WebhookSettings {
-  const topics = read.optional('WEBHOOK_SES_TOPIC_ARN')?.split(',').map((arn) => arn.trim()).filter(Boolean);
+  const topics = read
+    .optional('WEBHOOK_SES_TOPIC_ARN')
+    ?.split(',')
+    .map((arn) => arn.trim())
+    .filter(Boolean);
   for (const arn of topics ?? []) {
-    if (!TOPIC_ARN_PATTERN.test(arn)) read.problems.push(`WEBHOOK_SES_TOPIC_ARN: ${arn} is not an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:ses-feedback`);
+    if (!TOPIC_ARN_PATTERN.test(arn))
+      read.problems.push(`WEBHOOK_SES_TOPIC_ARN: ${arn} is not an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:ses-feedback`);
   }
   const signingKey = read.optional('WEBHOOK_MAILGUN_SIGNING_KEY');
   const user = read.optional('WEBHOOK_POSTMARK_USER');
@@ -341,7 +352,10 @@ function readWebhooks(read: Reader): WebhookSettings {
     read.problems.push('WEBHOOK_POSTMARK_PASSWORD must be at least 16 characters (try: openssl rand -hex 16)');
   }
   return {
-    ses: topics === undefined || topics.length === 0 ? undefined : { topicArns: topics, confirmSubscriptions: read.boolean('WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS', false) },
+    ses:
+      topics === undefined || topics.length === 0
+        ? undefined
+        : { topicArns: topics, confirmSubscriptions: read.boolean('WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS', false) },
     mailgun: signingKey === undefined ? undefined : { signingKey },
     postmark: user === undefined || password === undefined ? undefined : { user, password },
   };
@@ -351,9 +365,13 @@ function parseAllowPrivate(read: Reader): boolean | string[] {
   const value = read.optional('FETCH_ALLOW_PRIVATE');
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
-  const ranges = value.split(',').map((part) => part.trim()).filter(Boolean);
+  const ranges = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
   const bad = ranges.filter((range) => !isAddressRange(range));
-  if (bad.length > 0) read.problems.push(`FETCH_ALLOW_PRIVATE must be true, false or comma-separated addresses/CIDRs (bad: ${bad.join(', ')})`);
+  if (bad.length > 0)
+    read.problems.push(`FETCH_ALLOW_PRIVATE must be true, false or comma-separated addresses/CIDRs (bad: ${bad.join(', ')})`);
   return ranges;
 }
 
@@ -368,7 +386,10 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 /** The bare address of a "Name <a@b>" value ("Digest <d@x.org>" gives "d@x.org"). */

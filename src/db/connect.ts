@@ -118,7 +118,8 @@ export async function openEmbedded(
     if ('release' in taken) return openLocked(folder, taken, socketDir, options);
     const holder = taken.heldBy;
     if (options.serve || holder.socketDir === null) throw new DataFolderBusyError(busyMessage(dataDir, holder), holder);
-    if (await socketAnswers(holder, holder.socketDir)) return fromPool(socketPool(holder.socketDir), { mode: 'embedded', access: 'socket' });
+    if (await socketAnswers(holder, holder.socketDir))
+      return fromPool(socketPool(holder.socketDir), { mode: 'embedded', access: 'socket' });
     // The holder stopped, or still starts up: look again.
   }
 }

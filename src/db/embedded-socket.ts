@@ -173,7 +173,7 @@ class Session {
 
   private fromServer(chunk: Buffer): void {
     if (!this.closing) this.client.write(chunk);
-    for (let i = 0; i < chunk.length; ) {
+    for (let i = 0; i < chunk.length;) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - i);
         this.skip -= n;

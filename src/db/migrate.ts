@@ -5,7 +5,10 @@ import { migrationsDir } from '../paths.js';
 import type { Db } from './connect.js';
 
 async function migrationNames(folder: string): Promise<string[]> {
-  return (await readdir(folder)).filter((name) => name.endsWith('.sql')).map((name) => name.replace(/\.sql$/, '')).sort();
+  return (await readdir(folder))
+    .filter((name) => name.endsWith('.sql'))
+    .map((name) => name.replace(/\.sql$/, ''))
+    .sort();
 }
 
 /**
@@ -14,10 +17,17 @@ async function migrationNames(folder: string): Promise<string[]> {
  * reads them: 0.7 s and 50 MB on a PGlite folder, paid by every embedded command.
  */
 async function upToDate(db: Db, folder: string): Promise<boolean> {
-  const { rows: [table] } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
+  const {
+    rows: [table],
+  } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
   if (!table?.present) return false;
   const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
-  return rows.map((row) => row.name).sort().join('\n') === (await migrationNames(folder)).join('\n');
+  return (
+    rows
+      .map((row) => row.name)
+      .sort()
+      .join('\n') === (await migrationNames(folder)).join('\n')
+  );
 }
 
 /** Plain .sql files, so that the schema reads as SQL and serves PGlite and a server alike. */

@@ -14,14 +14,16 @@ function postDate(anchor: Date, ageHours: number): Date {
 export function renderDemoFeed(feed: DemoFeed, anchor: Date): string {
   const link = (index: number) => `${feed.siteUrl}${anchor.getFullYear()}/post-${index + 1}`;
   if (feed.format === 'atom') {
-    const entries = feed.posts.map((post, index) => `  <entry>
+    const entries = feed.posts.map(
+      (post, index) => `  <entry>
     <id>tag:demo,2014:${feed.slug}:${index + 1}</id>
     <title>${escapeXml(post.title)}</title>
     <link rel="alternate" href="${link(index)}"/>
     <author><name>${escapeXml(post.author)}</name></author>
     <updated>${postDate(anchor, post.ageHours).toISOString()}</updated>
     <content type="html">${escapeXml(post.html)}</content>
-  </entry>`);
+  </entry>`,
+    );
     return `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
   <title>${escapeXml(feed.title)}</title>
@@ -32,14 +34,16 @@ ${entries.join('\n')}
 </feed>
 `;
   }
-  const items = feed.posts.map((post, index) => `    <item>
+  const items = feed.posts.map(
+    (post, index) => `    <item>
       <title>${escapeXml(post.title)}</title>
       <link>${link(index)}</link>
       <guid isPermaLink="true">${link(index)}</guid>
       <dc:creator>${escapeXml(post.author)}</dc:creator>
       <pubDate>${postDate(anchor, post.ageHours).toUTCString()}</pubDate>
       <description>${escapeXml(post.html)}</description>
-    </item>`);
+    </item>`,
+  );
   return `<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
   <channel>

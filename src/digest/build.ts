@@ -54,7 +54,14 @@ export async function buildDigestHeadOfItems(db: Db, itemIds: number[], identity
 async function editionIdentity(db: Db, editionId: number): Promise<Identity & { contentKey: string }> {
   const edition = await db
     .selectFrom('editions')
-    .select(['id', 'key', 'time_zone', 'category_ids', 'created_at', sql<string>`md5(category_ids::text || ':' || item_ids::text)`.as('content_key')])
+    .select([
+      'id',
+      'key',
+      'time_zone',
+      'category_ids',
+      'created_at',
+      sql<string>`md5(category_ids::text || ':' || item_ids::text)`.as('content_key'),
+    ])
     .where('id', '=', editionId)
     .executeTakeFirstOrThrow();
   return {
@@ -79,7 +86,12 @@ async function digestOf(db: Db, identity: Identity, items: RawBuilder<boolean>, 
 async function digestContent(db: Db, categoryIds: number[], items: RawBuilder<boolean>, head: boolean): Promise<Content> {
   const [rows, chosen] = await Promise.all([
     digestRows(db, items, head),
-    db.selectFrom('categories').select('title').where('id', 'in', categoryIds.length > 0 ? categoryIds : [-1]).orderBy('title').execute(),
+    db
+      .selectFrom('categories')
+      .select('title')
+      .where('id', 'in', categoryIds.length > 0 ? categoryIds : [-1])
+      .orderBy('title')
+      .execute(),
   ]);
   return { chosenCategories: chosen.map((c) => c.title), ...groupRows(rows) };
 }
@@ -153,7 +165,13 @@ function groupRows(rows: DigestRow[]): Pick<Digest, 'categories' | 'postCount'> 
     }
     let source = sources.get(row.feed_id);
     if (source === undefined) {
-      source = { feedId: row.feed_id, title: row.feed_title ?? new URL(row.feed_url).hostname, siteUrl: row.site_url, posts: [], postCount: row.source_count };
+      source = {
+        feedId: row.feed_id,
+        title: row.feed_title ?? new URL(row.feed_url).hostname,
+        siteUrl: row.site_url,
+        posts: [],
+        postCount: row.source_count,
+      };
       sources.set(row.feed_id, source);
       category.sources.push(source);
       category.postCount += row.source_count;

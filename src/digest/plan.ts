@@ -63,10 +63,14 @@ const ANALYZE_AFTER_ROWS = 10_000;
 async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${PLAN_LOCK})`.execute(trx);
-    const { rows: [cut] } = await sql<{ snapshot: string }>`SELECT ${currentCursor} AS snapshot`.execute(trx);
+    const {
+      rows: [cut],
+    } = await sql<{ snapshot: string }>`SELECT ${currentCursor} AS snapshot`.execute(trx);
     // Their due time cannot be computed: they are left out (period NULL) and reported.
     const unknownZones = await unknownStoredTimeZones(trx);
-    await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text, timezone text) ON COMMIT DROP`.execute(trx);
+    await sql`CREATE TEMPORARY TABLE plan_due (id integer, period timestamptz, category_ids integer[], items_cursor text, timezone text) ON COMMIT DROP`.execute(
+      trx,
+    );
     await sql`INSERT INTO plan_due SELECT id, period, category_ids, items_cursor, timezone FROM (${unplanned(now, unknownZones)}) u
       WHERE cardinality(category_ids) > 0 AND period IS NOT NULL`.execute(trx);
     const groups = await sql<DueGroup>`
@@ -82,7 +86,9 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
       // all day and a post arriving at noon waits for tomorrow's digest.
       editions.push(itemIds.length === 0 ? null : await upsertEdition(trx, group.category_ids, itemIds, group.timezone));
     }
-    const { rows: [written] } = await sql<{ pending: number; skipped: number }>`
+    const {
+      rows: [written],
+    } = await sql<{ pending: number; skipped: number }>`
       WITH assigned AS (
         SELECT * FROM unnest(${groups.rows.map((g) => `{${g.category_ids.join(',')}}`)}::text[],
                              ${groups.rows.map((g) => g.items_cursor)}::text[],
@@ -113,7 +119,13 @@ async function planInOneTransaction(db: Db, now: Date): Promise<PlanSummary> {
 
 async function activeIn(db: Db, zones: string[]): Promise<PlanSummary['unknownTimeZones']> {
   if (zones.length === 0) return [];
-  const rows = await db.selectFrom('subscribers').select(['id', 'timezone']).where('status', '=', 'active').where('timezone', 'in', zones).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('subscribers')
+    .select(['id', 'timezone'])
+    .where('status', '=', 'active')
+    .where('timezone', 'in', zones)
+    .orderBy('id')
+    .execute();
   return rows.map((r) => ({ subscriberId: r.id, timezone: r.timezone }));
 }
 
@@ -140,7 +152,9 @@ async function newItemIds(trx: Db, categoryIds: number[], from: string, to: stri
  * are rendered once whoever planned them, and every date in one is the reader's own.
  */
 async function upsertEdition(trx: Db, categoryIds: number[], itemIds: number[], timeZone: string): Promise<number> {
-  const key = createHash('sha256').update(JSON.stringify([categoryIds, itemIds, timeZone])).digest('base64url');
+  const key = createHash('sha256')
+    .update(JSON.stringify([categoryIds, itemIds, timeZone]))
+    .digest('base64url');
   const inserted = await trx
     .insertInto('editions')
     .values({ key, category_ids: categoryIds, item_ids: itemIds, time_zone: timeZone })

@@ -39,7 +39,10 @@ export async function unknownStoredTimeZones(db: Db): Promise<string[]> {
     databaseZones(db),
     sql<{ timezone: string }>`SELECT DISTINCT timezone FROM subscribers`.execute(db),
   ]);
-  return rows.map((r) => r.timezone).filter((zone) => !zones.has(zone)).sort();
+  return rows
+    .map((r) => r.timezone)
+    .filter((zone) => !zones.has(zone))
+    .sort();
 }
 
 export function unknownTimeZoneProblem(zone: string): string {

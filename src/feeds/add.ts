@@ -33,7 +33,9 @@ export async function addFeedAt(db: Db, config: Config, input: AddInput): Promis
     }
     case 'unreachable': {
       const feed = await addFeed(db, input);
-      return 'problem' in feed ? feed : { kind: 'added', feed, note: `could not fetch it now (${found.reason}); it is tried again on the next run` };
+      return 'problem' in feed
+        ? feed
+        : { kind: 'added', feed, note: `could not fetch it now (${found.reason}); it is tried again on the next run` };
     }
     case 'feed-list':
       return { problem: found.reason };
@@ -44,7 +46,9 @@ export async function addFeedAt(db: Db, config: Config, input: AddInput): Promis
   }
   const { candidates, pageUrl } = found;
   if (candidates.length === 0) {
-    return { problem: `no feed found on ${pageUrl}: it names none (<link rel="alternate">, Link header) and none of ${COMMON_PATHS.join(' ')} is a feed` };
+    return {
+      problem: `no feed found on ${pageUrl}: it names none (<link rel="alternate">, Link header) and none of ${COMMON_PATHS.join(' ')} is a feed`,
+    };
   }
   if (input.pick !== undefined && (input.pick < 1 || input.pick > candidates.length)) {
     return { problem: `--pick must be 1 to ${candidates.length}` };

@@ -25,7 +25,8 @@ for (const [network, prefix] of [
   ['203.0.113.0', 24],
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
-] as const) INTERNAL.addSubnet(network, prefix, 'ipv4');
+] as const)
+  INTERNAL.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
@@ -37,7 +38,8 @@ for (const [network, prefix] of [
   ['fe80::', 10], // link-local
   ['fec0::', 10], // old site-local
   ['ff00::', 8], // multicast
-] as const) INTERNAL.addSubnet(network, prefix, 'ipv6');
+] as const)
+  INTERNAL.addSubnet(network, prefix, 'ipv6');
 // IPv4-mapped IPv6 (::ffff:127.0.0.1) is matched against the IPv4 ranges by BlockList itself;
 // NAT64 (64:ff9b::/96, used by DNS64 for every IPv4-only host) by its embedded address below.
 const NAT64 = new BlockList();
@@ -130,11 +132,16 @@ export function guardedLookup(policy: AddressPolicy): LookupFunction {
       if (error) return callback(error, '', 0);
       const internal = addresses.find((a) => !policy.isAllowed(a.address));
       if (internal !== undefined) {
-        return callback(new InternalAddressError(`${hostname} resolves to ${internal.address}, an internal address (${ALLOW_HINT})`), '', 0);
+        return callback(
+          new InternalAddressError(`${hostname} resolves to ${internal.address}, an internal address (${ALLOW_HINT})`),
+          '',
+          0,
+        );
       }
       const first = addresses[0];
       if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
-      if ((options as LookupOneOptions & { all?: boolean }).all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      if ((options as LookupOneOptions & { all?: boolean }).all)
+        (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       else callback(null, first.address, first.family);
     });
   };

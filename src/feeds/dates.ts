@@ -5,12 +5,32 @@
  */
 
 const ZONES: Record<string, string> = {
-  UT: '+0000', UTC: '+0000', GMT: '+0000', Z: '+0000',
-  EST: '-0500', EDT: '-0400', CST: '-0600', CDT: '-0500',
-  MST: '-0700', MDT: '-0600', PST: '-0800', PDT: '-0700',
-  CET: '+0100', CEST: '+0200', MET: '+0100', MEST: '+0200', BST: '+0100',
-  EET: '+0200', EEST: '+0300', JST: '+0900', KST: '+0900', IST: '+0530',
-  AEST: '+1000', AEDT: '+1100', NZST: '+1200', NZDT: '+1300',
+  UT: '+0000',
+  UTC: '+0000',
+  GMT: '+0000',
+  Z: '+0000',
+  EST: '-0500',
+  EDT: '-0400',
+  CST: '-0600',
+  CDT: '-0500',
+  MST: '-0700',
+  MDT: '-0600',
+  PST: '-0800',
+  PDT: '-0700',
+  CET: '+0100',
+  CEST: '+0200',
+  MET: '+0100',
+  MEST: '+0200',
+  BST: '+0100',
+  EET: '+0200',
+  EEST: '+0300',
+  JST: '+0900',
+  KST: '+0900',
+  IST: '+0530',
+  AEST: '+1000',
+  AEDT: '+1100',
+  NZST: '+1200',
+  NZDT: '+1300',
 };
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -35,7 +55,8 @@ function utc(year: number, month: number, day: number, h: number, m: number, s: 
 // 2003-12-31T10:14:55.123-08:00, 2003-12-31 10:14:55 UTC, 20031231T101455Z, 2003-12-31
 const ISO = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T\s]+(\d{1,2}):?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?\s*([A-Za-z]{1,5}|[+-]\d{1,2}(?::?\d{2})?)?$/;
 // [Wed,] 02 Oct 2002 [13:00[:00]] [GMT|+0200|EST]
-const RFC822 = /^(?:[A-Za-z]+,?\s*)?(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z]*\.?[\s-]+(\d{2,4})(?:[\sT]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*([A-Za-z]{1,5}|[+-]\d{1,2}:?\d{2})?$/;
+const RFC822 =
+  /^(?:[A-Za-z]+,?\s*)?(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z]*\.?[\s-]+(\d{2,4})(?:[\sT]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*([A-Za-z]{1,5}|[+-]\d{1,2}:?\d{2})?$/;
 
 export function parseFeedDate(raw: string | undefined): Date | undefined {
   const text = raw?.trim().replace(/\s+/g, ' ');

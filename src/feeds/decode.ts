@@ -49,7 +49,11 @@ function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
 
 function canonical(label: string | undefined): string | undefined {
   if (label === undefined) return undefined;
-  const cleaned = label.trim().replace(/^["']|["']$/g, '').trim().toLowerCase();
+  const cleaned = label
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .trim()
+    .toLowerCase();
   if (cleaned === '') return undefined;
   const name = SUPERSETS[cleaned] ?? cleaned;
   return iconv.encodingExists(name) ? name : undefined;
@@ -71,9 +75,7 @@ function patternEncoding(bytes: Uint8Array): string | undefined {
 
 /** The encoding named in `<?xml ... encoding="..."?>`, read from the first bytes as ASCII. */
 function declaredEncoding(bytes: Buffer, family: string | undefined): string | undefined {
-  const head = family && family !== 'utf-8'
-    ? iconv.decode(bytes.subarray(0, 1024), family)
-    : bytes.subarray(0, 512).toString('latin1');
+  const head = family && family !== 'utf-8' ? iconv.decode(bytes.subarray(0, 1024), family) : bytes.subarray(0, 512).toString('latin1');
   const match = head.match(/^[\s\ufeff]*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/);
   return match?.[1];
 }
@@ -101,12 +103,7 @@ export function decodeFeed(bytes: Uint8Array, contentType?: string): Decoded {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bom = bomEncoding(buffer);
   const pattern = patternEncoding(buffer);
-  const candidates = [
-    bom,
-    canonical(charsetOf(contentType)),
-    pattern,
-    canonical(declaredEncoding(buffer, bom ?? pattern)),
-  ];
+  const candidates = [bom, canonical(charsetOf(contentType)), pattern, canonical(declaredEncoding(buffer, bom ?? pattern))];
   for (let encoding of candidates) {
     if (encoding === undefined) continue;
     if (encoding !== bom) {

@@ -62,14 +62,18 @@ const hasRel = (rel: string | undefined, wanted: string): boolean => (rel ?? '')
 export function feedLinksInHtml(html: string, pageUrl: string): FeedCandidate[] {
   let base: string | undefined;
   const links: Array<{ href: string; format: string; title?: string }> = [];
-  const parser = new HtmlParser({
-    onopentag(name, attrs) {
-      if (name === 'base' && base === undefined && attrs.href !== undefined) base = resolve(attrs.href, pageUrl);
-      if (name !== 'link' || !hasRel(attrs.rel, 'alternate') || hasRel(attrs.rel, 'stylesheet')) return;
-      const format = attrs.href === undefined ? undefined : formatOf(attrs.type, attrs.href, attrs.title);
-      if (format !== undefined && attrs.href !== undefined) links.push({ href: attrs.href, format, title: attrs.title?.trim() || undefined });
+  const parser = new HtmlParser(
+    {
+      onopentag(name, attrs) {
+        if (name === 'base' && base === undefined && attrs.href !== undefined) base = resolve(attrs.href, pageUrl);
+        if (name !== 'link' || !hasRel(attrs.rel, 'alternate') || hasRel(attrs.rel, 'stylesheet')) return;
+        const format = attrs.href === undefined ? undefined : formatOf(attrs.type, attrs.href, attrs.title);
+        if (format !== undefined && attrs.href !== undefined)
+          links.push({ href: attrs.href, format, title: attrs.title?.trim() || undefined });
+      },
     },
-  }, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true });
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
   parser.end(html);
   return links.flatMap((link) => {
     const url = resolve(link.href, base ?? pageUrl);
@@ -135,7 +139,8 @@ export async function discoverFeeds(config: Config, url: string, now = new Date(
   const pageUrl = documentBase(fetched.finalUrl, fetched.contentLocation);
   const text = decodeFeed(fetched.bytes, fetched.contentType).text;
   const list = feedListKind(text);
-  if (list !== undefined) return { kind: 'feed-list', reason: `${url} is a list of feeds (${list}), not a feed: save it and use \`feeds import FILE\`` };
+  if (list !== undefined)
+    return { kind: 'feed-list', reason: `${url} is a list of feeds (${list}), not a feed: save it and use \`feeds import FILE\`` };
   const read = await readFeed(fetched.bytes, fetched.contentType, pageUrl, { maxItems: config.fetchMaxItems, now });
   if (read.kind === 'read') return { kind: 'feed', url };
   if (!isHtml(fetched.contentType, read.reason)) return { kind: 'not-a-feed', reason: read.reason };

@@ -129,11 +129,18 @@ async function readCapped(response: Response, maxBytes: number, cut: boolean): P
  * server that trickles bytes cannot hold a fetch open. Content-Encoding (gzip, deflate, br)
  * is undone by fetch itself.
  */
-export async function fetchFeed(config: Config, url: string, validators: Validators, now = new Date(), options: { cutAtMaxBytes?: boolean } = {}): Promise<FetchResult> {
+export async function fetchFeed(
+  config: Config,
+  url: string,
+  validators: Validators,
+  now = new Date(),
+  options: { cutAtMaxBytes?: boolean } = {},
+): Promise<FetchResult> {
   const signal = AbortSignal.timeout(config.fetchTimeoutMs);
   const headers: Record<string, string> = {
     'user-agent': userAgent(config),
-    accept: 'application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5',
+    accept:
+      'application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5',
   };
   if (validators.etag) headers['if-none-match'] = validators.etag;
   if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;

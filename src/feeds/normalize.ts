@@ -73,7 +73,7 @@ function channelBase(feed: RawFeed, documentUrl: string): string | undefined {
  */
 function feedBase(feed: RawFeed, documentUrl: string): string | undefined {
   const base = channelBase(feed, documentUrl);
-  return feed.bases.some(usableBase) ? base : resolveUrl(feed.link, undefined) ?? base;
+  return feed.bases.some(usableBase) ? base : (resolveUrl(feed.link, undefined) ?? base);
 }
 
 /** Each base resolves against the one before; an unusable base (empty, fragment-only, broken) is skipped. */
@@ -92,7 +92,9 @@ export function resolveBase(start: string | undefined, bases: string[]): string 
 
 function plainText(text: string | undefined, isHtml: boolean): string | undefined {
   if (text === undefined) return undefined;
-  const plain = isHtml ? decodeHTML(text.replace(/<!--[\s\S]*?(?:-->|$)|<(script|style)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, '').replace(/<[^>]*>/g, ' ')) : text;
+  const plain = isHtml
+    ? decodeHTML(text.replace(/<!--[\s\S]*?(?:-->|$)|<(script|style)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, '').replace(/<[^>]*>/g, ' '))
+    : text;
   const collapsed = plain.replace(/\s+/g, ' ').trim();
   return collapsed === '' ? undefined : collapsed;
 }
@@ -102,11 +104,13 @@ function linkOf(item: RawItem, base: string | undefined): string | null {
   const link = resolveUrl(item.link, base);
   if (link !== undefined) return link;
   // An empty link falls back to a guid that is itself a URL (RSS isPermaLink).
-  return item.guidIsLink ? resolveUrl(item.guid, undefined) ?? null : null;
+  return item.guidIsLink ? (resolveUrl(item.guid, undefined) ?? null) : null;
 }
 
 function hash(...parts: Array<string | null | undefined>): string {
-  return createHash('sha256').update(parts.map((part) => part ?? '').join('\u0000')).digest('hex');
+  return createHash('sha256')
+    .update(parts.map((part) => part ?? '').join('\u0000'))
+    .digest('hex');
 }
 
 function trustedDate(raw: string | undefined, now: Date): Date | null {
@@ -153,7 +157,14 @@ export function normalizeItems(feed: RawFeed, documentUrl: string, now: Date): N
       publishedAt: trustedDate(raw.date, now),
       html,
       contentBase,
-      contentHash: hash(PREPARATION_VERSION, title, url, html, contentBase, JSON.stringify([raw.images ?? [], raw.enclosures ?? [], categories])),
+      contentHash: hash(
+        PREPARATION_VERSION,
+        title,
+        url,
+        html,
+        contentBase,
+        JSON.stringify([raw.images ?? [], raw.enclosures ?? [], categories]),
+      ),
       categories,
       image: feedImage(raw, itemBase),
       enclosures: (raw.enclosures ?? []).flatMap((e) => {
@@ -180,7 +191,11 @@ function linkIdentity(url: string, title: string | undefined, date: string | und
 }
 
 /** Pictures go into emails: absolute https only, never a tracker. */
-function usableImage(url: string | undefined, base: string | undefined, attrs: Record<string, string | undefined> = {}): string | undefined {
+function usableImage(
+  url: string | undefined,
+  base: string | undefined,
+  attrs: Record<string, string | undefined> = {},
+): string | undefined {
   const absolute = resolveUrl(url, base, ['https:']);
   return absolute === undefined || isTrackingPixel({ ...attrs, src: absolute }) ? undefined : absolute;
 }

@@ -16,7 +16,14 @@ export interface OpmlImport {
 
 /** "Tech News" -> "tech-news": category names are lower-case slugs. */
 function slug(text: string): string {
-  return text.toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 63) || 'imported';
+  return (
+    text
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^\w-]+/g, '-')
+      .replace(/^[-_]+|[-_]+$/g, '')
+      .slice(0, 63) || 'imported'
+  );
 }
 
 interface FoundFeed {
@@ -88,20 +95,33 @@ export interface OpmlFolder {
 export function buildOpml(title: string, folders: OpmlFolder[]): string {
   const outline = folders.map((folder) => ({
     $: { text: folder.title, title: folder.title },
-    outline: folder.feeds.map((feed) => ({ $: { type: 'rss', text: feed.title, title: feed.title, xmlUrl: feed.url, ...(feed.siteUrl ? { htmlUrl: feed.siteUrl } : {}), category: folder.name } })),
+    outline: folder.feeds.map((feed) => ({
+      $: {
+        type: 'rss',
+        text: feed.title,
+        title: feed.title,
+        xmlUrl: feed.url,
+        ...(feed.siteUrl ? { htmlUrl: feed.siteUrl } : {}),
+        category: folder.name,
+      },
+    })),
   }));
-  return new Builder({ xmldec: { version: '1.0', encoding: 'UTF-8' } })
-    .buildObject({ opml: { $: { version: '2.0' }, head: { title }, body: { outline } } });
+  return new Builder({ xmldec: { version: '1.0', encoding: 'UTF-8' } }).buildObject({
+    opml: { $: { version: '2.0' }, head: { title }, body: { outline } },
+  });
 }
 
 /** All feeds as OPML 2.0, one folder outline per category. */
 export async function exportOpml(db: Db, title = 'feed-digest subscriptions'): Promise<string> {
   const [categories, feeds] = await Promise.all([listCategories(db), listFeeds(db)]);
-  return buildOpml(title, categories.map((category) => ({
-    name: category.name,
-    title: category.title,
-    feeds: feeds
-      .filter((feed) => feed.category_id === category.id)
-      .map((feed) => ({ url: feed.url, title: feed.title ?? feed.url, siteUrl: feed.site_url })),
-  })));
+  return buildOpml(
+    title,
+    categories.map((category) => ({
+      name: category.name,
+      title: category.title,
+      feeds: feeds
+        .filter((feed) => feed.category_id === category.id)
+        .map((feed) => ({ url: feed.url, title: feed.title ?? feed.url, siteUrl: feed.site_url })),
+    })),
+  );
 }

@@ -34,11 +34,21 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 500);
 }
 
-async function recordFailure(db: Db, config: Config, feed: Feed, now: Date, reason: string, fetched?: Extract<FetchResult, { kind: 'error' }>): Promise<RefreshOutcome> {
+async function recordFailure(
+  db: Db,
+  config: Config,
+  feed: Feed,
+  now: Date,
+  reason: string,
+  fetched?: Extract<FetchResult, { kind: 'error' }>,
+): Promise<RefreshOutcome> {
   const failures = feed.consecutive_failures + 1;
-  const disabledReason = fetched?.status === 410
-    ? 'HTTP 410 Gone: the feed was removed'
-    : failures >= FAILURES_BEFORE_DISABLING ? `${failures} failures in a row, last: ${oneLine(reason)}` : undefined;
+  const disabledReason =
+    fetched?.status === 410
+      ? 'HTTP 410 Gone: the feed was removed'
+      : failures >= FAILURES_BEFORE_DISABLING
+        ? `${failures} failures in a row, last: ${oneLine(reason)}`
+        : undefined;
   const update: FeedUpdate = {
     last_fetched_at: now,
     last_status: 'error',
@@ -68,17 +78,25 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
   const fetched = await fetchFeed(config, feed.url, { etag: feed.etag, lastModified: feed.last_modified }, now);
   if (fetched.kind === 'error') return recordFailure(db, config, feed, now, fetched.reason, fetched);
   if (fetched.kind === 'not_modified') {
-    await movedOrUpdate(db, feed, {
-      last_fetched_at: now,
-      last_status: 'not_modified',
-      last_error: null,
-      consecutive_failures: 0,
-      next_fetch_at: nextFetchAt(config, now, 0, fetched.cacheHints),
-    }, fetched.permanentRedirect);
+    await movedOrUpdate(
+      db,
+      feed,
+      {
+        last_fetched_at: now,
+        last_status: 'not_modified',
+        last_error: null,
+        consecutive_failures: 0,
+        next_fetch_at: nextFetchAt(config, now, 0, fetched.cacheHints),
+      },
+      fetched.permanentRedirect,
+    );
     return { feedId: feed.id, url: feed.url, status: 'not_modified', message: 'not modified', newItems: 0, updatedItems: 0 };
   }
 
-  const read = await readFeed(fetched.bytes, fetched.contentType, documentBase(fetched.finalUrl, fetched.contentLocation), { maxItems: config.fetchMaxItems, now });
+  const read = await readFeed(fetched.bytes, fetched.contentType, documentBase(fetched.finalUrl, fetched.contentLocation), {
+    maxItems: config.fetchMaxItems,
+    now,
+  });
   if (read.kind === 'rejected') return recordFailure(db, config, feed, now, `rejected: ${read.reason}`);
   const hints: ScheduleHints = { ...fetched.cacheHints, ttlMinutes: read.info.ttlMinutes };
   const changed = await prepareChanged(db, feed.id, read.items);
@@ -86,19 +104,24 @@ export async function refreshFeed(db: Db, config: Config, feed: Feed, now = new 
   for (const item of changed.items) item.filteredBy = filterVerdict(rules, item);
   const stored = await db.transaction().execute(async (trx) => {
     const outcome = await storeItems(trx, feed.id, changed.items, { baseline: feed.last_success_at === null, now });
-    await movedOrUpdate(trx, feed, {
-      title: read.info.title ?? feed.title,
-      // The site a feed was found on (feeds add) stays; else the feed names its own.
-      site_url: feed.site_url ?? read.info.siteUrl ?? null,
-      etag: fetched.etag,
-      last_modified: fetched.lastModified,
-      last_fetched_at: now,
-      last_success_at: now,
-      last_status: 'ok',
-      last_error: null,
-      consecutive_failures: 0,
-      next_fetch_at: nextFetchAt(config, now, 0, hints),
-    }, fetched.permanentRedirect);
+    await movedOrUpdate(
+      trx,
+      feed,
+      {
+        title: read.info.title ?? feed.title,
+        // The site a feed was found on (feeds add) stays; else the feed names its own.
+        site_url: feed.site_url ?? read.info.siteUrl ?? null,
+        etag: fetched.etag,
+        last_modified: fetched.lastModified,
+        last_fetched_at: now,
+        last_success_at: now,
+        last_status: 'ok',
+        last_error: null,
+        consecutive_failures: 0,
+        next_fetch_at: nextFetchAt(config, now, 0, hints),
+      },
+      fetched.permanentRedirect,
+    );
     return outcome;
   });
   return {
@@ -136,11 +159,10 @@ function summarize(outcomes: RefreshOutcome[]): RefreshSummary {
 
 /** Refreshes the feeds within config.fetchConcurrency, and config.fetchPerHost at once per host. */
 function refreshAll(db: Db, config: Config, feeds: Feed[]): Promise<RefreshOutcome[]> {
-  return runBounded(
-    feeds,
-    { total: config.fetchConcurrency, perKey: config.fetchPerHost, keyOf: (feed) => hostOf(feed.url) },
-    (feed) => refreshFeed(db, config, feed, new Date()).catch((error: unknown) =>
-      recordFailure(db, config, feed, new Date(), `internal error: ${error instanceof Error ? error.message : String(error)}`)),
+  return runBounded(feeds, { total: config.fetchConcurrency, perKey: config.fetchPerHost, keyOf: (feed) => hostOf(feed.url) }, (feed) =>
+    refreshFeed(db, config, feed, new Date()).catch((error: unknown) =>
+      recordFailure(db, config, feed, new Date(), `internal error: ${error instanceof Error ? error.message : String(error)}`),
+    ),
   );
 }
 
@@ -169,16 +191,18 @@ async function claimDueFeeds(db: Db, config: Config, now: Date, limit: number, s
   return db
     .updateTable('feeds')
     .set({ next_fetch_at: new Date(now.getTime() + claimLeaseMs(config)) })
-    .where('id', 'in', (eb) => eb
-      .selectFrom('feeds')
-      .select('id')
-      .where('disabled_at', 'is', null)
-      .where('next_fetch_at', '<=', now)
-      .where(sql<boolean>`id <> all(${skip}::int[])`)
-      .orderBy('next_fetch_at')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked())
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('feeds')
+        .select('id')
+        .where('disabled_at', 'is', null)
+        .where('next_fetch_at', '<=', now)
+        .where(sql<boolean>`id <> all(${skip}::int[])`)
+        .orderBy('next_fetch_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
     .returningAll()
     .execute();
 }
@@ -201,7 +225,7 @@ export async function refreshFeeds(db: Db, config: Config, options: { onlyDue?: 
     const claimed = await claimDueFeeds(db, config, now, claimBatchSize(config), done);
     if (claimed.length === 0) break;
     done.push(...claimed.map((feed) => feed.id));
-    outcomes.push(...await refreshAll(db, config, claimed));
+    outcomes.push(...(await refreshAll(db, config, claimed)));
   }
   return summarize(outcomes);
 }

@@ -51,8 +51,12 @@ function compileRegex(pattern: string): RegExp | Problem {
   } catch (error) {
     return { problem: `not a valid regular expression: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (/\\[1-9]|\\k</.test(pattern)) return { problem: 'regular expressions with backreferences are not allowed: they can take exponential time' };
-  if (!safeRegex(regex)) return { problem: `regular expression ${pattern} could take exponential time on some text (a repeated group inside a repetition): simplify it, e.g. (a+)+ to a+` };
+  if (/\\[1-9]|\\k</.test(pattern))
+    return { problem: 'regular expressions with backreferences are not allowed: they can take exponential time' };
+  if (!safeRegex(regex))
+    return {
+      problem: `regular expression ${pattern} could take exponential time on some text (a repeated group inside a repetition): simplify it, e.g. (a+)+ to a+`,
+    };
   return regex;
 }
 
@@ -77,16 +81,24 @@ function matcherOf(rule: FilterRule): Matcher {
 
 function plainContent(html: string): string {
   // Linear on any input: tags out, entities left as they are.
-  return html.slice(0, MAX_INPUT * 4).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+  return html
+    .slice(0, MAX_INPUT * 4)
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ');
 }
 
 function fieldTexts(subject: RuleSubject, field: RuleField): string[] {
   switch (field) {
-    case 'title': return [subject.title];
-    case 'content': return [plainContent(subject.contentHtml)];
-    case 'author': return subject.author === null ? [] : [subject.author];
-    case 'category': return subject.categories;
-    case 'url': return subject.url === null ? [] : [subject.url];
+    case 'title':
+      return [subject.title];
+    case 'content':
+      return [plainContent(subject.contentHtml)];
+    case 'author':
+      return subject.author === null ? [] : [subject.author];
+    case 'category':
+      return subject.categories;
+    case 'url':
+      return subject.url === null ? [] : [subject.url];
   }
 }
 
@@ -114,7 +126,8 @@ export function filterVerdict(rules: CompiledRule[], subject: RuleSubject): stri
   const blocking = rules.find((compiled) => compiled.rule.action === 'block' && compiled.matches(subject));
   if (blocking !== undefined) return describeRule(blocking.rule);
   const keeps = rules.filter((compiled) => compiled.rule.action === 'keep');
-  if (keeps.length > 0 && !keeps.some((compiled) => compiled.matches(subject))) return `no keep rule matched (${keeps.map((k) => k.rule.id).join(', ')})`;
+  if (keeps.length > 0 && !keeps.some((compiled) => compiled.matches(subject)))
+    return `no keep rule matched (${keeps.map((k) => k.rule.id).join(', ')})`;
   return null;
 }
 
@@ -191,7 +204,13 @@ export async function testRules(db: Db, options: { feedId?: number; last: number
   for (const item of items) {
     if (!byFeed.has(item.feed_id)) byFeed.set(item.feed_id, await rulesForFeed(db, item.feed_id));
     const rules = byFeed.get(item.feed_id)!;
-    const subject: RuleSubject = { title: item.title, contentHtml: item.content_html, author: item.author, categories: item.categories, url: item.url };
+    const subject: RuleSubject = {
+      title: item.title,
+      contentHtml: item.content_html,
+      author: item.author,
+      categories: item.categories,
+      url: item.url,
+    };
     const reason = filterVerdict(rules, subject);
     rows.push({
       item_id: item.id,

@@ -2,15 +2,38 @@ import sanitizeHtml from 'sanitize-html';
 
 /** Hosts whose images only count readers (feed analytics beacons). */
 const BEACON_HOSTS = new Set([
-  'feeds.feedburner.com', 'feedproxy.google.com', 'pixel.wp.com', 'stats.wordpress.com', 'feeds.wordpress.com',
-  'www.google-analytics.com', 'google-analytics.com', 'pixel.quantserve.com', 'pi.feedsportal.com',
-  'rss.feedsportal.com', 'ad.doubleclick.net', 'www.assoc-amazon.com', 'feeds.feedblitz.com',
-  'pixel.mathtag.com', 'b.scorecardresearch.com', 'sb.scorecardresearch.com', 'counter.theconversation.com',
+  'feeds.feedburner.com',
+  'feedproxy.google.com',
+  'pixel.wp.com',
+  'stats.wordpress.com',
+  'feeds.wordpress.com',
+  'www.google-analytics.com',
+  'google-analytics.com',
+  'pixel.quantserve.com',
+  'pi.feedsportal.com',
+  'rss.feedsportal.com',
+  'ad.doubleclick.net',
+  'www.assoc-amazon.com',
+  'feeds.feedblitz.com',
+  'pixel.mathtag.com',
+  'b.scorecardresearch.com',
+  'sb.scorecardresearch.com',
+  'counter.theconversation.com',
 ]);
 
 const ALLOWED_TAGS = [
   ...sanitizeHtml.defaults.allowedTags.filter((tag) => tag !== 'style'),
-  'img', 'h1', 'h2', 'del', 'ins', 'sup', 'sub', 'picture', 'video', 'audio', 'source',
+  'img',
+  'h1',
+  'h2',
+  'del',
+  'ins',
+  'sup',
+  'sub',
+  'picture',
+  'video',
+  'audio',
+  'source',
 ];
 
 /** Absolute http(s) or mailto URL against the base, or undefined when it is anything else. */

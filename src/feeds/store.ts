@@ -5,12 +5,12 @@ import type { Category, CategoryDisplay, Feed, FeedUpdate } from '../db/schema.j
 import type { Problem } from '../problem.js';
 import { prepareItem, type NormalizedItem, type PreparedItem } from './normalize.js';
 
-
 const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export async function addCategory(db: Db, input: { name: string; title?: string; description?: string }): Promise<Category | Problem> {
   const name = input.name.trim().toLowerCase();
-  if (!CATEGORY_NAME.test(name)) return { problem: `category name "${input.name}" must be lower-case letters, digits, - or _ (at most 63)` };
+  if (!CATEGORY_NAME.test(name))
+    return { problem: `category name "${input.name}" must be lower-case letters, digits, - or _ (at most 63)` };
   const category = await db
     .insertInto('categories')
     .values({ name, title: input.title?.trim() || name, description: input.description?.trim() ?? '' })
@@ -69,7 +69,11 @@ export async function listCategories(db: Db): Promise<CategoryListing[]> {
 export async function removeCategory(db: Db, name: string): Promise<{ removed: true } | Problem> {
   const category = await db.selectFrom('categories').select('id').where('name', '=', name).executeTakeFirst();
   if (category === undefined) return { problem: `no category ${name}` };
-  const used = await db.selectFrom('feeds').select(db.fn.countAll<number>().as('n')).where('category_id', '=', category.id).executeTakeFirstOrThrow();
+  const used = await db
+    .selectFrom('feeds')
+    .select(db.fn.countAll<number>().as('n'))
+    .where('category_id', '=', category.id)
+    .executeTakeFirstOrThrow();
   if (used.n > 0) return { problem: `category ${name} still has ${used.n} feed${used.n === 1 ? '' : 's'}: remove or move them first` };
   await db.deleteFrom('categories').where('id', '=', category.id).execute();
   return { removed: true };
@@ -105,7 +109,10 @@ export async function categoryTitles(db: Db, names: string[]): Promise<string[]>
   return rows.map((r) => r.title);
 }
 
-export async function addFeed(db: Db, input: { url: string; categoryName: string; title?: string; siteUrl?: string }): Promise<Feed | Problem> {
+export async function addFeed(
+  db: Db,
+  input: { url: string; categoryName: string; title?: string; siteUrl?: string },
+): Promise<Feed | Problem> {
   const url = input.url.trim();
   const bad = feedUrlProblem(url);
   if (bad !== undefined) return bad;
@@ -181,11 +188,17 @@ export async function editFeed(db: Db, urlOrId: string, edit: FeedEdit): Promise
     const url = edit.url.trim();
     const bad = feedUrlProblem(url);
     if (bad !== undefined) return bad;
-    const taken = await db.selectFrom('feeds').select('id').where('url', '=', url).where(sql<boolean>`not (${feedKey(urlOrId)})`).executeTakeFirst();
+    const taken = await db
+      .selectFrom('feeds')
+      .select('id')
+      .where('url', '=', url)
+      .where(sql<boolean>`not (${feedKey(urlOrId)})`)
+      .executeTakeFirst();
     if (taken !== undefined) return { problem: `feed ${url} is already added (id ${taken.id})` };
     Object.assign(update, { url, etag: null, last_modified: null, next_fetch_at: new Date() });
   }
-  if (edit.enabled === true) Object.assign(update, { disabled_at: null, disabled_reason: null, consecutive_failures: 0, next_fetch_at: new Date() });
+  if (edit.enabled === true)
+    Object.assign(update, { disabled_at: null, disabled_reason: null, consecutive_failures: 0, next_fetch_at: new Date() });
   if (edit.enabled === false) Object.assign(update, { disabled_at: new Date(), disabled_reason: 'disabled by the operator' });
   if (Object.keys(update).length === 0) return { problem: 'nothing to change: give --title, --category, --url, --enable or --disable' };
   const feed = await db.updateTable('feeds').set(update).where(feedKey(urlOrId)).returningAll().executeTakeFirst();
@@ -213,13 +226,26 @@ function batches<T>(items: T[]): T[][] {
  * is the same post: it gets the stored guid, so that the upsert finds it instead of
  * inserting (and mailing) it again. `storedHash` is the content hash stored under each guid.
  */
-async function resolveKnown(db: Db, feedId: number, items: NormalizedItem[]): Promise<{ items: NormalizedItem[]; storedHash: Map<string, string> }> {
+async function resolveKnown(
+  db: Db,
+  feedId: number,
+  items: NormalizedItem[],
+): Promise<{ items: NormalizedItem[]; storedHash: Map<string, string> }> {
   const urls = items.map((item) => item.url).filter((url): url is string => url !== null);
   const known = await db
     .selectFrom('items')
     .select(['guid', 'url', 'content_hash'])
     .where('feed_id', '=', feedId)
-    .where((eb) => eb.or([eb('guid', 'in', items.map((item) => item.guid)), ...(urls.length > 0 ? [eb('url', 'in', urls)] : [])]))
+    .where((eb) =>
+      eb.or([
+        eb(
+          'guid',
+          'in',
+          items.map((item) => item.guid),
+        ),
+        ...(urls.length > 0 ? [eb('url', 'in', urls)] : []),
+      ]),
+    )
     .execute();
   const storedHash = new Map(known.map((row) => [row.guid, row.content_hash]));
   const guidByUrl = new Map(known.filter((row) => row.url !== null).map((row) => [row.url!, row.guid]));
@@ -241,7 +267,11 @@ async function resolveKnown(db: Db, feedId: number, items: NormalizedItem[]): Pr
  * this work holds no transaction open; a post stored meanwhile by another process is
  * still caught by the upsert's conflict rule.
  */
-export async function prepareChanged(db: Db, feedId: number, items: NormalizedItem[]): Promise<{ items: PreparedItem[]; unchanged: number }> {
+export async function prepareChanged(
+  db: Db,
+  feedId: number,
+  items: NormalizedItem[],
+): Promise<{ items: PreparedItem[]; unchanged: number }> {
   const prepared: PreparedItem[] = [];
   let unchanged = 0;
   for (const batch of batches(items)) {
@@ -260,46 +290,55 @@ export async function prepareChanged(db: Db, feedId: number, items: NormalizedIt
  * first_seen_at are left as they are. On a baseline (the feed's first successful fetch)
  * old posts are not mailable (see src/digest/cursor.ts).
  */
-export async function storeItems(db: Db, feedId: number, items: PreparedItem[], options: { baseline: boolean; now: Date }): Promise<StoreOutcome> {
+export async function storeItems(
+  db: Db,
+  feedId: number,
+  items: PreparedItem[],
+  options: { baseline: boolean; now: Date },
+): Promise<StoreOutcome> {
   const outcome: StoreOutcome = { inserted: 0, updated: 0 };
   for (const batch of batches(items)) {
     const rows = await db
       .insertInto('items')
-      .values(batch.map((item) => ({
-        feed_id: feedId,
-        guid: item.guid,
-        url: item.url,
-        title: item.title,
-        author: item.author,
-        content_html: item.contentHtml,
-        excerpt: item.excerpt,
-        content_hash: item.contentHash,
-        image_url: item.image?.url ?? null,
-        image_alt: item.image?.alt ?? null,
-        enclosures: JSON.stringify(item.enclosures),
-        published_at: item.publishedAt ?? options.now,
-        first_seen_at: options.now,
-        mailable: isMailable(item.publishedAt, options),
-        categories: item.categories,
-        filtered_by: item.filteredBy ?? null,
-      })))
-      .onConflict((oc) => oc
-        .columns(['feed_id', 'guid'])
-        .doUpdateSet((eb) => ({
-          url: eb.ref('excluded.url'),
-          title: eb.ref('excluded.title'),
-          author: eb.ref('excluded.author'),
-          content_html: eb.ref('excluded.content_html'),
-          excerpt: eb.ref('excluded.excerpt'),
-          content_hash: eb.ref('excluded.content_hash'),
-          categories: eb.ref('excluded.categories'),
-          image_url: eb.ref('excluded.image_url'),
-          image_alt: eb.ref('excluded.image_alt'),
-          enclosures: eb.ref('excluded.enclosures'),
-          filtered_by: eb.ref('excluded.filtered_by'),
-          updated_at: options.now,
-        }))
-        .whereRef('items.content_hash', '!=', 'excluded.content_hash'))
+      .values(
+        batch.map((item) => ({
+          feed_id: feedId,
+          guid: item.guid,
+          url: item.url,
+          title: item.title,
+          author: item.author,
+          content_html: item.contentHtml,
+          excerpt: item.excerpt,
+          content_hash: item.contentHash,
+          image_url: item.image?.url ?? null,
+          image_alt: item.image?.alt ?? null,
+          enclosures: JSON.stringify(item.enclosures),
+          published_at: item.publishedAt ?? options.now,
+          first_seen_at: options.now,
+          mailable: isMailable(item.publishedAt, options),
+          categories: item.categories,
+          filtered_by: item.filteredBy ?? null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['feed_id', 'guid'])
+          .doUpdateSet((eb) => ({
+            url: eb.ref('excluded.url'),
+            title: eb.ref('excluded.title'),
+            author: eb.ref('excluded.author'),
+            content_html: eb.ref('excluded.content_html'),
+            excerpt: eb.ref('excluded.excerpt'),
+            content_hash: eb.ref('excluded.content_hash'),
+            categories: eb.ref('excluded.categories'),
+            image_url: eb.ref('excluded.image_url'),
+            image_alt: eb.ref('excluded.image_alt'),
+            enclosures: eb.ref('excluded.enclosures'),
+            filtered_by: eb.ref('excluded.filtered_by'),
+            updated_at: options.now,
+          }))
+          .whereRef('items.content_hash', '!=', 'excluded.content_hash'),
+      )
       // xmax is 0 on a row this statement inserted, set on one it updated.
       .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
       .execute();

@@ -7,9 +7,7 @@ import { findSubscriberByEmail } from '../subscribers/store.js';
 import { renderContext, type SendConfig } from './send.js';
 
 export type PreviewOutcome =
-  | { kind: 'digest'; digest: RenderedDigest; postCount: number }
-  | { kind: 'empty' }
-  | { kind: 'unknown-subscriber' };
+  { kind: 'digest'; digest: RenderedDigest; postCount: number } | { kind: 'empty' } | { kind: 'unknown-subscriber' };
 
 /** The digest a subscriber would get if it were sent now, with their own links; nothing is written. */
 export async function previewDigest(db: Db, config: SendConfig, email: string, now = new Date()): Promise<PreviewOutcome> {
@@ -17,7 +15,11 @@ export async function previewDigest(db: Db, config: SendConfig, email: string, n
   if (subscriber === undefined) return { kind: 'unknown-subscriber' };
   const itemIds = await pendingItemIdsFor(db, subscriber.id);
   if (itemIds.length === 0) return { kind: 'empty' };
-  const categories = await db.selectFrom('subscriber_categories').select('category_id').where('subscriber_id', '=', subscriber.id).execute();
+  const categories = await db
+    .selectFrom('subscriber_categories')
+    .select('category_id')
+    .where('subscriber_id', '=', subscriber.id)
+    .execute();
   const digest = await buildDigestHeadOfItems(db, itemIds, {
     editionId: 0,
     editionKey: 'preview',
@@ -26,7 +28,11 @@ export async function previewDigest(db: Db, config: SendConfig, email: string, n
     categoryIds: categories.map((c) => c.category_id),
   });
   const rendered = await renderDigest(digest, renderContext(config, config.baseUrl, now));
-  const values = personalValues(config, { id: subscriber.id, subscribedAt: subscriber.confirmed_at ?? subscriber.created_at, timeZone: subscriber.timezone });
+  const values = personalValues(config, {
+    id: subscriber.id,
+    subscribedAt: subscriber.confirmed_at ?? subscriber.created_at,
+    timeZone: subscriber.timezone,
+  });
   const fill = (body: string) => fillPersonalValues(body, rendered.slotNonce, values);
   return {
     kind: 'digest',

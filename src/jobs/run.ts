@@ -66,9 +66,16 @@ export function describeSend(summary: SendSummary, mailer: Mailer): string[] {
   const { planned, delivered } = summary;
   const lines =
     planned.pending === 0 && delivered.sent + delivered.failed + delivered.retried === 0
-      ? [planned.skipped > 0 ? `No new posts for ${planned.skipped} due subscriber${planned.skipped === 1 ? '' : 's'}: nothing sent.` : 'Nothing new: no digest is due.']
-      : [`Digests: ${planned.pending} planned in ${planned.editions} edition${planned.editions === 1 ? '' : 's'}; ${delivered.sent} sent to ${mailer.describe}, ${delivered.retried} to retry, ${delivered.failed} failed.`];
-  if (delivered.paused) lines.push(`Sending paused (${delivered.pauseReason ?? 'the mail server is unreachable'}); the next run tries again.`);
+      ? [
+          planned.skipped > 0
+            ? `No new posts for ${planned.skipped} due subscriber${planned.skipped === 1 ? '' : 's'}: nothing sent.`
+            : 'Nothing new: no digest is due.',
+        ]
+      : [
+          `Digests: ${planned.pending} planned in ${planned.editions} edition${planned.editions === 1 ? '' : 's'}; ${delivered.sent} sent to ${mailer.describe}, ${delivered.retried} to retry, ${delivered.failed} failed.`,
+        ];
+  if (delivered.paused)
+    lines.push(`Sending paused (${delivered.pauseReason ?? 'the mail server is unreachable'}); the next run tries again.`);
   for (const { subscriberId, timezone } of planned.unknownTimeZones) {
     lines.push(`  Subscriber ${subscriberId} skipped: the database does not know the time zone "${timezone}" (see subscribers list).`);
   }

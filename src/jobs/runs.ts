@@ -7,7 +7,11 @@ export async function startRun(db: Db, kind: string): Promise<number> {
 }
 
 export async function finishRun(db: Db, id: number, summary: unknown): Promise<void> {
-  await db.updateTable('runs').set({ finished_at: new Date(), summary: JSON.stringify(summary) }).where('id', '=', id).execute();
+  await db
+    .updateTable('runs')
+    .set({ finished_at: new Date(), summary: JSON.stringify(summary) })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function recentRuns(db: Db, limit = 5) {

@@ -57,12 +57,7 @@ export async function loadOrRender(db: Db, config: Config, editionId: number): P
 }
 
 /** Plan who is owed a digest, render the editions, then work the delivery queue. */
-export async function sendDueDigests(
-  db: Db,
-  config: SendConfig,
-  mailer: Mailer,
-  options: SendOptions = {},
-): Promise<SendSummary> {
+export async function sendDueDigests(db: Db, config: SendConfig, mailer: Mailer, options: SendOptions = {}): Promise<SendSummary> {
   const now = options.now ?? new Date();
   const planned = await planDeliveries(db, now);
   const rendered = await renderPendingEditions(db, config, now);

@@ -50,12 +50,7 @@ export function signToken(keys: TokenKeys, claims: TokenClaims): string {
  * MACs are compared as canonical strings in constant time: base64url decoding ignores
  * trailing bits, so comparing decoded bytes would accept altered tokens.
  */
-export function verifyToken(
-  keys: TokenKeys,
-  token: string,
-  purpose: TokenPurpose,
-  now: Date = new Date(),
-): TokenClaims | undefined {
+export function verifyToken(keys: TokenKeys, token: string, purpose: TokenPurpose, now: Date = new Date()): TokenClaims | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   const [kid, payload, given] = parts as [string, string, string];
@@ -69,7 +64,8 @@ export function verifyToken(
   const subscriberId = positiveInteger(fields[1]);
   const expiresAt = fields[2] === '' ? undefined : positiveInteger(fields[2]);
   const signupId = fields[3] === undefined ? undefined : positiveInteger(fields[3]);
-  if (subscriberId === undefined || (fields[2] !== '' && expiresAt === undefined) || (fields[3] !== undefined && signupId === undefined)) return undefined;
+  if (subscriberId === undefined || (fields[2] !== '' && expiresAt === undefined) || (fields[3] !== undefined && signupId === undefined))
+    return undefined;
   if (expiresAt !== undefined && !(expiresAt * 1000 > now.getTime())) return undefined;
   return {
     purpose,

@@ -13,7 +13,12 @@ function linkToken(config: LinkConfig, purpose: TokenPurpose, subscriberId: numb
 
 /** Works once, and only while this sign-up is the one waiting (see confirmSubscription). */
 export function confirmUrl(config: LinkConfig, subscriberId: number, signupId: number, expiresAt: Date): string {
-  const token = signToken(tokenKeys(config), { purpose: 'confirm', subscriberId, signupId, expiresAt: Math.floor(expiresAt.getTime() / 1000) });
+  const token = signToken(tokenKeys(config), {
+    purpose: 'confirm',
+    subscriberId,
+    signupId,
+    expiresAt: Math.floor(expiresAt.getTime() / 1000),
+  });
   return `${config.baseUrl}/confirm/${token}`;
 }
 

@@ -68,7 +68,9 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
     messageId: `<${marker('messageId')}>`,
     date: marker('date'),
     headers: {
-      'List-Unsubscribe': message.unsubscribeMailto ? `<${marker('unsubscribeUrl')}>, <${marker('unsubscribeMailto')}>` : `<${marker('unsubscribeUrl')}>`,
+      'List-Unsubscribe': message.unsubscribeMailto
+        ? `<${marker('unsubscribeUrl')}>, <${marker('unsubscribeMailto')}>`
+        : `<${marker('unsubscribeUrl')}>`,
       // RFC 8058 one-click: mail providers POST this body to the https URL above.
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': message.listId,
@@ -101,11 +103,11 @@ const SOFT_BREAK = '=\r\n';
 
 function bodySegments(body: string, slots: Record<string, Slot>): Segment[] {
   const crlf = body.replace(/\r?\n/g, '\r\n');
-  return crlf.split(markerPattern(Object.keys(slots))).map((part, index) =>
-    index % 2 === 0
-      ? Buffer.from(qpWrap(qpEncode(Buffer.from(part, 'utf8')), QP_LINE), 'ascii')
-      : { slot: slots[part]!, body: true },
-  );
+  return crlf
+    .split(markerPattern(Object.keys(slots)))
+    .map((part, index) =>
+      index % 2 === 0 ? Buffer.from(qpWrap(qpEncode(Buffer.from(part, 'utf8')), QP_LINE), 'ascii') : { slot: slots[part]!, body: true },
+    );
 }
 
 function slotValue(value: string, body: boolean): string {

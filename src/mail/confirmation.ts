@@ -60,12 +60,7 @@ export async function renderConfirmationMail(
   return { subject, html, text };
 }
 
-export async function sendConfirmationMail(
-  db: Db,
-  mailer: Mailer,
-  config: MailConfig,
-  request: ConfirmationRequest,
-): Promise<SendResult> {
+export async function sendConfirmationMail(db: Db, mailer: Mailer, config: MailConfig, request: ConfirmationRequest): Promise<SendResult> {
   const mail = await renderConfirmationMail(db, config, request);
   const raw = await composeMessage({
     from: config.mailFrom,

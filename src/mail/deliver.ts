@@ -53,12 +53,7 @@ const MAX_CLAIM = 500;
  * at most that many (their Message-ID is stable, so receivers can drop the copies).
  * Claims are taken ahead, so no sender waits for one.
  */
-export async function deliverQueue(
-  db: Db,
-  config: LinkConfig & Config,
-  mailer: Mailer,
-  options: DeliverOptions,
-): Promise<DeliverSummary> {
+export async function deliverQueue(db: Db, config: LinkConfig & Config, mailer: Mailer, options: DeliverOptions): Promise<DeliverSummary> {
   const summary: DeliverSummary = { sent: 0, retried: 0, failed: 0, paused: false };
   const templates = new Map<number, Promise<MessageTemplate>>();
   const inFlight = config.smtpPoolSize;
@@ -75,7 +70,10 @@ export async function deliverQueue(
   const claims = claimAhead(db, claimSize, leaseSeconds);
   const mailto = inboundDoorOpen(config);
   const context: DeliverContext = {
-    db, config, mailer, options,
+    db,
+    config,
+    mailer,
+    options,
     mailto,
     messageIdEnd: `${await messageIdKey(db)}@${mailDomain(config)}`,
     pace: pacer(config.sendRateLimit),

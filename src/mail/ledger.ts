@@ -120,7 +120,12 @@ export async function releaseClaims(
  * A delivery that will not be tried again. A hard bounce also counts against the
  * subscriber, who is set to bounced after `limit` in a row (src/subscribers/status.ts).
  */
-export async function markFailed(db: Db, delivery: ClaimedDelivery, error: string, hardBounce?: { limit: number | undefined }): Promise<void> {
+export async function markFailed(
+  db: Db,
+  delivery: ClaimedDelivery,
+  error: string,
+  hardBounce?: { limit: number | undefined },
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('deliveries')
@@ -144,7 +149,13 @@ export async function lastSentTo(db: Db, emailNormalized: string, since: Date): 
   return db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-    .select(['d.id', 'd.edition_id', 'd.subscriber_id', 's.timezone', sql<Date>`coalesce(s.confirmed_at, s.created_at)`.as('subscribed_at')])
+    .select([
+      'd.id',
+      'd.edition_id',
+      'd.subscriber_id',
+      's.timezone',
+      sql<Date>`coalesce(s.confirmed_at, s.created_at)`.as('subscribed_at'),
+    ])
     .where('s.email_normalized', '=', emailNormalized)
     .where('d.status', '=', 'sent')
     .where('d.sent_at', '>=', since)

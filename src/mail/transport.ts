@@ -25,9 +25,7 @@ export interface OutgoingMessage {
  * `pause` means the fault is not the recipient's (the server is down or refuses us, our
  * sender or our message): sending pauses and this message waits; otherwise try again later.
  */
-export type SendResult =
-  | { ok: true; response: string }
-  | { ok: false; permanent: boolean; pause: boolean; error: string };
+export type SendResult = { ok: true; response: string } | { ok: false; permanent: boolean; pause: boolean; error: string };
 
 export interface Mailer {
   kind: 'smtp' | 'outbox';
@@ -38,9 +36,10 @@ export interface Mailer {
 }
 
 export function createMailer(config: Config): Mailer {
-  const mailer = config.smtpUrl !== undefined
-    ? createSmtpMailer(config.smtpUrl, config.smtpPoolSize, DEFAULT_CLIENT_OPTIONS)
-    : createOutboxMailer(config.outboxDir);
+  const mailer =
+    config.smtpUrl !== undefined
+      ? createSmtpMailer(config.smtpUrl, config.smtpPoolSize, DEFAULT_CLIENT_OPTIONS)
+      : createOutboxMailer(config.outboxDir);
   return config.dkim === undefined ? mailer : signingMailer(mailer, createDkimSigner(config.dkim));
 }
 

@@ -22,9 +22,20 @@ export interface DkimSettings {
 
 /** What the signature covers, in this order, when the message has them. */
 const SIGNED_FIELDS = [
-  'from', 'sender', 'reply-to', 'to', 'cc', 'subject', 'date', 'message-id',
-  'list-id', 'list-unsubscribe', 'list-unsubscribe-post',
-  'mime-version', 'content-type', 'content-transfer-encoding',
+  'from',
+  'sender',
+  'reply-to',
+  'to',
+  'cc',
+  'subject',
+  'date',
+  'message-id',
+  'list-id',
+  'list-unsubscribe',
+  'list-unsubscribe-post',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
 ];
 /**
  * Named once more than they occur ("over-signed"): a copy of one of these added on the
@@ -40,7 +51,9 @@ export function dkimAlgorithm(key: KeyObject): { algorithm: DkimAlgorithm } | Pr
   if (key.asymmetricKeyType === 'ed25519') return { algorithm: 'ed25519-sha256' };
   if (key.asymmetricKeyType !== 'rsa') return { problem: `is a ${key.asymmetricKeyType} key; DKIM needs RSA or Ed25519` };
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return bits >= 1024 ? { algorithm: 'rsa-sha256' } : { problem: `is an RSA key of ${bits} bits; DKIM needs at least 1024 (2048 recommended)` };
+  return bits >= 1024
+    ? { algorithm: 'rsa-sha256' }
+    : { problem: `is an RSA key of ${bits} bits; DKIM needs at least 1024 (2048 recommended)` };
 }
 
 /** Reads a PEM private key for DKIM, or says what is wrong with it. */
@@ -110,7 +123,8 @@ function splitHeader(message: readonly Buffer[]): { header: string; bodyStart: {
     header += text;
     const end = header.indexOf('\r\n\r\n', searchFrom);
     // Found only now, so the blank line ends inside this chunk.
-    if (end !== -1) return { header: header.slice(0, end + 2), bodyStart: { chunk: index, offset: end + 4 - (header.length - text.length) } };
+    if (end !== -1)
+      return { header: header.slice(0, end + 2), bodyStart: { chunk: index, offset: end + 4 - (header.length - text.length) } };
   }
   return { header, bodyStart: { chunk: message.length, offset: 0 } };
 }
@@ -125,7 +139,11 @@ function headerFields(header: string): HeaderField[] {
 /** RFC 6376 3.4.2: lower-case name, unfolded value, runs of blanks as one space, none at the ends. */
 function relaxedField(raw: string): string {
   const colon = raw.indexOf(':');
-  const value = raw.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
+  const value = raw
+    .slice(colon + 1)
+    .replace(/\r\n/g, '')
+    .replace(/[ \t]+/g, ' ')
+    .trim();
   return `${raw.slice(0, colon).trim().toLowerCase()}:${value}`;
 }
 

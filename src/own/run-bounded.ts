@@ -20,7 +20,7 @@ export async function runBounded<T, R>(
   return new Promise((resolve, reject) => {
     const startMore = () => {
       if (pending.length === 0 && active === 0) return resolve(results);
-      for (let i = 0; i < pending.length && active < options.total; ) {
+      for (let i = 0; i < pending.length && active < options.total;) {
         const next = pending[i]!;
         if ((running.get(next.key) ?? 0) >= options.perKey) {
           i++;

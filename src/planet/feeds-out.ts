@@ -47,15 +47,13 @@ export function newestChange(posts: RiverPost[]): Date {
   return newest;
 }
 
+const XML_FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are what this matches
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** Characters XML 1.0 forbids (controls, lone surrogates, U+FFFE/F) dropped, the five specials escaped. */
 function xml(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are what this drops
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+  return text.replace(XML_FORBIDDEN, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Atom 1.0 (RFC 4287). */
@@ -85,7 +83,9 @@ export function writeAtom(feed: OutFeed): string {
       `    <category term="${xml(post.category.name)}" label="${xml(post.category.title)}"/>`,
       ...(post.category.display === 'full' && post.contentHtml
         ? [`    <content type="html">${xml(post.contentHtml)}</content>`]
-        : post.category.display === 'excerpt' && post.excerpt ? [`    <summary type="text">${xml(post.excerpt)}</summary>`] : []),
+        : post.category.display === 'excerpt' && post.excerpt
+          ? [`    <summary type="text">${xml(post.excerpt)}</summary>`]
+          : []),
       '    <source>',
       `      <id>${xml(post.source.feedUrl)}</id>`,
       `      <title>${xml(post.source.title)}</title>`,
@@ -104,25 +104,33 @@ export function writeAtom(feed: OutFeed): string {
 /** JSON Feed 1.1 (https://jsonfeed.org/version/1.1); the source goes in a `_source` extension. */
 export function writeJsonFeed(feed: OutFeed): string {
   const ids = entryIds(feed);
-  return JSON.stringify({
-    version: 'https://jsonfeed.org/version/1.1',
-    title: feed.title,
-    home_page_url: feed.homeUrl,
-    feed_url: feed.jsonUrl,
-    ...(feed.description ? { description: feed.description } : {}),
-    items: feed.posts.map((post, index) => ({
-      id: ids[index],
-      ...(post.url ? { url: post.url } : {}),
-      title: post.title,
-      ...(post.category.display === 'full' && post.contentHtml ? { content_html: post.contentHtml }
-        : post.category.display === 'excerpt' && post.excerpt ? { content_text: post.excerpt, summary: post.excerpt }
-        : { content_text: post.title }),
-      ...(post.imageUrl ? { image: post.imageUrl } : {}),
-      date_published: rfc3339(post.date),
-      date_modified: rfc3339(updatedOf(post)),
-      ...(post.author ? { authors: [{ name: post.author }] } : {}),
-      tags: [post.category.title],
-      _source: { title: post.source.title, home_page_url: post.source.siteUrl, feed_url: post.source.feedUrl },
-    })),
-  }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        version: 'https://jsonfeed.org/version/1.1',
+        title: feed.title,
+        home_page_url: feed.homeUrl,
+        feed_url: feed.jsonUrl,
+        ...(feed.description ? { description: feed.description } : {}),
+        items: feed.posts.map((post, index) => ({
+          id: ids[index],
+          ...(post.url ? { url: post.url } : {}),
+          title: post.title,
+          ...(post.category.display === 'full' && post.contentHtml
+            ? { content_html: post.contentHtml }
+            : post.category.display === 'excerpt' && post.excerpt
+              ? { content_text: post.excerpt, summary: post.excerpt }
+              : { content_text: post.title }),
+          ...(post.imageUrl ? { image: post.imageUrl } : {}),
+          date_published: rfc3339(post.date),
+          date_modified: rfc3339(updatedOf(post)),
+          ...(post.author ? { authors: [{ name: post.author }] } : {}),
+          tags: [post.category.title],
+          _source: { title: post.source.title, home_page_url: post.source.siteUrl, feed_url: post.source.feedUrl },
+        })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }

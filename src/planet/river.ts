@@ -70,10 +70,23 @@ export async function loadRiver(db: Db, options: { categoryId?: number; before?:
     .innerJoin('feeds as f', 'f.id', 'i.feed_id')
     .innerJoin('categories as c', 'c.id', 'f.category_id')
     .select([
-      'i.id', 'i.guid', 'i.title', 'i.url', 'i.author', 'i.content_html', 'i.excerpt', 'i.image_url', 'i.image_alt', 'i.updated_at',
+      'i.id',
+      'i.guid',
+      'i.title',
+      'i.url',
+      'i.author',
+      'i.content_html',
+      'i.excerpt',
+      'i.image_url',
+      'i.image_alt',
+      'i.updated_at',
       postDate.as('date'),
-      'f.title as feed_title', 'f.url as feed_url', 'f.site_url',
-      'c.name as category_name', 'c.title as category_title', 'c.display',
+      'f.title as feed_title',
+      'f.url as feed_url',
+      'f.site_url',
+      'c.name as category_name',
+      'c.title as category_title',
+      'c.display',
     ])
     .where('c.public', '=', true)
     .where('f.hidden', '=', false);
@@ -81,7 +94,11 @@ export async function loadRiver(db: Db, options: { categoryId?: number; before?:
   if (options.before !== undefined) {
     query = query.where(sql<boolean>`(${postDate}, i.id) < (${options.before.date}, ${options.before.id})`);
   }
-  const rows = await query.orderBy(postDate, 'desc').orderBy('i.id', 'desc').limit(options.limit + 1).execute();
+  const rows = await query
+    .orderBy(postDate, 'desc')
+    .orderBy('i.id', 'desc')
+    .limit(options.limit + 1)
+    .execute();
   const posts = rows.slice(0, options.limit).map((row): RiverPost => ({
     id: row.id,
     guid: row.guid,

@@ -23,15 +23,28 @@ export async function listPublicSources(db: Db, categoryId?: number): Promise<Pu
     .selectFrom('feeds as f')
     .innerJoin('categories as c', 'c.id', 'f.category_id')
     .select([
-      'f.id', 'f.title', 'f.url', 'f.site_url', 'f.last_fetched_at', 'f.last_status', 'f.last_error', 'f.disabled_at',
-      'c.name as category_name', 'c.title as category_title',
+      'f.id',
+      'f.title',
+      'f.url',
+      'f.site_url',
+      'f.last_fetched_at',
+      'f.last_status',
+      'f.last_error',
+      'f.disabled_at',
+      'c.name as category_name',
+      'c.title as category_title',
       sql<Date | null>`(select max(coalesce(i.published_at, i.first_seen_at)) from items i where i.feed_id = f.id)`.as('last_post_at'),
-      sql<string>`(select count(*) from items i where i.feed_id = f.id and coalesce(i.published_at, i.first_seen_at) > now() - interval '30 days')`.as('posts_30'),
+      sql<string>`(select count(*) from items i where i.feed_id = f.id and coalesce(i.published_at, i.first_seen_at) > now() - interval '30 days')`.as(
+        'posts_30',
+      ),
     ])
     .where('c.public', '=', true)
     .where('f.hidden', '=', false);
   if (categoryId !== undefined) query = query.where('c.id', '=', categoryId);
-  const rows = await query.orderBy('c.title').orderBy(sql`lower(coalesce(f.title, f.url))`).execute();
+  const rows = await query
+    .orderBy('c.title')
+    .orderBy(sql`lower(coalesce(f.title, f.url))`)
+    .execute();
   return rows.map((row) => ({
     id: row.id,
     title: row.title ?? hostnameOf(row.url),

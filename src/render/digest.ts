@@ -5,7 +5,14 @@ import { createHash } from 'node:crypto';
 import { Localizer } from './localize.js';
 import { compileMjml } from './mjml.js';
 import { newSlotNonce, placeholders } from './personal.js';
-import { compileAllTemplates, markupTemplates, setTemplatesOverride, TemplateError, templatesGeneration, textTemplates } from './templates.js';
+import {
+  compileAllTemplates,
+  markupTemplates,
+  setTemplatesOverride,
+  TemplateError,
+  templatesGeneration,
+  textTemplates,
+} from './templates.js';
 import { tidyText, wrapText, TEXT_WIDTH } from './text.js';
 
 /**
@@ -66,7 +73,9 @@ const COMPILED_KEPT = 16;
 function contentKey(digest: Digest, context: RenderContext): string {
   const { editionId: _id, editionKey: _key, timeZone: _zone, ...content } = digest;
   const { onlineUrl: _online, ...rest } = context;
-  return createHash('sha256').update(JSON.stringify([content, rest, templatesGeneration()])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([content, rest, templatesGeneration()]))
+    .digest('base64url');
 }
 
 export async function renderDigest(digest: Digest, context: RenderContext): Promise<RenderedDigest> {
@@ -122,7 +131,10 @@ export function subjectLine(picked: DigestPost[], total: number): string {
   for (const named of [Math.min(2, picked.length), 1]) {
     const more = total - named;
     const suffix = more > 0 ? ` +${more} more` : '';
-    const titles = picked.slice(0, named).map((p) => p.title).join(' · ');
+    const titles = picked
+      .slice(0, named)
+      .map((p) => p.title)
+      .join(' · ');
     if (titles.length + suffix.length <= SUBJECT_MAX || named === 1) {
       return `${shorten(titles, SUBJECT_MAX - suffix.length)}${suffix}`;
     }
@@ -153,17 +165,20 @@ function postView(post: DigestPost, source: string, display: string, localizer: 
     contentHtml: display === 'full' && (post.contentHtml ?? '').length <= FULL_POST_MAX ? fitImages(post.contentHtml ?? '') : null,
     // A full post carries its own pictures; a title alone stays one line.
     image: display !== 'excerpt' || post.image === null ? null : { ...post.image, width: THUMBNAIL_PX, height: THUMBNAIL_PX },
-    enclosures: post.enclosures.filter((e) => /^(audio|video)\//.test(e.type ?? '')).map((e) => ({
-      url: e.url,
-      label: `${e.type!.startsWith('audio/') ? 'Listen' : 'Watch'}${e.length ? ` (${Math.max(1, Math.round(e.length / 1e6))} MB)` : ''}`,
-    })),
+    enclosures: post.enclosures
+      .filter((e) => /^(audio|video)\//.test(e.type ?? ''))
+      .map((e) => ({
+        url: e.url,
+        label: `${e.type!.startsWith('audio/') ? 'Listen' : 'Watch'}${e.length ? ` (${Math.max(1, Math.round(e.length / 1e6))} MB)` : ''}`,
+      })),
   };
 }
 
 /** Pictures in a full post never overflow the column, whatever size the feed gave them. */
 function fitImages(html: string): string {
-  return html.replace(/<img\b([^>]*)>/gi, (_, attrs: string) =>
-    `<img${attrs.replace(/\s(?:width|height|style)="[^"]*"/gi, '')} style="max-width:100%;height:auto;">`,
+  return html.replace(
+    /<img\b([^>]*)>/gi,
+    (_, attrs: string) => `<img${attrs.replace(/\s(?:width|height|style)="[^"]*"/gi, '')} style="max-width:100%;height:auto;">`,
   );
 }
 
@@ -203,7 +218,10 @@ function digestView(digest: Digest, selection: Selection, context: RenderContext
   const shown = selection.shownCount;
   const sourceCount = digest.categories.reduce((n, c) => n + c.sources.length, 0);
   const headlines = selection.picked.map((post) => ({ id: post.id, title: post.title }));
-  const preheader = selection.picked.slice(2, 8).map((p) => p.title).join(' · ');
+  const preheader = selection.picked
+    .slice(2, 8)
+    .map((p) => p.title)
+    .join(' · ');
   return {
     subject: subjectLine(selection.picked, total),
     preheader: shorten(preheader || `${plural(total, 'new post')} in ${categories.map((c) => c.title).join(', ')}`, 150),
@@ -232,12 +250,24 @@ function digestView(digest: Digest, selection: Selection, context: RenderContext
 /** A small digest of every kind of post, to try the operator's templates on at start. */
 function sampleDigest(now: Date): Digest {
   const post = (id: number, extra: Partial<DigestPost> = {}): DigestPost => ({
-    id, title: `Sample post ${id}`, url: `https://example.org/${id}`, author: 'A. Writer', date: now,
-    excerpt: 'A sample excerpt.', contentHtml: '<p>A sample post.</p>', image: { url: 'https://example.org/a.png', alt: '' },
-    enclosures: [{ url: 'https://example.org/a.mp3', type: 'audio/mpeg', length: 1_000_000 }], ...extra,
+    id,
+    title: `Sample post ${id}`,
+    url: `https://example.org/${id}`,
+    author: 'A. Writer',
+    date: now,
+    excerpt: 'A sample excerpt.',
+    contentHtml: '<p>A sample post.</p>',
+    image: { url: 'https://example.org/a.png', alt: '' },
+    enclosures: [{ url: 'https://example.org/a.mp3', type: 'audio/mpeg', length: 1_000_000 }],
+    ...extra,
   });
   const category = (name: string, display: DigestCategory['display'], posts: DigestPost[]): DigestCategory => ({
-    name, title: name, display, sourceCap: 3, thumbnails: true, postCount: posts.length + 5,
+    name,
+    title: name,
+    display,
+    sourceCap: 3,
+    thumbnails: true,
+    postCount: posts.length + 5,
     sources: [{ feedId: 1, title: 'Sample source', siteUrl: null, posts, postCount: posts.length + 5 }],
   });
   const categories = [
@@ -260,6 +290,8 @@ export async function prepareTemplates(templatesDir: string | undefined, context
   try {
     await renderDigest(sampleDigest(new Date()), { ...context, now: new Date() });
   } catch (error) {
-    throw new TemplateError(`the digest templates in ${templatesDir} fail on a sample digest: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new TemplateError(
+      `the digest templates in ${templatesDir} fail on a sample digest: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
 }

@@ -27,7 +27,11 @@ export async function unrenderedEditionIds(db: Db): Promise<number[]> {
     .where('e.rendered_at', 'is', null)
     .where((eb) =>
       eb.exists(
-        eb.selectFrom('deliveries as d').select('d.id').whereRef('d.edition_id', '=', 'e.id').where('d.status', 'in', ['pending', 'sending']),
+        eb
+          .selectFrom('deliveries as d')
+          .select('d.id')
+          .whereRef('d.edition_id', '=', 'e.id')
+          .where('d.status', 'in', ['pending', 'sending']),
       ),
     )
     .orderBy('e.id')

@@ -28,9 +28,10 @@ function templateFile(views: string, template: string, parent: string | undefine
   const name = path.extname(template) ? template : `${template}.eta`;
   const roots = [overrideRoot, templatesDir].filter((root): root is string => root !== undefined);
   const parentRoot = parent === undefined ? undefined : roots.find((root) => !path.relative(root, parent).startsWith('..'));
-  const relative = parent === undefined || parentRoot === undefined
-    ? path.join(path.relative(templatesDir, views), name)
-    : path.relative(parentRoot, path.join(path.dirname(parent), name));
+  const relative =
+    parent === undefined || parentRoot === undefined
+      ? path.join(path.relative(templatesDir, views), name)
+      : path.relative(parentRoot, path.join(path.dirname(parent), name));
   if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`template ${template} is outside the templates folder`);
   const override = overrideRoot === undefined ? undefined : path.join(overrideRoot, relative);
   return override !== undefined && existsSync(override) ? override : path.join(templatesDir, relative);
@@ -75,7 +76,9 @@ export function compileAllTemplates(): void {
     try {
       engine.compile(engine.readFile(file), { filepath: file });
     } catch (error) {
-      throw new TemplateError(`template ${file} does not compile: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      throw new TemplateError(
+        `template ${file} does not compile: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
     }
   }
 }

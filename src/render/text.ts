@@ -25,5 +25,8 @@ export function wrapText(text: string, first = '', rest = first): string {
 
 /** Template control lines leave blank runs behind; a reader wants at most one blank line. */
 export function tidyText(text: string): string {
-  return `${text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+  return `${text
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
 }

@@ -9,9 +9,23 @@ import { queueStats } from '../mail/ledger.js';
 /** Prometheus metrics of one process, served at /metrics by `serve`. */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly feedsFetched = new Counter({ name: 'feed_digest_feeds_fetched_total', help: 'Feed fetches by outcome', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly itemsStored = new Counter({ name: 'feed_digest_items_stored_total', help: 'New posts stored', registers: [this.registry] });
-  private readonly digests = new Counter({ name: 'feed_digest_digests_total', help: 'Digest deliveries by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly feedsFetched = new Counter({
+    name: 'feed_digest_feeds_fetched_total',
+    help: 'Feed fetches by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly itemsStored = new Counter({
+    name: 'feed_digest_items_stored_total',
+    help: 'New posts stored',
+    registers: [this.registry],
+  });
+  private readonly digests = new Counter({
+    name: 'feed_digest_digests_total',
+    help: 'Digest deliveries by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private readonly inbound = new Counter({
     name: 'feed_digest_inbound_total',
     help: 'Inbound mail (bounces, complaints, unsubscribes) by what it was and what it did',

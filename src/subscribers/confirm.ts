@@ -6,7 +6,12 @@ import { CONFIRMED } from './status.js';
 
 /** A confirm link is good while its sign-up is the one waiting: not used, not replaced by a newer one. */
 export async function pendingSignupSubscriber(db: Db, subscriberId: number, signupId: number): Promise<Subscriber | undefined> {
-  return db.selectFrom('subscribers').selectAll().where('id', '=', subscriberId).where('pending_signup_id', '=', signupId).executeTakeFirst();
+  return db
+    .selectFrom('subscribers')
+    .selectAll()
+    .where('id', '=', subscriberId)
+    .where('pending_signup_id', '=', signupId)
+    .executeTakeFirst();
 }
 
 /**
@@ -16,7 +21,12 @@ export async function pendingSignupSubscriber(db: Db, subscriberId: number, sign
  * The status and cursor follow src/subscribers/status.ts. Returns undefined when
  * the sign-up is no longer waiting, or the subscriber no longer exists (purged or removed).
  */
-export async function confirmSubscription(db: Db, subscriberId: number, signupId: number, origin: RequestOrigin): Promise<Subscriber | undefined> {
+export async function confirmSubscription(
+  db: Db,
+  subscriberId: number,
+  signupId: number,
+  origin: RequestOrigin,
+): Promise<Subscriber | undefined> {
   return db.transaction().execute(async (trx) => {
     const consumed = await trx
       .updateTable('subscribers')

@@ -3,8 +3,17 @@ import type { Db } from '../db/connect.js';
 import type { Subscriber } from '../db/schema.js';
 
 const COLUMNS = [
-  'id', 'email', 'status', 'categories', 'timezone', 'delivery_hour', 'frequency', 'weekly_day',
-  'created_at', 'confirmed_at', 'unsubscribed_at',
+  'id',
+  'email',
+  'status',
+  'categories',
+  'timezone',
+  'delivery_hour',
+  'frequency',
+  'weekly_day',
+  'created_at',
+  'confirmed_at',
+  'unsubscribed_at',
 ] as const;
 
 type ExportRow = Pick<Subscriber, Exclude<(typeof COLUMNS)[number], 'categories'>> & { categories: string[] };
@@ -35,8 +44,18 @@ export async function* subscribersCsv(db: Db, batchSize = 1000): AsyncGenerator<
   for (;;) {
     const rows: ExportRow[] = await db
       .selectFrom('subscribers as s')
-      .select(['s.id', 's.email', 's.status', 's.timezone', 's.delivery_hour', 's.frequency', 's.weekly_day',
-        's.created_at', 's.confirmed_at', 's.unsubscribed_at'])
+      .select([
+        's.id',
+        's.email',
+        's.status',
+        's.timezone',
+        's.delivery_hour',
+        's.frequency',
+        's.weekly_day',
+        's.created_at',
+        's.confirmed_at',
+        's.unsubscribed_at',
+      ])
       .select(
         sql<string[]>`coalesce((select array_agg(c.name order by c.name) from subscriber_categories sc
           join categories c on c.id = sc.category_id where sc.subscriber_id = s.id), '{}')`.as('categories'),

@@ -61,12 +61,23 @@ const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const unguard = (value: string): string => (/^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value);
 
 const COLUMN_ALIASES: Record<string, string> = {
-  delivery_hour: 'hour', weekly: 'weekly_day', day: 'weekly_day', weekday: 'weekly_day', time_zone: 'timezone', tz: 'timezone',
-  email_address: 'email', mail: 'email', consent_at: 'consent_date', confirmed_at: 'confirmed_at',
+  delivery_hour: 'hour',
+  weekly: 'weekly_day',
+  day: 'weekly_day',
+  weekday: 'weekly_day',
+  time_zone: 'timezone',
+  tz: 'timezone',
+  email_address: 'email',
+  mail: 'email',
+  consent_at: 'consent_date',
+  confirmed_at: 'confirmed_at',
 };
 
 function columnName(header: string): string {
-  const name = header.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const name = header
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return COLUMN_ALIASES[name] ?? name;
 }
 
@@ -86,12 +97,21 @@ function knownZone(zone: string): boolean {
   return known;
 }
 
-function checkRow(record: Record<string, string>, line: number, categories: Map<string, number>, options: ImportOptions, now: Date): Checked {
+function checkRow(
+  record: Record<string, string>,
+  line: number,
+  categories: Map<string, number>,
+  options: ImportOptions,
+  now: Date,
+): Checked {
   const value = (name: string): string => unguard((record[name] ?? '').trim());
   const email = value('email');
   const normalized = normalizeEmail(email);
   if (normalized === undefined) return { reason: email === '' ? 'no email' : `"${email}" is not a valid email address` };
-  const names = value('categories').split(/[\s,;]+/).filter(Boolean).map((name) => name.toLowerCase());
+  const names = value('categories')
+    .split(/[\s,;]+/)
+    .filter(Boolean)
+    .map((name) => name.toLowerCase());
   const unknown = names.filter((name) => !categories.has(name));
   if (unknown.length > 0) return { reason: `unknown categor${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}` };
   if (names.length === 0) return { reason: 'no categories' };
@@ -104,7 +124,11 @@ function checkRow(record: Record<string, string>, line: number, categories: Map<
   const frequency = (value('frequency').toLowerCase() || (dayText === '' ? 'daily' : 'weekly')) as Frequency;
   if (frequency !== 'daily' && frequency !== 'weekly') return { reason: `frequency must be daily or weekly, got ${value('frequency')}` };
   const day = dayText === '' ? (frequency === 'weekly' ? undefined : 1) : weekday(dayText);
-  if (day === undefined) return { reason: frequency === 'weekly' && dayText === '' ? 'weekly without a weekly_day' : `weekly_day must be 1-7 or mon-sun, got ${dayText}` };
+  if (day === undefined)
+    return {
+      reason:
+        frequency === 'weekly' && dayText === '' ? 'weekly without a weekly_day' : `weekly_day must be 1-7 or mon-sun, got ${dayText}`,
+    };
   const status = value('status').toLowerCase();
   if (!['', 'active', 'pending', 'paused', 'unsubscribed', 'bounced'].includes(status)) return { reason: `unknown status ${status}` };
   const row: ImportRow = {
@@ -172,17 +196,22 @@ export async function importSubscribers(db: Db, input: Readable, options: Import
   const now = options.now ?? new Date();
   const categories = new Map((await db.selectFrom('categories').select(['id', 'name']).execute()).map((c) => [c.name, c.id]));
   const report: ImportReport = { rows: 0, added: 0, existing: 0, rejected: [], pendingIds: [] };
-  const parser = input.pipe(parse({
-    columns: (headers: string[]) => headers.map(columnName),
-    bom: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    relax_quotes: false,
-    info: true,
-  }));
+  const parser = input.pipe(
+    parse({
+      columns: (headers: string[]) => headers.map(columnName),
+      bom: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      relax_quotes: false,
+      info: true,
+    }),
+  );
   parser.on('skip', (error: Error & { lines?: number }) => {
     report.rows++;
-    report.rejected.push({ line: error.lines ?? 0, reason: `not valid CSV: ${error.message.replace(/^Invalid Record Length: /, '').split(/, on line/)[0]}` });
+    report.rejected.push({
+      line: error.lines ?? 0,
+      reason: `not valid CSV: ${error.message.replace(/^Invalid Record Length: /, '').split(/, on line/)[0]}`,
+    });
   });
   const seen = new Map<string, number>();
   let batch: ImportRow[] = [];
@@ -233,7 +262,13 @@ export interface ConfirmationReport {
  * SEND_RATE_LIMIT. Each is claimed (confirmation_sent_at) before it is sent, so a
  * rerun, or a second process, mails nobody twice; a failed send gives the claim back.
  */
-export async function sendImportConfirmations(db: Db, mailer: Mailer, config: MailConfig, ids: number[], pace: () => Promise<void>): Promise<ConfirmationReport> {
+export async function sendImportConfirmations(
+  db: Db,
+  mailer: Mailer,
+  config: MailConfig,
+  ids: number[],
+  pace: () => Promise<void>,
+): Promise<ConfirmationReport> {
   const report: ConfirmationReport = { sent: 0, failed: 0 };
   for (const id of ids) {
     const claimed = await db
@@ -261,7 +296,13 @@ export async function sendImportConfirmations(db: Db, mailer: Mailer, config: Ma
       subscriberId: id,
       signupId: claimed.pending_signup_id,
       email: claimed.email,
-      prefs: { categories: categories.map((c) => c.name), timezone: claimed.timezone, deliveryHour: claimed.delivery_hour, frequency: claimed.frequency, weeklyDay: claimed.weekly_day },
+      prefs: {
+        categories: categories.map((c) => c.name),
+        timezone: claimed.timezone,
+        deliveryHour: claimed.delivery_hour,
+        frequency: claimed.frequency,
+        weeklyDay: claimed.weekly_day,
+      },
       alreadySubscribed: false,
     });
     if (result.ok) report.sent++;
@@ -280,7 +321,9 @@ export async function unmailedPendingIds(db: Db): Promise<number[]> {
     .select('s.id')
     .where('s.status', '=', 'pending')
     .where('s.confirmation_sent_at', 'is', null)
-    .where((eb) => eb.exists(eb.selectFrom('consents as c').select('c.id').whereRef('c.subscriber_id', '=', 's.id').where('c.channel', '=', 'import')))
+    .where((eb) =>
+      eb.exists(eb.selectFrom('consents as c').select('c.id').whereRef('c.subscriber_id', '=', 's.id').where('c.channel', '=', 'import')),
+    )
     .orderBy('s.id')
     .execute();
   return rows.map((r) => r.id);

@@ -7,9 +7,6 @@ import { unconfirmedTooLong } from './status.js';
  * Returns how many were deleted. Called by the scheduler.
  */
 export async function purgeUnconfirmed(db: Db, now: Date = new Date()): Promise<number> {
-  const result = await db
-    .deleteFrom('subscribers')
-    .where(unconfirmedTooLong(now))
-    .executeTakeFirst();
+  const result = await db.deleteFrom('subscribers').where(unconfirmedTooLong(now)).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -109,8 +109,13 @@ export async function signUp(
   if (!decision.send) return undefined;
   const { subscriber, signupId, alreadySubscribed, previousSentAt } = decision;
   const send: PendingConfirmation['send'] = async () => {
-    const sent = await sendConfirmationMail(db, mailer, config, { subscriberId: subscriber.id, signupId, email: subscriber.email, prefs, alreadySubscribed })
-      .catch((error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }));
+    const sent = await sendConfirmationMail(db, mailer, config, {
+      subscriberId: subscriber.id,
+      signupId,
+      email: subscriber.email,
+      prefs,
+      alreadySubscribed,
+    }).catch((error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }));
     if (!sent.ok) await releaseConfirmationClaim(db, subscriber.id, previousSentAt);
     return sent;
   };

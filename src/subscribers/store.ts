@@ -6,9 +6,9 @@ import type { Problem } from '../problem.js';
 import type { Frequency, Subscriber, SubscriberStatus } from '../db/schema.js';
 import { isDatabaseTimeZone, unknownStoredTimeZones, unknownTimeZoneProblem } from '../digest/timezones.js';
 
-
 // Deliberately plain ASCII: addresses go into SMTP envelopes and headers as they are.
-const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_PATTERN =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export function normalizeEmail(email: string): string | undefined {
   const trimmed = email.trim();
@@ -26,7 +26,6 @@ export interface SubscriberInput {
   weeklyDay?: number;
 }
 
-
 export async function categoryIdsByName(db: Db, names: string[]): Promise<Map<string, number>> {
   if (names.length === 0) return new Map();
   const rows = await db.selectFrom('categories').select(['id', 'name']).where('name', 'in', names).execute();
@@ -40,7 +39,8 @@ export async function addSubscriber(db: Db, input: SubscriberInput): Promise<Sub
   const unknown = input.categoryNames.filter((name) => !ids.has(name));
   if (unknown.length > 0) return { problem: `unknown categor${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}` };
   if (ids.size === 0) return { problem: 'choose at least one category' };
-  if (input.timezone !== undefined && !(await isDatabaseTimeZone(db, input.timezone))) return { problem: unknownTimeZoneProblem(input.timezone) };
+  if (input.timezone !== undefined && !(await isDatabaseTimeZone(db, input.timezone)))
+    return { problem: unknownTimeZoneProblem(input.timezone) };
   return db.transaction().execute(async (trx) => {
     const status = input.status ?? 'active';
     const subscriber = await trx

@@ -52,10 +52,16 @@ export function formIsGenuine(ctx: WebContext, request: FastifyRequest): boolean
 }
 
 export function sendFormExpired(ctx: WebContext, reply: FastifyReply): FastifyReply {
-  return sendPage(reply, ctx.site, 'error', {
-    title: 'This form has expired',
-    message: 'The form was open too long, or your browser did not keep its cookie. Go back, reload the page and try again.',
-  }, 403);
+  return sendPage(
+    reply,
+    ctx.site,
+    'error',
+    {
+      title: 'This form has expired',
+      message: 'The form was open too long, or your browser did not keep its cookie. Go back, reload the page and try again.',
+    },
+    403,
+  );
 }
 
 export function sendNotFound(ctx: WebContext, reply: FastifyReply): FastifyReply {
@@ -79,7 +85,10 @@ export function choicesView(catalog: CatalogCategory[], prefs: Preferences, fiel
     categories: catalog.map((c) => ({ name: c.name, title: c.title, checked: prefs.categories.includes(c.name) })),
     hours: Array.from({ length: 24 }, (_, hour) => ({ value: hour, label: formatHour(hour), selected: hour === prefs.deliveryHour })),
     // A zone set elsewhere (an alias such as US/Eastern) stays selectable.
-    zones: (ZONES.includes(prefs.timezone) ? ZONES : [prefs.timezone, ...ZONES]).map((zone) => ({ value: zone, selected: zone === prefs.timezone })),
+    zones: (ZONES.includes(prefs.timezone) ? ZONES : [prefs.timezone, ...ZONES]).map((zone) => ({
+      value: zone,
+      selected: zone === prefs.timezone,
+    })),
     weekdays: WEEKDAYS.map((label, index) => ({ value: index + 1, label, selected: index + 1 === prefs.weeklyDay })),
     frequency: prefs.frequency,
     withSchedule,

@@ -46,7 +46,11 @@ export async function checkTimeZoneInDatabase(db: Db, prefs: Preferences, fieldE
  * Reads the choices fields shared by the sign-up and preferences forms. What was
  * typed is kept (even when wrong) so the page can show it again next to its error.
  */
-export function readPreferences(body: FormBody, knownCategories: string[], fallback: Preferences): { prefs: Preferences; fieldErrors: FieldErrors } {
+export function readPreferences(
+  body: FormBody,
+  knownCategories: string[],
+  fallback: Preferences,
+): { prefs: Preferences; fieldErrors: FieldErrors } {
   const fieldErrors: FieldErrors = {};
   const categories = fields(body, 'categories').filter((name) => knownCategories.includes(name));
   if (categories.length === 0) fieldErrors.categories = 'Choose at least one category.';

@@ -23,7 +23,8 @@ const categoryPath = (category: string | undefined) => (category === undefined ?
 export function serverLinker(base: string): Linker {
   return {
     river: (category) => `${base}${categoryPath(category)}${category === undefined ? '/' : ''}`,
-    olderPage: (category, cursor, pageNumber) => `${base}${categoryPath(category)}${category === undefined ? '/' : ''}?before=${formatCursor(cursor)}&page=${pageNumber}`,
+    olderPage: (category, cursor, pageNumber) =>
+      `${base}${categoryPath(category)}${category === undefined ? '/' : ''}?before=${formatCursor(cursor)}&page=${pageNumber}`,
     feed: (format, category) => `${base}${categoryPath(category)}/feed.${format}`,
     sources: () => `${base}/sources`,
     opml: (category) => `${base}${categoryPath(category)}/opml`,
@@ -37,7 +38,8 @@ export function serverLinker(base: string): Linker {
 /** The static export's file for each page: these paths, relative to its folder. */
 export const staticFiles = {
   river: (category?: string) => (category === undefined ? 'index.html' : `c/${category}/index.html`),
-  olderPage: (category: string | undefined, pageNumber: number) => (category === undefined ? `page${pageNumber}.html` : `c/${category}/page${pageNumber}.html`),
+  olderPage: (category: string | undefined, pageNumber: number) =>
+    category === undefined ? `page${pageNumber}.html` : `c/${category}/page${pageNumber}.html`,
   feed: (format: 'atom' | 'json', category?: string) => (category === undefined ? `feed.${format}` : `c/${category}/feed.${format}`),
   sources: () => 'sources/index.html',
   opml: (category?: string) => (category === undefined ? 'opml.xml' : `c/${category}/opml.xml`),

@@ -2,7 +2,14 @@ import type { Db } from '../db/connect.js';
 import { buildOpml } from '../feeds/opml.js';
 import { listPublicEditions } from '../planet/archive.js';
 import { newestChange, writeAtom, writeJsonFeed, type OutFeed } from '../planet/feeds-out.js';
-import { findPublicCategory, listPublicCategories, loadRiver, type PublicCategory, type RiverCursor, type RiverPage } from '../planet/river.js';
+import {
+  findPublicCategory,
+  listPublicCategories,
+  loadRiver,
+  type PublicCategory,
+  type RiverCursor,
+  type RiverPage,
+} from '../planet/river.js';
 import { listPublicSources } from '../planet/sources.js';
 import { serverLinker } from './links.js';
 import { editionsView, riverView, sourcesView, type PlanetSite } from './planet-pages.js';
@@ -57,7 +64,13 @@ export async function buildRiver(
   return { body: renderPage(site, 'river', view), type: HTML, lastModified: newestChange(page.posts), page };
 }
 
-export async function buildFeed(db: Db, site: PlanetSite, options: PlanetBuildOptions, format: 'atom' | 'json', categoryName?: string): Promise<Built | undefined> {
+export async function buildFeed(
+  db: Db,
+  site: PlanetSite,
+  options: PlanetBuildOptions,
+  format: 'atom' | 'json',
+  categoryName?: string,
+): Promise<Built | undefined> {
   const category = await resolveCategory(db, categoryName);
   if (category === 'missing') return undefined;
   const { posts } = await loadRiver(db, { categoryId: category?.id, limit: FEED_POSTS });
@@ -79,7 +92,10 @@ export async function buildFeed(db: Db, site: PlanetSite, options: PlanetBuildOp
 
 export async function buildSources(db: Db, site: PlanetSite, now: Date): Promise<Built> {
   const sources = await listPublicSources(db);
-  const lastModified = sources.reduce((newest, s) => (s.lastFetchedAt !== null && s.lastFetchedAt > newest ? s.lastFetchedAt : newest), new Date(0));
+  const lastModified = sources.reduce(
+    (newest, s) => (s.lastFetchedAt !== null && s.lastFetchedAt > newest ? s.lastFetchedAt : newest),
+    new Date(0),
+  );
   return { body: renderPage(site, 'sources', sourcesView(site, sources, now)), type: HTML, lastModified };
 }
 
@@ -89,7 +105,8 @@ export async function buildPublicOpml(db: Db, site: PlanetSite, categoryName?: s
   const sources = await listPublicSources(db, category?.id);
   const folders: Parameters<typeof buildOpml>[1] = [];
   for (const source of sources) {
-    if (folders.at(-1)?.name !== source.category.name) folders.push({ name: source.category.name, title: source.category.title, feeds: [] });
+    if (folders.at(-1)?.name !== source.category.name)
+      folders.push({ name: source.category.name, title: source.category.title, feeds: [] });
     folders.at(-1)!.feeds.push({ url: source.feedUrl, title: source.title, siteUrl: source.siteUrl });
   }
   const title = category === undefined ? `${site.siteName}: sources` : `${site.siteName}: ${category.title}`;

@@ -10,7 +10,10 @@ export interface PlanetSite extends Site {
   timezone: string;
 }
 
-const formatters = new Map<string, { day: Intl.DateTimeFormat; key: Intl.DateTimeFormat; time: Intl.DateTimeFormat; date: Intl.DateTimeFormat }>();
+const formatters = new Map<
+  string,
+  { day: Intl.DateTimeFormat; key: Intl.DateTimeFormat; time: Intl.DateTimeFormat; date: Intl.DateTimeFormat }
+>();
 
 function formattersFor(timezone: string) {
   let found = formatters.get(timezone);
@@ -105,7 +108,9 @@ export function riverView(site: PlanetSite, request: RiverRequest) {
   return {
     title: `${category?.title ?? 'Latest posts'}${pageNumber > 1 ? `, page ${pageNumber}` : ''}`,
     heading,
-    description: category?.description ?? (request.categories.length > 0 ? `New posts from ${request.categories.map((c) => c.title).join(', ')}.` : ''),
+    description:
+      category?.description ??
+      (request.categories.length > 0 ? `New posts from ${request.categories.map((c) => c.title).join(', ')}.` : ''),
     section: 'river',
     pageNumber,
     categories: request.categories.map((c) => ({ title: c.title, href: site.links.river(c.name), current: c.name === name })),
@@ -115,10 +120,13 @@ export function riverView(site: PlanetSite, request: RiverRequest) {
     olderHref: page.older === undefined ? undefined : site.links.olderPage(name, page.older, pageNumber + 1),
     newestHref: pageNumber > 1 ? site.links.river(name) : undefined,
     feeds: { atom: site.links.feed('atom', name), json: site.links.feed('json', name), opml: site.links.opml(name) },
-    alternates: category === undefined ? [] : [
-      { type: 'application/atom+xml', title: `${category.title} (Atom)`, href: site.links.feed('atom', name) },
-      { type: 'application/feed+json', title: `${category.title} (JSON Feed)`, href: site.links.feed('json', name) },
-    ],
+    alternates:
+      category === undefined
+        ? []
+        : [
+            { type: 'application/atom+xml', title: `${category.title} (Atom)`, href: site.links.feed('atom', name) },
+            { type: 'application/feed+json', title: `${category.title} (JSON Feed)`, href: site.links.feed('json', name) },
+          ],
   };
 }
 
@@ -127,7 +135,13 @@ const ago = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 /** "3 hours ago", "yesterday": the largest unit that fits. */
 export function timeAgo(date: Date, now: Date): string {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
-  const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [['year', 31_536_000], ['month', 2_592_000], ['day', 86_400], ['hour', 3600], ['minute', 60]];
+  const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+    ['year', 31_536_000],
+    ['month', 2_592_000],
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ];
   for (const [unit, size] of units) {
     if (Math.abs(seconds) >= size) return ago.format(Math.round(seconds / size), unit);
   }
@@ -148,7 +162,8 @@ export function sourcesView(site: PlanetSite, sources: PublicSource[], now: Date
   const { date } = formattersFor(site.timezone);
   const groups: Array<{ title: string; href: string; sources: unknown[] }> = [];
   for (const source of sources) {
-    if (groups.at(-1)?.title !== source.category.title) groups.push({ title: source.category.title, href: site.links.river(source.category.name), sources: [] });
+    if (groups.at(-1)?.title !== source.category.title)
+      groups.push({ title: source.category.title, href: site.links.river(source.category.name), sources: [] });
     groups.at(-1)!.sources.push({
       title: source.title,
       siteUrl: source.siteUrl,

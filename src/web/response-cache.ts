@@ -23,7 +23,10 @@ export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private readonly building = new Map<string, Promise<Entry | undefined>>();
 
-  constructor(private readonly seconds: number, private readonly maxEntries = 1000) {}
+  constructor(
+    private readonly seconds: number,
+    private readonly maxEntries = 1000,
+  ) {}
 
   async get(key: string, build: () => Promise<Built | undefined>): Promise<Entry | undefined> {
     const now = Date.now();

@@ -89,10 +89,13 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const message =
-      status === 429 ? error.message
-      : status === 413 ? 'That was more data than this form ever sends.'
-      : status < 500 ? 'The request could not be understood.'
-      : 'Something went wrong on our side. Please try again later.';
+      status === 429
+        ? error.message
+        : status === 413
+          ? 'That was more data than this form ever sends.'
+          : status < 500
+            ? 'The request could not be understood.'
+            : 'Something went wrong on our side. Please try again later.';
     return sendPage(reply, ctx.site, 'error', { title: status === 429 ? 'Slow down' : 'Sorry', message }, status);
   });
   app.setNotFoundHandler((_request, reply) => sendNotFound(ctx, reply));

@@ -23,7 +23,13 @@ export interface StaticSiteOptions {
  */
 export async function buildStaticSite(db: Db, config: Config, dir: string, options: StaticSiteOptions): Promise<string[]> {
   const written: string[] = [];
-  const siteFor = (file: string): PlanetSite => ({ siteName: config.siteName, base: '', planet: true, links: staticLinker(file, config.baseUrl), timezone: config.siteTimezone });
+  const siteFor = (file: string): PlanetSite => ({
+    siteName: config.siteName,
+    base: '',
+    planet: true,
+    links: staticLinker(file, config.baseUrl),
+    timezone: config.siteTimezone,
+  });
   const write = async (file: string, built: Built | undefined) => {
     if (built === undefined) return;
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
@@ -45,7 +51,8 @@ export async function buildStaticSite(db: Db, config: Config, dir: string, optio
       before = river.page.older;
       if (before === undefined) break;
     }
-    for (const format of ['atom', 'json'] as const) await write(staticFiles.feed(format, category), await buildFeed(db, siteFor(''), buildOptions, format, category));
+    for (const format of ['atom', 'json'] as const)
+      await write(staticFiles.feed(format, category), await buildFeed(db, siteFor(''), buildOptions, format, category));
     await write(staticFiles.opml(category), await buildPublicOpml(db, siteFor(''), category));
   }
   await write(staticFiles.sources(), await buildSources(db, siteFor(staticFiles.sources()), options.now));

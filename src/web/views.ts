@@ -34,14 +34,22 @@ export function renderPage(site: Site, page: PageName, data: { title: string } &
   return pages.render(`./${page}.eta`, { ...site, ...data });
 }
 
-export function sendPage(reply: FastifyReply, site: Site, page: PageName, data: { title: string } & Record<string, unknown>, status = 200): FastifyReply {
+export function sendPage(
+  reply: FastifyReply,
+  site: Site,
+  page: PageName,
+  data: { title: string } & Record<string, unknown>,
+  status = 200,
+): FastifyReply {
   const html = renderPage(site, page, data);
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    // Pages carry form tokens and personal link tokens: never kept by a cache.
-    .header('cache-control', 'no-store')
-    .send(html);
+  return (
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      // Pages carry form tokens and personal link tokens: never kept by a cache.
+      .header('cache-control', 'no-store')
+      .send(html)
+  );
 }
 
 export function siteOf(config: { siteName: string; baseUrl: string; planetPublic: boolean }): Site {

@@ -34,7 +34,14 @@ async function statusOf(db: Db, id: number): Promise<string | undefined> {
 test('a hard bounce stops the address at once and is recorded with its evidence', async () => {
   const { db } = database;
   const { subscriberId, deliveryId } = await subscriberWithDelivery(db);
-  const applied = await applyOutcome(db, { kind: 'hard', deliveryId, status: '5.1.1', diagnostic: '550 5.1.1 no such user', source: 'mail', evidence: 'DSN' });
+  const applied = await applyOutcome(db, {
+    kind: 'hard',
+    deliveryId,
+    status: '5.1.1',
+    diagnostic: '550 5.1.1 no such user',
+    source: 'mail',
+    evidence: 'DSN',
+  });
   assert.equal(applied.action, 'bounced');
   assert.equal(await statusOf(db, subscriberId), 'bounced');
   const events = await db.selectFrom('bounce_events').selectAll().where('subscriber_id', '=', subscriberId).execute();
@@ -48,7 +55,17 @@ test('soft bounces stop the address after the limit within the window, not befor
   const { subscriberId, deliveryId } = await subscriberWithDelivery(db);
   const rules = { bounceSoftLimit: 3, bounceSoftDays: 7 };
   // An old soft bounce, outside the window, does not count.
-  await db.insertInto('bounce_events').values({ subscriber_id: subscriberId, kind: 'soft', source: 'mail', action: 'counted', evidence: 'old', created_at: new Date(Date.now() - 8 * 86_400_000) }).execute();
+  await db
+    .insertInto('bounce_events')
+    .values({
+      subscriber_id: subscriberId,
+      kind: 'soft',
+      source: 'mail',
+      action: 'counted',
+      evidence: 'old',
+      created_at: new Date(Date.now() - 8 * 86_400_000),
+    })
+    .execute();
   for (const expected of ['counted', 'counted', 'bounced']) {
     const applied = await applyOutcome(db, { kind: 'soft', deliveryId, status: '4.2.2', source: 'imap', evidence: 'full' }, rules);
     assert.equal(applied.action, expected);
@@ -59,11 +76,22 @@ test('soft bounces stop the address after the limit within the window, not befor
 test('a complaint unsubscribes at once and is recorded in consents; a replay acts once', async () => {
   const { db } = database;
   const { subscriberId } = await subscriberWithDelivery(db);
-  const outcome = { kind: 'complaint' as const, messageId: `fd.${count}.1@example.org`, source: 'ses' as const, evidence: 'abuse report', eventKey: 'ses:abc' };
+  const outcome = {
+    kind: 'complaint' as const,
+    messageId: `fd.${count}.1@example.org`,
+    source: 'ses' as const,
+    evidence: 'abuse report',
+    eventKey: 'ses:abc',
+  };
   assert.equal((await applyOutcome(db, outcome)).action, 'unsubscribed');
   assert.equal((await applyOutcome(db, outcome)).action, 'duplicate');
   assert.equal(await statusOf(db, subscriberId), 'unsubscribed');
-  const consents = await db.selectFrom('consents').select(['action', 'channel']).where('subscriber_id', '=', subscriberId).where('action', '=', 'complaint').execute();
+  const consents = await db
+    .selectFrom('consents')
+    .select(['action', 'channel'])
+    .where('subscriber_id', '=', subscriberId)
+    .where('action', '=', 'complaint')
+    .execute();
   assert.deepEqual(consents, [{ action: 'complaint', channel: 'mail' }]);
 });
 
@@ -71,7 +99,10 @@ test('outcomes that name nobody, auto-replies and non-bounces change nothing', a
   const { db } = database;
   const { subscriberId, deliveryId } = await subscriberWithDelivery(db);
   assert.equal((await applyOutcome(db, { kind: 'hard', deliveryId: 999_999, source: 'mail', evidence: '' })).action, 'ignored');
-  assert.equal((await applyOutcome(db, { kind: 'hard', email: 'stranger@example.org', source: 'mailgun', evidence: '' })).action, 'ignored');
+  assert.equal(
+    (await applyOutcome(db, { kind: 'hard', email: 'stranger@example.org', source: 'mailgun', evidence: '' })).action,
+    'ignored',
+  );
   assert.equal((await applyOutcome(db, { kind: 'not-bounce', deliveryId, source: 'mail', evidence: '' })).action, 'ignored');
   assert.equal((await applyOutcome(db, { kind: 'auto-reply', deliveryId, source: 'mail', evidence: 'vacation' })).action, 'none');
   assert.equal(await statusOf(db, subscriberId), 'active');
@@ -88,10 +119,27 @@ test('status rates: reports over digests sent in 7 and 30 days, with a warning a
   // 500 digests sent 2 days ago and 500 sent 20 days ago.
   await db
     .insertInto('deliveries')
-    .values(Array.from({ length: 1000 }, (_, i) => ({ subscriber_id: subscriberId, period: new Date(Date.UTC(2000, 0, 1) + i * day), status: 'sent' as const, sent_at: sentAt(i < 500 ? 2 : 20) })))
+    .values(
+      Array.from({ length: 1000 }, (_, i) => ({
+        subscriber_id: subscriberId,
+        period: new Date(Date.UTC(2000, 0, 1) + i * day),
+        status: 'sent' as const,
+        sent_at: sentAt(i < 500 ? 2 : 20),
+      })),
+    )
     .execute();
-  const event = (kind: 'hard' | 'soft' | 'complaint', daysAgo: number) => ({ subscriber_id: subscriberId, kind, source: 'mail' as const, action: 'none' as const, evidence: 'test', created_at: sentAt(daysAgo) });
-  await db.insertInto('bounce_events').values([event('hard', 1), event('soft', 1), event('complaint', 10)]).execute();
+  const event = (kind: 'hard' | 'soft' | 'complaint', daysAgo: number) => ({
+    subscriber_id: subscriberId,
+    kind,
+    source: 'mail' as const,
+    action: 'none' as const,
+    evidence: 'test',
+    created_at: sentAt(daysAgo),
+  });
+  await db
+    .insertInto('bounce_events')
+    .values([event('hard', 1), event('soft', 1), event('complaint', 10)])
+    .execute();
 
   const [week, month] = [await bounceRates(db, 7), await bounceRates(db, 30)];
   assert.deepEqual([week.sent, week.hard, week.soft, week.complaints], [500, 1, 1, 0]);
@@ -101,5 +149,8 @@ test('status rates: reports over digests sent in 7 and 30 days, with a warning a
   assert.ok(!describeRates([week, month]).some((line) => line.startsWith('WARNING')), 'exactly 0.1% is not above it');
   await db.insertInto('bounce_events').values(event('complaint', 3)).execute();
   const lines = describeRates([await bounceRates(db, 7), await bounceRates(db, 30)]);
-  assert.deepEqual(lines.filter((line) => line.startsWith('WARNING')).map((line) => /over (\d+) days/.exec(line)?.[1]), ['7', '30']);
+  assert.deepEqual(
+    lines.filter((line) => line.startsWith('WARNING')).map((line) => /over (\d+) days/.exec(line)?.[1]),
+    ['7', '30'],
+  );
 });

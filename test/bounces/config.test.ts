@@ -6,7 +6,10 @@ test('inbound settings: defaults, and every bad value listed at once', () => {
   const defaults = loadConfig({ MAIL_FROM: 'Planet <digest@example.org>' });
   assert.equal(defaults.bounceAddress, 'digest@example.org');
   assert.equal(defaults.unsubscribeAddress, 'digest@example.org');
-  assert.deepEqual([defaults.bounceSoftLimit, defaults.bounceSoftDays, defaults.inboundProcessedFolder, defaults.inboundUnrecognizedFolder], [3, 30, 'Processed', 'Unrecognized']);
+  assert.deepEqual(
+    [defaults.bounceSoftLimit, defaults.bounceSoftDays, defaults.inboundProcessedFolder, defaults.inboundUnrecognizedFolder],
+    [3, 30, 'Processed', 'Unrecognized'],
+  );
   assert.equal(inboundDoorOpen(defaults), false, 'no mailto: while nothing reads that mail');
   assert.equal(inboundDoorOpen(loadConfig({ INBOUND_PIPE: 'true' })), true);
   assert.equal(inboundDoorOpen(loadConfig({ INBOUND_IMAP_URL: 'imaps://u:p@imap.example.org/INBOX' })), true);

@@ -78,56 +78,71 @@ async function folderCounts(): Promise<Record<string, number>> {
   return counts;
 }
 
-test('a bounce, a complaint and a mailed unsubscribe in the mailbox stop their subscribers; an auto-reply changes nothing; other mail is moved aside', { skip }, async () => {
-  const { db } = database;
-  const category = await seedCategory(db, 'news', 'News');
-  const feed = await seedFeed(db, category, 'Planet');
-  const people: Array<{ id: number }> = [];
-  for (const name of ['bounced', 'complains', 'leaves', 'stays']) {
-    const subscriber = await addSubscriber(db, { email: `${name}@example.net`, categoryNames: ['news'] });
-    assert.ok('id' in subscriber);
-    people.push(subscriber);
-  }
-  await seedItem(db, feed, { title: 'A post everyone gets' });
-  const sent = await sendDueDigests(db, config, mailer);
-  assert.equal(sent.delivered.sent, 4);
-  const mails = await sink.waitFor(4);
-  const mailTo = (email: string) => mails.find((m) => m.envelopeTo.includes(email))!;
+test(
+  'a bounce, a complaint and a mailed unsubscribe in the mailbox stop their subscribers; an auto-reply changes nothing; other mail is moved aside',
+  { skip },
+  async () => {
+    const { db } = database;
+    const category = await seedCategory(db, 'news', 'News');
+    const feed = await seedFeed(db, category, 'Planet');
+    const people: Array<{ id: number }> = [];
+    for (const name of ['bounced', 'complains', 'leaves', 'stays']) {
+      const subscriber = await addSubscriber(db, { email: `${name}@example.net`, categoryNames: ['news'] });
+      assert.ok('id' in subscriber);
+      people.push(subscriber);
+    }
+    await seedItem(db, feed, { title: 'A post everyone gets' });
+    const sent = await sendDueDigests(db, config, mailer);
+    assert.equal(sent.delivered.sent, 4);
+    const mails = await sink.waitFor(4);
+    const mailTo = (email: string) => mails.find((m) => m.envelopeTo.includes(email))!;
 
-  const bounced = mailTo('bounced@example.net');
-  const complains = mailTo('complains@example.net');
-  const leaves = mailTo('leaves@example.net');
-  const mailto = /<mailto:([^?>]+)/.exec(leaves.raw.toString('latin1'))![1]!;
-  await append(
-    dsnBounce({ returnPath: bounced.envelopeFrom, recipient: 'bounced@example.net' }),
-    arfComplaint(complains.raw, { to: 'fbl@example.org', recipient: 'complains@example.net' }),
-    unsubscribeMail({ from: 'leaves@example.net', to: mailto }),
-    // A bounce that names a subscriber but carries no genuine tag: moved aside, acted on by nobody.
-    dsnBounce({ returnPath: 'bounces@example.org', recipient: 'stays@example.net' }),
-    // A vacation reply to a digest: ours, and ignored.
-    vacationReply({ from: 'stays@example.net', to: mailTo('stays@example.net').envelopeFrom }),
-  );
+    const bounced = mailTo('bounced@example.net');
+    const complains = mailTo('complains@example.net');
+    const leaves = mailTo('leaves@example.net');
+    const mailto = /<mailto:([^?>]+)/.exec(leaves.raw.toString('latin1'))![1]!;
+    await append(
+      dsnBounce({ returnPath: bounced.envelopeFrom, recipient: 'bounced@example.net' }),
+      arfComplaint(complains.raw, { to: 'fbl@example.org', recipient: 'complains@example.net' }),
+      unsubscribeMail({ from: 'leaves@example.net', to: mailto }),
+      // A bounce that names a subscriber but carries no genuine tag: moved aside, acted on by nobody.
+      dsnBounce({ returnPath: 'bounces@example.org', recipient: 'stays@example.net' }),
+      // A vacation reply to a digest: ours, and ignored.
+      vacationReply({ from: 'stays@example.net', to: mailTo('stays@example.net').envelopeFrom }),
+    );
 
-  const metrics = new Metrics(db);
-  const polled = await pollMailbox(db, config, createLogger(config));
-  metrics.recordInbound(polled);
-  assert.deepEqual({ messages: polled.messages, processed: polled.processed, unrecognized: polled.unrecognized }, { messages: 5, processed: 4, unrecognized: 1 });
+    const metrics = new Metrics(db);
+    const polled = await pollMailbox(db, config, createLogger(config));
+    metrics.recordInbound(polled);
+    assert.deepEqual(
+      { messages: polled.messages, processed: polled.processed, unrecognized: polled.unrecognized },
+      { messages: 5, processed: 4, unrecognized: 1 },
+    );
 
-  const status = async (index: number) => (await getSubscriber(db, people[index]!.id))?.status;
-  assert.equal(await status(0), 'bounced');
-  assert.equal(await status(1), 'unsubscribed');
-  assert.equal(await status(2), 'unsubscribed');
-  assert.equal(await status(3), 'active');
-  const consents = await db.selectFrom('consents').select(['subscriber_id', 'action']).where('channel', '=', 'mail').orderBy('subscriber_id').execute();
-  assert.deepEqual(consents, [{ subscriber_id: people[1]!.id, action: 'complaint' }, { subscriber_id: people[2]!.id, action: 'unsubscribe' }]);
-  assert.deepEqual(await folderCounts(), { INBOX: 0, Processed: 4, Unrecognized: 1 });
+    const status = async (index: number) => (await getSubscriber(db, people[index]!.id))?.status;
+    assert.equal(await status(0), 'bounced');
+    assert.equal(await status(1), 'unsubscribed');
+    assert.equal(await status(2), 'unsubscribed');
+    assert.equal(await status(3), 'active');
+    const consents = await db
+      .selectFrom('consents')
+      .select(['subscriber_id', 'action'])
+      .where('channel', '=', 'mail')
+      .orderBy('subscriber_id')
+      .execute();
+    assert.deepEqual(consents, [
+      { subscriber_id: people[1]!.id, action: 'complaint' },
+      { subscriber_id: people[2]!.id, action: 'unsubscribe' },
+    ]);
+    assert.deepEqual(await folderCounts(), { INBOX: 0, Processed: 4, Unrecognized: 1 });
 
-  const exposition = await metrics.registry.metrics();
-  assert.match(exposition, /feed_digest_inbound_total\{kind="hard",action="bounced"\} 1/);
-  assert.match(exposition, /feed_digest_inbound_total\{kind="complaint",action="unsubscribed"\} 1/);
-  assert.match(exposition, /feed_digest_inbound_total\{kind="unsubscribe",action="unsubscribed"\} 1/);
-  assert.match(exposition, /feed_digest_bounce_events\{kind="hard",action="bounced"\} 1/);
-});
+    const exposition = await metrics.registry.metrics();
+    assert.match(exposition, /feed_digest_inbound_total\{kind="hard",action="bounced"\} 1/);
+    assert.match(exposition, /feed_digest_inbound_total\{kind="complaint",action="unsubscribed"\} 1/);
+    assert.match(exposition, /feed_digest_inbound_total\{kind="unsubscribe",action="unsubscribed"\} 1/);
+    assert.match(exposition, /feed_digest_bounce_events\{kind="hard",action="bounced"\} 1/);
+  },
+);
 
 test("serve's scheduler reads the mailbox on its tick", { skip }, async () => {
   const { db } = database;
@@ -140,7 +155,14 @@ test("serve's scheduler reads the mailbox on its tick", { skip }, async () => {
     await scheduler.tick();
     const [mail] = (await sink.waitFor(5)).filter((m) => m.envelopeTo.includes('later@example.net'));
     assert.ok(mail);
-    await append(dsnBounce({ returnPath: mail.envelopeFrom, recipient: 'later@example.net', status: '5.1.2', diagnostic: 'Host or domain name not found' }));
+    await append(
+      dsnBounce({
+        returnPath: mail.envelopeFrom,
+        recipient: 'later@example.net',
+        status: '5.1.2',
+        diagnostic: 'Host or domain name not found',
+      }),
+    );
     await scheduler.tick();
     assert.equal((await getSubscriber(db, subscriber.id))?.status, 'bounced');
   } finally {

@@ -68,14 +68,23 @@ test('each digest goes out from its own signed VERP address and offers the tagge
   assert.equal(mail.envelopeFrom, bounceAddress(config, delivery.id));
   assert.match(mail.envelopeFrom, /^bounces\+b\d+-[0-9a-f]{24}@example\.org$/);
   // Unfolded: a long header may be folded between its two addresses (RFC 2369 allows it).
-  const head = mail.raw.toString('latin1').split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+  const head = mail.raw
+    .toString('latin1')
+    .split('\r\n\r\n')[0]!
+    .replace(/\r\n[ \t]+/g, ' ');
   const listUnsubscribe = /^List-Unsubscribe: <(https:[^>]+)>, <(mailto:[^>]+)>$/m.exec(head);
   assert.ok(listUnsubscribe, head);
   assert.equal(listUnsubscribe[2], unsubscribeMailto(config, id));
   assert.deepEqual(verifiedTags({ current: secret }, mail.envelopeFrom), [{ purpose: 'bounce', id: delivery.id }]);
   // Case folded by some mail system on the way: still genuine. Altered or signed with another key: not.
   assert.equal(verifiedTags({ current: secret }, mail.envelopeFrom.toUpperCase()).length, 1);
-  assert.deepEqual(verifiedTags({ current: secret }, mail.envelopeFrom.replace(/-([0-9a-f])/, (_m, c: string) => `-${c === '0' ? '1' : '0'}`)), []);
+  assert.deepEqual(
+    verifiedTags(
+      { current: secret },
+      mail.envelopeFrom.replace(/-([0-9a-f])/, (_m, c: string) => `-${c === '0' ? '1' : '0'}`),
+    ),
+    [],
+  );
   assert.deepEqual(verifiedTags({ current: 'another-secret-'.padEnd(40, 'z') }, mail.envelopeFrom), []);
 });
 
@@ -83,7 +92,12 @@ test('a hard bounce to the VERP address stops the subscriber at once; what the b
   const victim = await mailedSubscriber();
   const bounced = await mailedSubscriber();
   // The bounce claims to be about the victim, but comes back to the other delivery's address.
-  const result = await handleInbound(database.db, config, dsnBounce({ returnPath: bounced.mail.envelopeFrom, recipient: victim.email }), 'mail');
+  const result = await handleInbound(
+    database.db,
+    config,
+    dsnBounce({ returnPath: bounced.mail.envelopeFrom, recipient: victim.email }),
+    'mail',
+  );
   assert.equal(result.classification.kind, 'hard');
   assert.equal(result.applied.action, 'bounced');
   assert.equal(await statusOf(bounced.id), 'bounced');
@@ -96,7 +110,13 @@ test('a hard bounce to the VERP address stops the subscriber at once; what the b
 
 test('soft bounces count, and stop the address at the limit', async () => {
   const { id, email, mail } = await mailedSubscriber();
-  const full = { returnPath: mail.envelopeFrom, recipient: email, status: '4.2.2', diagnostic: '452 4.2.2 Mailbox full', action: 'delayed' as const };
+  const full = {
+    returnPath: mail.envelopeFrom,
+    recipient: email,
+    status: '4.2.2',
+    diagnostic: '452 4.2.2 Mailbox full',
+    action: 'delayed' as const,
+  };
   // A delay warning is no failure: the server is still trying.
   const warning = await handleInbound(database.db, config, dsnBounce(full), 'mail');
   assert.equal(warning.classification.kind, 'soft');
@@ -104,18 +124,39 @@ test('soft bounces count, and stop the address at the limit', async () => {
   // Given up after the queue lifetime, still with the temporary code: a soft bounce.
   assert.equal((await handleInbound(database.db, config, dsnBounce({ ...full, action: 'failed' }), 'mail')).applied.action, 'counted');
   assert.equal(await statusOf(id), 'active');
-  assert.equal((await handleInbound(database.db, config, dsnBounce({ ...full, status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full', action: 'failed' }), 'mail')).applied.action, 'bounced');
+  assert.equal(
+    (
+      await handleInbound(
+        database.db,
+        config,
+        dsnBounce({ ...full, status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full', action: 'failed' }),
+        'mail',
+      )
+    ).applied.action,
+    'bounced',
+  );
   assert.equal(await statusOf(id), 'bounced');
 });
 
 test('a temporary code does not make a dead mailbox soft (4.1.1 user unknown is hard), but a delay warning still changes nothing', async () => {
   const { id, email, mail } = await mailedSubscriber();
-  const unknown = { returnPath: mail.envelopeFrom, recipient: email, status: '4.1.1', diagnostic: `450 4.1.1 <${email}>: Recipient address rejected: User unknown in virtual alias table`, action: 'delayed' as const };
+  const unknown = {
+    returnPath: mail.envelopeFrom,
+    recipient: email,
+    status: '4.1.1',
+    diagnostic: `450 4.1.1 <${email}>: Recipient address rejected: User unknown in virtual alias table`,
+    action: 'delayed' as const,
+  };
   const warning = await handleInbound(database.db, config, dsnBounce(unknown), 'mail');
   assert.equal(warning.classification.kind, 'hard');
   assert.equal(warning.applied.action, 'ignored');
   assert.equal(await statusOf(id), 'active');
-  const failed = await handleInbound(database.db, config, dsnBounce({ ...unknown, action: 'failed', messageId: 'final-411@mx.example.net' }), 'mail');
+  const failed = await handleInbound(
+    database.db,
+    config,
+    dsnBounce({ ...unknown, action: 'failed', messageId: 'final-411@mx.example.net' }),
+    'mail',
+  );
   assert.equal(failed.classification.recipients[0]?.reason, 'userunknown');
   assert.equal(failed.applied.action, 'bounced');
   assert.equal(await statusOf(id), 'bounced');
@@ -124,10 +165,22 @@ test('a temporary code does not make a dead mailbox soft (4.1.1 user unknown is 
 test('nothing acts on a forged or missing tag; the same bounce twice acts once', async () => {
   const { id, email, mail } = await mailedSubscriber();
   const forged = mail.envelopeFrom.replace(/-[0-9a-f]{24}@/, `-${'a'.repeat(24)}@`);
-  assert.equal((await handleInbound(database.db, config, dsnBounce({ returnPath: forged, recipient: email }), 'mail')).applied.action, 'ignored');
-  assert.equal((await handleInbound(database.db, config, dsnBounce({ returnPath: 'bounces@example.org', recipient: email }), 'mail')).applied.action, 'ignored');
+  assert.equal(
+    (await handleInbound(database.db, config, dsnBounce({ returnPath: forged, recipient: email }), 'mail')).applied.action,
+    'ignored',
+  );
+  assert.equal(
+    (await handleInbound(database.db, config, dsnBounce({ returnPath: 'bounces@example.org', recipient: email }), 'mail')).applied.action,
+    'ignored',
+  );
   assert.equal(await statusOf(id), 'active');
-  const soft = dsnBounce({ returnPath: mail.envelopeFrom, recipient: email, status: '4.4.7', diagnostic: 'delivery time expired', messageId: 'same@mx.example.net' });
+  const soft = dsnBounce({
+    returnPath: mail.envelopeFrom,
+    recipient: email,
+    status: '4.4.7',
+    diagnostic: 'delivery time expired',
+    messageId: 'same@mx.example.net',
+  });
   assert.equal((await handleInbound(database.db, config, soft, 'mail')).applied.action, 'counted');
   assert.equal((await handleInbound(database.db, config, soft, 'imap')).applied.action, 'duplicate');
   assert.equal(await statusOf(id), 'active');
@@ -140,7 +193,12 @@ test('a complaint report unsubscribes at once and is recorded in consents; it ne
   assert.equal(result.classification.kind, 'complaint');
   assert.equal(result.applied.action, 'unsubscribed');
   assert.equal(await statusOf(id), 'unsubscribed');
-  const consents = await database.db.selectFrom('consents').select(['action', 'channel']).where('subscriber_id', '=', id).where('action', '=', 'complaint').execute();
+  const consents = await database.db
+    .selectFrom('consents')
+    .select(['action', 'channel'])
+    .where('subscriber_id', '=', id)
+    .where('action', '=', 'complaint')
+    .execute();
   assert.deepEqual(consents, [{ action: 'complaint', channel: 'mail' }]);
 });
 
@@ -184,9 +242,16 @@ test('`feed-digest inbound` reads one message on stdin; --classify --json tells 
   const bounce = dsnBounce({ returnPath: mail.envelopeFrom, recipient: email });
   const classified = await pipe(['inbound', '--classify', '--json'], bounce, database.env);
   assert.equal(classified.code, 0);
-  const described = JSON.parse(classified.stdout) as { kind: string; recipients: Array<{ recipient: string; bounce: string; status: string }>; tag: { purpose: string } };
+  const described = JSON.parse(classified.stdout) as {
+    kind: string;
+    recipients: Array<{ recipient: string; bounce: string; status: string }>;
+    tag: { purpose: string };
+  };
   assert.equal(described.kind, 'hard');
-  assert.deepEqual(described.recipients.map((r) => [r.recipient, r.bounce, r.status]), [[email, 'hard', '5.1.1']]);
+  assert.deepEqual(
+    described.recipients.map((r) => [r.recipient, r.bounce, r.status]),
+    [[email, 'hard', '5.1.1']],
+  );
   assert.equal(described.tag.purpose, 'bounce');
   assert.equal(await statusOf(id), 'active');
 
@@ -203,7 +268,10 @@ test('a complaint report whose returned message is base64-encoded still names it
   const { id, email, mail } = await mailedSubscriber();
   const report = arfComplaint(Buffer.from(''), { to: 'abuse@example.org', recipient: email })
     .toString('latin1')
-    .replace('Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n', `Content-Type: message/rfc822\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n${mail.raw.toString('base64').replace(/.{76}/g, '$&\r\n')}`);
+    .replace(
+      'Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n',
+      `Content-Type: message/rfc822\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n${mail.raw.toString('base64').replace(/.{76}/g, '$&\r\n')}`,
+    );
   const result = await handleInbound(database.db, config, Buffer.from(report, 'latin1'), 'mail');
   assert.equal(result.classification.kind, 'complaint');
   assert.equal(result.applied.action, 'unsubscribed');

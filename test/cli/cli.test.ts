@@ -50,15 +50,44 @@ test('operators manage categories, feeds and subscribers', async () => {
   await ok(['feeds', 'add', feeds.urlOf(planet), '--category', 'thinktime']);
   await ok(['feeds', 'add', feeds.urlOf(releases), '--category', 'releases']);
   await ok(['feeds', 'add', `${feeds.origin}/missing.xml`, '--category', 'releases']);
-  await ok(['subscribers', 'add', 'ada@example.org', '--categories', 'thinktime,releases', '--timezone', 'Australia/Melbourne', '--hour', '0']);
+  await ok([
+    'subscribers',
+    'add',
+    'ada@example.org',
+    '--categories',
+    'thinktime,releases',
+    '--timezone',
+    'Australia/Melbourne',
+    '--hour',
+    '0',
+  ]);
 
   const categories = JSON.parse(await ok(['categories', 'list', '--json'])) as Array<{ name: string; feeds: number }>;
-  assert.deepEqual(categories.map((c) => [c.name, c.feeds]), [['releases', 2], ['thinktime', 1]]);
-  const subscribers = JSON.parse(await ok(['subscribers', 'list', '--json'])) as Array<{ email: string; status: string; categories: string[]; next_digest_at: string }>;
-  assert.deepEqual(subscribers.map((s) => [s.email, s.status, s.categories]), [['ada@example.org', 'active', ['releases', 'thinktime']]]);
+  assert.deepEqual(
+    categories.map((c) => [c.name, c.feeds]),
+    [
+      ['releases', 2],
+      ['thinktime', 1],
+    ],
+  );
+  const subscribers = JSON.parse(await ok(['subscribers', 'list', '--json'])) as Array<{
+    email: string;
+    status: string;
+    categories: string[];
+    next_digest_at: string;
+  }>;
+  assert.deepEqual(
+    subscribers.map((s) => [s.email, s.status, s.categories]),
+    [['ada@example.org', 'active', ['releases', 'thinktime']]],
+  );
   const next = new Date(subscribers[0]!.next_digest_at);
   assert.ok(next > new Date() && next.getTime() - Date.now() <= 24 * 3600_000, 'the next digest is within a day');
-  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Australia/Melbourne', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(next);
+  const local = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Australia/Melbourne',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(next);
   assert.equal(local, '00:00', 'at the hour chosen, in their zone');
   assert.match(await ok(['subscribers', 'export']), /ada@example\.org/);
 
@@ -77,7 +106,12 @@ test('expected failures print one line and exit non-zero', async () => {
   const badEmail = await runCli(['subscribers', 'add', 'not-an-address', '--categories', 'thinktime'], env);
   assert.equal(badEmail.code, 1);
   assert.match(badEmail.stderr, /not a valid email address/);
-  const badConfig = await runCli(['status'], { ...env, FETCH_TIMEOUT_MS: 'soon', BASE_URL: 'ftp://x', SMTP_URL: 'smtp://relay.example.org?pool=true' });
+  const badConfig = await runCli(['status'], {
+    ...env,
+    FETCH_TIMEOUT_MS: 'soon',
+    BASE_URL: 'ftp://x',
+    SMTP_URL: 'smtp://relay.example.org?pool=true',
+  });
   assert.equal(badConfig.code, 2);
   assert.match(badConfig.stderr, /FETCH_TIMEOUT_MS=soon must be a whole number/);
   assert.match(badConfig.stderr, /BASE_URL must start with http:\/\/ or https:\/\//, 'every problem is listed at once');
@@ -128,7 +162,14 @@ test('demo runs offline into the outbox, and a second demo finds nothing new', a
     assert.match(first.stdout, /Wrote outbox\/.*\.eml/);
     assert.match(first.stdout, /Wrote outbox\/digest-\d+\.html/);
     const outbox = await readdir(path.join(demoDir, 'outbox'));
-    const eml = await readFile(path.join(demoDir, 'outbox', outbox.find((n) => n.endsWith('.eml'))!), 'latin1');
+    const eml = await readFile(
+      path.join(
+        demoDir,
+        'outbox',
+        outbox.find((n) => n.endsWith('.eml'))!,
+      ),
+      'latin1',
+    );
     assert.match(eml, /^To: demo@example\.org/m);
     assert.match(eml, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
     const second = await runCli(['demo'], demoEnv, demoDir);

@@ -21,9 +21,20 @@ const PAGE = (links: string) => `<!DOCTYPE html><html><head>${links}</head><body
 before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-cli-rules-'));
   site = await startServer((req, res) => {
-    if (req.url === '/feed.xml' || req.url === '/atom.xml') return void res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(RSS);
-    if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE('<link rel="alternate" type="application/rss+xml" href="feed.xml">'));
-    if (req.url === '/two') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE('<link rel="alternate" type="application/rss+xml" href="feed.xml" title="RSS"><link rel="alternate" type="application/atom+xml" href="atom.xml" title="Atom">'));
+    if (req.url === '/feed.xml' || req.url === '/atom.xml')
+      return void res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(RSS);
+    if (req.url === '/')
+      return void res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(PAGE('<link rel="alternate" type="application/rss+xml" href="feed.xml">'));
+    if (req.url === '/two')
+      return void res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(
+          PAGE(
+            '<link rel="alternate" type="application/rss+xml" href="feed.xml" title="RSS"><link rel="alternate" type="application/atom+xml" href="atom.xml" title="Atom">',
+          ),
+        );
     res.writeHead(404).end();
   });
   sink = await startSmtpSink();
@@ -51,14 +62,37 @@ test('feeds add on a site, feeds list with the site, --pick, feeds edit', async 
   const added = await cli(['feeds', 'add', site.url('/'), '--category', 'news']);
   assert.match(added.stdout, new RegExp(`Found ${site.url('/feed.xml')} on ${site.url('/')}`));
   const several = await cli(['feeds', 'add', site.url('/two'), '--category', 'news', '--json'], 1);
-  assert.deepEqual((JSON.parse(several.stdout) as Array<{ n: number; url: string }>).map((c) => [c.n, c.url]), [[1, site.url('/feed.xml')], [2, site.url('/atom.xml')]]);
+  assert.deepEqual(
+    (JSON.parse(several.stdout) as Array<{ n: number; url: string }>).map((c) => [c.n, c.url]),
+    [
+      [1, site.url('/feed.xml')],
+      [2, site.url('/atom.xml')],
+    ],
+  );
   assert.match(several.stderr, /names 2 feeds: add one with --pick N/);
   await cli(['feeds', 'add', site.url('/two'), '--category', 'news', '--pick', '2']);
   const list = JSON.parse((await cli(['feeds', 'list', '--json'])).stdout) as Array<{ url: string; site_url: string }>;
-  assert.deepEqual(list.map((f) => [f.url, f.site_url]), [[site.url('/atom.xml'), site.url('/two')], [site.url('/feed.xml'), site.url('/')]]);
+  assert.deepEqual(
+    list.map((f) => [f.url, f.site_url]),
+    [
+      [site.url('/atom.xml'), site.url('/two')],
+      [site.url('/feed.xml'), site.url('/')],
+    ],
+  );
   await cli(['feeds', 'edit', site.url('/atom.xml'), '--title', 'Atom copy', '--category', 'other', '--disable']);
-  const edited = JSON.parse((await cli(['feeds', 'list', '--json'])).stdout) as Array<{ url: string; title: string; category: string; disabled_at: string | null }>;
-  assert.deepEqual(edited.map((f) => [f.title, f.category, f.disabled_at !== null]), [[null, 'news', false], ['Atom copy', 'other', true]]);
+  const edited = JSON.parse((await cli(['feeds', 'list', '--json'])).stdout) as Array<{
+    url: string;
+    title: string;
+    category: string;
+    disabled_at: string | null;
+  }>;
+  assert.deepEqual(
+    edited.map((f) => [f.title, f.category, f.disabled_at !== null]),
+    [
+      [null, 'news', false],
+      ['Atom copy', 'other', true],
+    ],
+  );
   assert.match((await cli(['feeds', 'edit', site.url('/atom.xml'), '--enable', '--disable'], 1)).stderr, /not both/);
 });
 
@@ -70,8 +104,13 @@ test('feeds rules add, list, test and remove; a dangerous regex is refused when 
   await cli(['fetch']);
   const rules = JSON.parse((await cli(['feeds', 'rules', 'list', '--json'])).stdout) as Array<{ id: number; feed_url: string }>;
   assert.equal(rules.length, 1);
-  const tried = JSON.parse((await cli(['feeds', 'rules', 'test', '--feed', site.url('/feed.xml'), '--last', '5', '--json'])).stdout) as Array<{ title: string; verdict: string }>;
-  assert.deepEqual(tried.map((r) => [r.title, r.verdict]).sort(), [['Real news', 'kept'], ['Sponsored: buy', 'dropped']]);
+  const tried = JSON.parse(
+    (await cli(['feeds', 'rules', 'test', '--feed', site.url('/feed.xml'), '--last', '5', '--json'])).stdout,
+  ) as Array<{ title: string; verdict: string }>;
+  assert.deepEqual(tried.map((r) => [r.title, r.verdict]).sort(), [
+    ['Real news', 'kept'],
+    ['Sponsored: buy', 'dropped'],
+  ]);
   await cli(['feeds', 'rules', 'remove', String(rules[0]!.id)]);
   await cli(['feeds', 'rules', 'remove', String(rules[0]!.id)], 1);
 });

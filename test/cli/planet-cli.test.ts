@@ -19,7 +19,13 @@ before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-planet-cli-'));
   feeds = await startDemoFeedServer(new Date());
   ({ env, database } = await cliDatabase(work, 'cli-test-secret-'.padEnd(48, 'z')));
-  env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://planet.example.org', SITE_NAME: 'Planet Example', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
+  env = {
+    ...env,
+    OUTBOX_DIR: path.join(work, 'outbox'),
+    BASE_URL: 'https://planet.example.org',
+    SITE_NAME: 'Planet Example',
+    FETCH_ALLOW_PRIVATE: '127.0.0.1',
+  };
 });
 
 after(async () => {
@@ -34,7 +40,11 @@ async function ok(args: string[]) {
   return result.stdout;
 }
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 test('categories edit, feeds hide and show, and site build', async () => {
   await ok(['migrate']);
@@ -43,11 +53,36 @@ test('categories edit, feeds hide and show, and site build', async () => {
   for (const feed of demoFeeds) await ok(['feeds', 'add', feeds.urlOf(feed), '--category', feed.category]);
   await ok(['fetch']);
 
-  assert.match(await ok(['categories', 'edit', 'thinktime', '--display', 'full', '--description', 'Essays', '--source-cap', '5', '--thumbnails', 'off']),
-    /thinktime: public, shows full, at most 5 posts per source, thumbnails off/);
+  assert.match(
+    await ok([
+      'categories',
+      'edit',
+      'thinktime',
+      '--display',
+      'full',
+      '--description',
+      'Essays',
+      '--source-cap',
+      '5',
+      '--thumbnails',
+      'off',
+    ]),
+    /thinktime: public, shows full, at most 5 posts per source, thumbnails off/,
+  );
   assert.match(await ok(['categories', 'edit', 'releases', '--private']), /releases: private/);
-  const categories = JSON.parse(await ok(['categories', 'list', '--json'])) as Array<{ name: string; public: boolean; display: string; description: string }>;
-  assert.deepEqual(categories.map((c) => [c.name, c.public, c.display, c.description]), [['releases', false, 'excerpt', ''], ['thinktime', true, 'full', 'Essays']]);
+  const categories = JSON.parse(await ok(['categories', 'list', '--json'])) as Array<{
+    name: string;
+    public: boolean;
+    display: string;
+    description: string;
+  }>;
+  assert.deepEqual(
+    categories.map((c) => [c.name, c.public, c.display, c.description]),
+    [
+      ['releases', false, 'excerpt', ''],
+      ['thinktime', true, 'full', 'Essays'],
+    ],
+  );
   for (const [args, message] of [
     [['categories', 'edit', 'thinktime', '--display', 'everything'], /display must be one of titles, excerpt, full/],
     [['categories', 'edit', 'thinktime', '--public', '--private'], /not both/],
@@ -67,7 +102,19 @@ test('categories edit, feeds hide and show, and site build', async () => {
 
   const site = path.join(work, 'site');
   assert.match(await ok(['site', 'build', site]), /Wrote \d+ files/);
-  for (const file of ['index.html', 'c/thinktime/index.html', 'feed.atom', 'feed.json', 'c/thinktime/feed.atom', 'c/thinktime/feed.json', 'opml.xml', 'c/thinktime/opml.xml', 'sources/index.html', 'static/style.css', 'static/icon.svg']) {
+  for (const file of [
+    'index.html',
+    'c/thinktime/index.html',
+    'feed.atom',
+    'feed.json',
+    'c/thinktime/feed.atom',
+    'c/thinktime/feed.json',
+    'opml.xml',
+    'c/thinktime/opml.xml',
+    'sources/index.html',
+    'static/style.css',
+    'static/icon.svg',
+  ]) {
     assert.ok(await exists(path.join(site, file)), file);
   }
   assert.ok(!(await exists(path.join(site, 'c/releases'))), 'a private category is not exported');

@@ -57,14 +57,20 @@ function start(action: string, dataDir: string): Child {
   };
 }
 
-async function run(action: string, dataDir: string): Promise<{ output: Record<string, unknown> | undefined; code: number | null; stderr: string }> {
+async function run(
+  action: string,
+  dataDir: string,
+): Promise<{ output: Record<string, unknown> | undefined; code: number | null; stderr: string }> {
   const child = start(action, dataDir);
   const output = await child.next().catch(() => undefined);
   return { output, ...(await child.exited) };
 }
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 test('while one process serves the folder, others read and write through its socket', async () => {
@@ -110,7 +116,9 @@ test('of two direct openers starting at once exactly one wins; the others are to
   const winner = both[outcomes.indexOf('ready')]!;
   const loser = await both[outcomes.indexOf('refused')]!.exited;
   const pid = winner.process.pid;
-  const reason = new RegExp(`^the data folder .+ is in use by process ${pid} \\(open\\.ts hold\\) and it does not serve a socket; wait for it or stop it\\n$`);
+  const reason = new RegExp(
+    `^the data folder .+ is in use by process ${pid} \\(open\\.ts hold\\) and it does not serve a socket; wait for it or stop it\\n$`,
+  );
   assert.equal(loser.code, 3);
   assert.match(loser.stderr, reason);
 

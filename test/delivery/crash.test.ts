@@ -4,7 +4,18 @@ import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { planDeliveries } from '../../src/digest/plan.js';
 import { startSmtpSink } from '../helpers/smtp.js';
-import { clearLedger, copiesPerRecipient, createSharedDatabase, duplicates, killChildren, ledgerCounts, seedAudience, startCli, until, type SharedDatabase } from './support.js';
+import {
+  clearLedger,
+  copiesPerRecipient,
+  createSharedDatabase,
+  duplicates,
+  killChildren,
+  ledgerCounts,
+  seedAudience,
+  startCli,
+  until,
+  type SharedDatabase,
+} from './support.js';
 
 /**
  * Crash safety with the real CLI in child processes: kill -9 mid-run, SIGTERM to
@@ -51,11 +62,17 @@ test('kill -9 halfway through 1,000 deliveries: the restart sends the rest, and 
 
     assert.deepEqual(await database.use(ledgerCounts), { sent: 1000 });
     const copies = copiesPerRecipient(sink);
-    assert.deepEqual(emails.filter((email) => !copies.has(email)), [], 'nobody misses the digest');
+    assert.deepEqual(
+      emails.filter((email) => !copies.has(email)),
+      [],
+      'nobody misses the digest',
+    );
     const twice = duplicates(sink);
     assert.ok(twice <= POOL, `${twice} duplicates; the bound is SMTP_POOL_SIZE = ${POOL}`);
     assert.ok(sink.inFlight.max <= POOL, `at most ${POOL} messages in flight (saw ${sink.inFlight.max})`);
-    t.diagnostic(`killed after ${atKill} accepted; duplicates after restart: ${twice}; most messages in flight at the server: ${sink.inFlight.max}`);
+    t.diagnostic(
+      `killed after ${atKill} accepted; duplicates after restart: ${twice}; most messages in flight at the server: ${sink.inFlight.max}`,
+    );
   } finally {
     await sink.close();
   }
@@ -67,7 +84,14 @@ test('SIGTERM to serve finishes the sends in flight and exits 0; a restart sends
     return (await seedAudience(db, 200)).emails;
   });
   const sink = await startSmtpSink({ onMessage: () => sleep(20).then(() => undefined) });
-  const env = { ...database.env, SMTP_URL: sink.url, SMTP_POOL_SIZE: String(POOL), PORT: '0', SCHEDULER_TICK_SECONDS: '1', LOG_LEVEL: 'info' };
+  const env = {
+    ...database.env,
+    SMTP_URL: sink.url,
+    SMTP_POOL_SIZE: String(POOL),
+    PORT: '0',
+    SCHEDULER_TICK_SECONDS: '1',
+    LOG_LEVEL: 'info',
+  };
   try {
     const serve = startCli(['serve'], env);
     await until(() => sink.received.length >= 20, 'serve to start sending');
@@ -114,4 +138,3 @@ test('planning is idempotent: again, or three planners at once, make one ledger 
     assert.deepEqual(await ledgerCounts(db), { pending: 300, skipped: 300 });
   });
 });
-

@@ -23,9 +23,17 @@ after(async () => {
   await database.close();
 });
 
-async function subscriberIn(zone: string, fields: { delivery_hour?: number; frequency?: 'daily' | 'weekly'; weekly_day?: number } = {}): Promise<number> {
+async function subscriberIn(
+  zone: string,
+  fields: { delivery_hour?: number; frequency?: 'daily' | 'weekly'; weekly_day?: number } = {},
+): Promise<number> {
   const { emails } = await seedAudience(database.db, 1, { timezone: zone });
-  const row = await database.db.updateTable('subscribers').set({ delivery_hour: 7, ...fields }).where('email', '=', emails[0]!).returning('id').executeTakeFirstOrThrow();
+  const row = await database.db
+    .updateTable('subscribers')
+    .set({ delivery_hour: 7, ...fields })
+    .where('email', '=', emails[0]!)
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return row.id;
 }
 
@@ -39,7 +47,12 @@ const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
 /** Runs the planner every `stepMinutes` over [from, to) and returns the ledger's periods for the subscriber. */
 async function plannedPeriods(subscriberId: number, from: string, to: string, stepMinutes: number): Promise<string[]> {
   for (let at = Date.parse(from); at < Date.parse(to); at += stepMinutes * 60_000) await planDeliveries(database.db, new Date(at));
-  const rows = await database.db.selectFrom('deliveries').select('period').where('subscriber_id', '=', subscriberId).orderBy('period').execute();
+  const rows = await database.db
+    .selectFrom('deliveries')
+    .select('period')
+    .where('subscriber_id', '=', subscriberId)
+    .orderBy('period')
+    .execute();
   return rows.map((r) => iso(r.period));
 }
 
@@ -59,7 +72,10 @@ for (const { zone, day, expected } of changeDays) {
     const to = dayBefore.plus({ days: 2 }).set({ hour: 8 }).toUTC().toISO()!;
     const periods = await plannedPeriods(id, from, to, 30);
     assert.deepEqual(periods, expected);
-    assert.deepEqual(periods, [-1, 0, 1].map((d) => localAt(zone, dayBefore.plus({ days: d + 1 }).toISODate()!, 7)));
+    assert.deepEqual(
+      periods,
+      [-1, 0, 1].map((d) => localAt(zone, dayBefore.plus({ days: d + 1 }).toISODate()!, 7)),
+    );
   });
 }
 
@@ -68,8 +84,17 @@ test('weekly on Sunday at 07:00: the change Sundays included, one a week at 07:0
     const id = await subscriberIn(zone, { frequency: 'weekly', weekly_day: 7 });
     const sunday = DateTime.fromISO(day, { zone });
     assert.equal(sunday.weekday, 7);
-    const periods = await plannedPeriods(id, sunday.minus({ days: 14 }).set({ hour: 8 }).toUTC().toISO()!, sunday.plus({ days: 8 }).toUTC().toISO()!, 180);
-    assert.deepEqual(periods, [-14, -7, 0, 7].map((d) => localAt(zone, sunday.plus({ days: d }).toISODate()!, 7)), `${zone} ${day}`);
+    const periods = await plannedPeriods(
+      id,
+      sunday.minus({ days: 14 }).set({ hour: 8 }).toUTC().toISO()!,
+      sunday.plus({ days: 8 }).toUTC().toISO()!,
+      180,
+    );
+    assert.deepEqual(
+      periods,
+      [-14, -7, 0, 7].map((d) => localAt(zone, sunday.plus({ days: d }).toISODate()!, 7)),
+      `${zone} ${day}`,
+    );
   }
 });
 
@@ -89,8 +114,14 @@ test('every hour of the day across every change: one due instant per local day, 
         FROM subscribers s WHERE s.timezone = ${zone} AND s.id = ANY(${[...ids.keys()]}::int[])`.execute(database.db);
       for (const { id, latest, next } of rows) {
         // In an hour that happens twice the first one counts, so 'latest' may be up to an hour ahead.
-        assert.ok(latest.getTime() <= at + HOUR && at - latest.getTime() < 25 * HOUR, `${zone} ${ids.get(id)!.hour}:00 at ${iso(now)}: latest ${iso(latest)}`);
-        assert.ok(next.getTime() > at && next.getTime() - latest.getTime() >= 23 * HOUR, `${zone} ${ids.get(id)!.hour}:00 at ${iso(now)}: next ${iso(next)}`);
+        assert.ok(
+          latest.getTime() <= at + HOUR && at - latest.getTime() < 25 * HOUR,
+          `${zone} ${ids.get(id)!.hour}:00 at ${iso(now)}: latest ${iso(latest)}`,
+        );
+        assert.ok(
+          next.getTime() > at && next.getTime() - latest.getTime() >= 23 * HOUR,
+          `${zone} ${ids.get(id)!.hour}:00 at ${iso(now)}: next ${iso(next)}`,
+        );
         seen.set(id, (seen.get(id) ?? new Set()).add(iso(latest)));
       }
     }

@@ -3,7 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { serverUrl } from '../helpers/db.js';
 import { startSmtpSink } from '../helpers/smtp.js';
-import { copiesPerRecipient, createSharedDatabase, killChildren, ledgerCounts, seedAudience, startCli, until, type SharedDatabase } from './support.js';
+import {
+  copiesPerRecipient,
+  createSharedDatabase,
+  killChildren,
+  ledgerCounts,
+  seedAudience,
+  startCli,
+  until,
+  type SharedDatabase,
+} from './support.js';
 
 /** Three `serve` processes against one Postgres server share the queue and send each digest once. */
 const skip = serverUrl === undefined ? 'needs a Postgres server: set TEST_DATABASE_URL (PGlite is one process only)' : false;
@@ -45,7 +54,10 @@ test('three serve processes, 1,000 subscribers: each gets exactly one digest, an
     assert.equal(sink.received.length, 1000);
     assert.deepEqual([...copies.keys()].sort(), [...emails].sort());
     const perInstance = [1, 2, 3].map((n) => sink.received.filter((m) => m.envelopeFrom.startsWith(`digest-${n}+b`)).length);
-    assert.ok(perInstance.every((n) => n > 0), `every instance sent some: ${perInstance.join(', ')}`);
+    assert.ok(
+      perInstance.every((n) => n > 0),
+      `every instance sent some: ${perInstance.join(', ')}`,
+    );
     t.diagnostic(`sent per instance: ${perInstance.join(', ')}`);
   } finally {
     await sink.close();

@@ -32,7 +32,11 @@ export async function seedAudience(
   const name = `audience-${++audiences}-${process.pid}`;
   const categoryId = await seedCategory(db, name);
   const feedId = await seedFeed(db, categoryId, name);
-  await db.updateTable('feeds').set({ next_fetch_at: sql<Date>`now() + interval '1 day'` }).where('id', '=', feedId).execute();
+  await db
+    .updateTable('feeds')
+    .set({ next_fetch_at: sql<Date>`now() + interval '1 day'` })
+    .where('id', '=', feedId)
+    .execute();
   const { rows } = await sql<{ email: string }>`
     WITH added AS (
       INSERT INTO subscribers (email, email_normalized, status, timezone, items_cursor, confirmed_at)

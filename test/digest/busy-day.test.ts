@@ -19,7 +19,15 @@ let sink: SmtpSink;
 let mailer: Mailer;
 let mail: ReceivedMail;
 const secret = 'busy-day-secret-'.padEnd(40, 'x');
-const config = { ...loadConfig({ BASE_URL: 'https://digest.example.org', SECRET: secret, SITE_NAME: 'Planet Digest', POSTAL_ADDRESS: 'Planet Digest, 1 Example Street, Springfield' }), secret };
+const config = {
+  ...loadConfig({
+    BASE_URL: 'https://digest.example.org',
+    SECRET: secret,
+    SITE_NAME: 'Planet Digest',
+    POSTAL_ADDRESS: 'Planet Digest, 1 Example Street, Springfield',
+  }),
+  secret,
+};
 
 interface SeededPost {
   id: number;
@@ -37,13 +45,20 @@ before(async () => {
   const { db } = database;
   // Subscribed before the posts arrive, so that all of them are new.
   await db.insertInto('categories').values({ name: 'placeholder', title: 'Placeholder' }).execute();
-  assert.ok('id' in (await addSubscriber(db, { email: 'reader@example.org', categoryNames: ['placeholder'], timezone: 'Australia/Melbourne' })));
+  assert.ok(
+    'id' in (await addSubscriber(db, { email: 'reader@example.org', categoryNames: ['placeholder'], timezone: 'Australia/Melbourne' })),
+  );
   const names = await seedBusyDay(db);
   const subscriber = await db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
   const categories = await db.selectFrom('categories').select('id').where('name', 'in', names).execute();
-  await db.insertInto('subscriber_categories').values(categories.map((c) => ({ subscriber_id: subscriber.id, category_id: c.id }))).execute();
+  await db
+    .insertInto('subscriber_categories')
+    .values(categories.map((c) => ({ subscriber_id: subscriber.id, category_id: c.id })))
+    .execute();
   posts = (await db
-    .selectFrom('items as i').innerJoin('feeds as f', 'f.id', 'i.feed_id').innerJoin('categories as c', 'c.id', 'f.category_id')
+    .selectFrom('items as i')
+    .innerJoin('feeds as f', 'f.id', 'i.feed_id')
+    .innerJoin('categories as c', 'c.id', 'f.category_id')
     .select(['i.id', 'i.url', 'f.title as feed', 'c.title as category', 'c.source_cap as cap'])
     .execute()) as SeededPost[];
   const summary = await sendDueDigests(db, config, mailer);
@@ -97,8 +112,16 @@ test('a busy day: the subject, the intro and the "Also new" lines count the same
   const alsoNew = [...html.matchAll(/Also new: ([^<]+)</g)].flatMap((m) => [...m[1]!.matchAll(/(\d+) from/g)].map((x) => Number(x[1])));
   assert.equal(shownPosts(html).length + alsoNew.reduce((a, b) => a + b, 0), posts.length, 'shown plus "Also new" is every post');
   assert.match(html, /Also new: 397 from BBC News, \d+ from Ars Technica/);
-  assert.match(html, /<div style="display:none;[^"]*">[^<]+ · [^<]+(?:&#847;&zwnj;&nbsp;){60}/, 'the preheader holds the next headlines, then padding');
-  assert.match(html, /href="https:\/\/digest\.example\.org\/editions\/[\w-]{43}#c-news"/, '"Also new" links to the category on the web edition');
+  assert.match(
+    html,
+    /<div style="display:none;[^"]*">[^<]+ · [^<]+(?:&#847;&zwnj;&nbsp;){60}/,
+    'the preheader holds the next headlines, then padding',
+  );
+  assert.match(
+    html,
+    /href="https:\/\/digest\.example\.org\/editions\/[\w-]{43}#c-news"/,
+    '"Also new" links to the category on the web edition',
+  );
 });
 
 test('a busy day: the HTML part as sent (quoted-printable) is under budget', () => {
@@ -124,17 +147,36 @@ test('a busy day: the text part is wrapped, headline list first, one URL per lin
   for (const post of shownPosts(mail.parsed.html || '')) assert.ok(lines.includes(`  ${post.url}`), `${post.url} on its own line`);
 });
 
-test('a busy day: the footer says why, with the reader\'s own links, and the postal address', () => {
+test("a busy day: the footer says why, with the reader's own links, and the postal address", () => {
   const text = (mail.parsed.text ?? '').replace(/\s+/g, ' ');
-  const since = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Australia/Melbourne' }).format(new Date());
-  assert.ok(text.includes(`You get this because you chose News, Placeholder, Podcasts, Releases, Tech, Thinktime at digest.example.org on ${since}.`), text.slice(-600));
+  const since = new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'Australia/Melbourne',
+  }).format(new Date());
+  assert.ok(
+    text.includes(
+      `You get this because you chose News, Placeholder, Podcasts, Releases, Tech, Thinktime at digest.example.org on ${since}.`,
+    ),
+    text.slice(-600),
+  );
   assert.match(mail.parsed.text ?? '', /^https:\/\/digest\.example\.org\/preferences\/\S+$/m);
   for (const part of [mail.parsed.html || '', text]) assert.ok(part.includes('Planet Digest, 1 Example Street, Springfield'));
   const html = mail.parsed.html || '';
-  assert.ok(html.indexOf('>View in your browser</a>') > 0 && html.indexOf('>View in your browser</a>') < html.indexOf('<h1'), 'the browser link is at the top');
+  assert.ok(
+    html.indexOf('>View in your browser</a>') > 0 && html.indexOf('>View in your browser</a>') < html.indexOf('<h1'),
+    'the browser link is at the top',
+  );
 });
 
-test('a busy day: dates are in the reader\'s zone', () => {
-  const date = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Australia/Melbourne' }).format(new Date());
+test("a busy day: dates are in the reader's zone", () => {
+  const date = new Intl.DateTimeFormat('en-GB', {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'Australia/Melbourne',
+  }).format(new Date());
   assert.ok((mail.parsed.text ?? '').includes(date), `the header says ${date}`);
 });

@@ -8,9 +8,34 @@ import { seedCategory, seedFeed } from '../helpers/seed.js';
  */
 export async function seedBusyDay(db: Db, now = new Date()): Promise<string[]> {
   const plan: Array<{ name: string; title: string; display?: 'titles' | 'excerpt' | 'full'; sources: Array<[string, number]> }> = [
-    { name: 'news', title: 'News', sources: [['BBC News', 400], ['Ars Technica', 15], ['The Guardian', 6], ['Reuters', 1]] },
-    { name: 'tech', title: 'Tech', sources: [['LWN', 8], ['Hacker Daily', 30], ['Kernel Notes', 2]] },
-    { name: 'thinktime', title: 'Thinktime', display: 'full', sources: [['Planet Linux Australia', 5], ['Seth Godin', 2]] },
+    {
+      name: 'news',
+      title: 'News',
+      sources: [
+        ['BBC News', 400],
+        ['Ars Technica', 15],
+        ['The Guardian', 6],
+        ['Reuters', 1],
+      ],
+    },
+    {
+      name: 'tech',
+      title: 'Tech',
+      sources: [
+        ['LWN', 8],
+        ['Hacker Daily', 30],
+        ['Kernel Notes', 2],
+      ],
+    },
+    {
+      name: 'thinktime',
+      title: 'Thinktime',
+      display: 'full',
+      sources: [
+        ['Planet Linux Australia', 5],
+        ['Seth Godin', 2],
+      ],
+    },
     { name: 'releases', title: 'Releases', display: 'titles', sources: [['Node.js releases', 4]] },
     { name: 'podcasts', title: 'Podcasts', sources: [['The Changelog', 2]] },
   ];
@@ -35,10 +60,16 @@ export async function seedBusyDay(db: Db, now = new Date()): Promise<string[]> {
           published_at: new Date(now.getTime() - (i * 37 + n) * 60_000),
           image_url: n % 4 === 0 ? `https://img.example.org/${n}.jpg` : null,
           image_alt: n % 4 === 0 ? `Picture for story ${n}` : null,
-          enclosures: JSON.stringify(category.name === 'podcasts' ? [{ url: `https://cdn.example.org/ep${n}.mp3`, type: 'audio/mpeg', length: 34_000_000 }] : []),
+          enclosures: JSON.stringify(
+            category.name === 'podcasts' ? [{ url: `https://cdn.example.org/ep${n}.mp3`, type: 'audio/mpeg', length: 34_000_000 }] : [],
+          ),
         };
       });
-      for (let i = 0; i < rows.length; i += 200) await db.insertInto('items').values(rows.slice(i, i + 200)).execute();
+      for (let i = 0; i < rows.length; i += 200)
+        await db
+          .insertInto('items')
+          .values(rows.slice(i, i + 200))
+          .execute();
     }
   }
   return plan.map((c) => c.name);

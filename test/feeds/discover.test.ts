@@ -10,11 +10,19 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { fixture } from './fixtures.js';
 import { startServer, type TestServer } from './server.js';
 
-const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000', FETCH_MAX_BYTES: '20000', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
+const config = loadConfig({
+  BASE_URL: 'https://digest.example.org',
+  FETCH_TIMEOUT_MS: '5000',
+  FETCH_MAX_BYTES: '20000',
+  FETCH_ALLOW_PRIVATE: '127.0.0.1',
+});
 
-const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>R</title><link>http://example.com/</link><item><guid>1</guid><title>One</title></item></channel></rss>';
-const ATOM = '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>urn:1</id><title>One</title></entry></feed>';
-const page = (head: string, body = '<p>Hello</p>') => `<!DOCTYPE html><html><head><title>Site</title>${head}</head><body>${body}</body></html>`;
+const RSS =
+  '<?xml version="1.0"?><rss version="2.0"><channel><title>R</title><link>http://example.com/</link><item><guid>1</guid><title>One</title></item></channel></rss>';
+const ATOM =
+  '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>urn:1</id><title>One</title></entry></feed>';
+const page = (head: string, body = '<p>Hello</p>') =>
+  `<!DOCTYPE html><html><head><title>Site</title>${head}</head><body>${body}</body></html>`;
 
 type Route = { type: string; body: string | Buffer; headers?: Record<string, string> } | { status: number; location?: string };
 
@@ -39,8 +47,16 @@ before(async () => {
   siteRoutes.set('/feed.xml', { type: 'application/rss+xml', body: RSS });
   siteRoutes.set('/atom.xml', { type: 'application/atom+xml', body: ATOM });
   siteRoutes.set('/sub/feed.json', { type: 'application/feed+json', body: fixture('json/version-1.1.json') });
-  siteRoutes.set('/blog/', { type: html, body: page('<link rel="stylesheet" href="s.css"><LINK REL="Alternate" TYPE="application/rss+xml" HREF="../feed.xml" title="Posts &amp; notes">') });
-  siteRoutes.set('/based', { type: html, body: page('<base href="/sub/"><link rel="alternate" type="application/feed+json" href="feed.json">') });
+  siteRoutes.set('/blog/', {
+    type: html,
+    body: page(
+      '<link rel="stylesheet" href="s.css"><LINK REL="Alternate" TYPE="application/rss+xml" HREF="../feed.xml" title="Posts &amp; notes">',
+    ),
+  });
+  siteRoutes.set('/based', {
+    type: html,
+    body: page('<base href="/sub/"><link rel="alternate" type="application/feed+json" href="feed.json">'),
+  });
   siteRoutes.set('/several', {
     type: html,
     body: page(`<link rel="alternate" type="application/rss+xml" href="/feed.xml" title="RSS">
@@ -51,8 +67,17 @@ before(async () => {
       <link rel="alternate" type="application/json" href="/feed.json" title="JSON Feed 1.0 style">`),
   });
   siteRoutes.set('/old-blog', { status: 301, location: '/blog/' });
-  siteRoutes.set('/big', { type: html, body: page('<link rel="alternate" type="application/atom+xml" href="atom.xml">', `<p>${'word '.repeat(40_000)}</p>`) });
-  siteRoutes.set('/linked', { type: html, body: page(''), headers: { link: '<https://cdn.example.org/style.css>; rel=preload; as=style, </atom.xml>; rel="alternate"; type="application/atom+xml"; title="Via, header"' } });
+  siteRoutes.set('/big', {
+    type: html,
+    body: page('<link rel="alternate" type="application/atom+xml" href="atom.xml">', `<p>${'word '.repeat(40_000)}</p>`),
+  });
+  siteRoutes.set('/linked', {
+    type: html,
+    body: page(''),
+    headers: {
+      link: '<https://cdn.example.org/style.css>; rel=preload; as=style, </atom.xml>; rel="alternate"; type="application/atom+xml"; title="Via, header"',
+    },
+  });
   siteRoutes.set('/list.opml', { type: 'text/x-opml', body: fixture('subscriptions.opml') });
   siteRoutes.set('/foaf.rdf', {
     type: 'application/rdf+xml',
@@ -115,13 +140,16 @@ test('<base href> decides what relative feed links resolve against; JSON Feed li
 test('a page that names several feeds lists them (each once) and adds the one picked', async () => {
   const outcome = await add(site.url('/several'));
   assert.ok(!isProblem(outcome) && outcome.kind === 'choose');
-  assert.deepEqual(outcome.candidates.map((c) => [c.url, c.format, c.title]), [
-    [site.url('/feed.xml'), 'rss', 'RSS'],
-    [site.url('/atom.xml'), 'atom', 'Atom'],
-    [site.url('/feed.json'), 'json', 'JSON Feed 1.0 style'],
-  ]);
+  assert.deepEqual(
+    outcome.candidates.map((c) => [c.url, c.format, c.title]),
+    [
+      [site.url('/feed.xml'), 'rss', 'RSS'],
+      [site.url('/atom.xml'), 'atom', 'Atom'],
+      [site.url('/feed.json'), 'json', 'JSON Feed 1.0 style'],
+    ],
+  );
   assert.equal((await listFeeds(database.db)).length, 0);
-  assert.match((await add(site.url('/several'), 4) as { problem: string }).problem, /--pick must be 1 to 3/);
+  assert.match(((await add(site.url('/several'), 4)) as { problem: string }).problem, /--pick must be 1 to 3/);
   const picked = await added(site.url('/several'), 2);
   assert.equal(picked.feed.url, site.url('/atom.xml'));
   await removeAll();
@@ -162,7 +190,10 @@ test('a page naming no feed: common paths are tried, and without any the answer 
 });
 
 test('OPML and FOAF rolls are refused with a pointer to feeds import, never stored', async () => {
-  for (const [path, kind] of [['/list.opml', 'OPML'], ['/foaf.rdf', 'FOAF']]) {
+  for (const [path, kind] of [
+    ['/list.opml', 'OPML'],
+    ['/foaf.rdf', 'FOAF'],
+  ]) {
     const outcome = await add(site.url(path!));
     assert.ok(isProblem(outcome), path);
     assert.match(outcome.problem, new RegExp(`list of feeds \\(${kind}\\).*feeds import`));
@@ -182,9 +213,17 @@ test('an address that cannot be fetched now is added, with a note', async () => 
 test('feeds edit changes title, category, URL and enabled in place, keeping posts', async () => {
   const { feed } = await added(site.url('/feed.xml'));
   await addCategory(database.db, { name: 'other' });
-  await database.db.insertInto('items').values({ feed_id: feed.id, guid: 'g', title: 'T', content_html: '', excerpt: '', content_hash: 'h' }).execute();
+  await database.db
+    .insertInto('items')
+    .values({ feed_id: feed.id, guid: 'g', title: 'T', content_html: '', excerpt: '', content_hash: 'h' })
+    .execute();
   await database.db.updateTable('feeds').set({ etag: '"v1"' }).where('id', '=', feed.id).execute();
-  const edited = await editFeed(database.db, String(feed.id), { title: 'Renamed', categoryName: 'other', url: site.url('/atom.xml'), enabled: false });
+  const edited = await editFeed(database.db, String(feed.id), {
+    title: 'Renamed',
+    categoryName: 'other',
+    url: site.url('/atom.xml'),
+    enabled: false,
+  });
   assert.ok(!isProblem(edited));
   assert.equal(edited.id, feed.id);
   assert.equal(edited.title, 'Renamed');
@@ -196,8 +235,14 @@ test('feeds edit changes title, category, URL and enabled in place, keeping post
   const enabled = await editFeed(database.db, site.url('/atom.xml'), { enabled: true });
   assert.ok(!isProblem(enabled) && enabled.disabled_at === null);
   const { feed: second } = await added(site.url('/feed.xml'));
-  assert.match((await editFeed(database.db, String(second.id), { url: site.url('/atom.xml') }) as { problem: string }).problem, /already added/);
-  assert.match((await editFeed(database.db, '999999', { title: 'x' }) as { problem: string }).problem, /no feed 999999/);
-  assert.match((await editFeed(database.db, String(second.id), { categoryName: 'nope' }) as { problem: string }).problem, /no category nope/);
+  assert.match(
+    ((await editFeed(database.db, String(second.id), { url: site.url('/atom.xml') })) as { problem: string }).problem,
+    /already added/,
+  );
+  assert.match(((await editFeed(database.db, '999999', { title: 'x' })) as { problem: string }).problem, /no feed 999999/);
+  assert.match(
+    ((await editFeed(database.db, String(second.id), { categoryName: 'nope' })) as { problem: string }).problem,
+    /no category nope/,
+  );
   await removeAll();
 });

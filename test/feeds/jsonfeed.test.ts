@@ -38,10 +38,13 @@ test('JSON Feed 1.1: titles as text, content sanitized, authors, dates, image, a
 
 test('JSON Feed 1.0: the single author, numeric ids, relative URLs and a summary as content', async () => {
   const feed = await ingested('json/version-1.0.json', 'application/json', 'https://example.com/blog/feed.json');
-  assert.deepEqual(feed.items.map((item) => [item.guid, item.url, item.author]), [
-    ['42', 'https://example.com/blog/42', 'Cy'],
-    ['43', 'https://example.com/blog/post-43', 'Feed Writer'],
-  ]);
+  assert.deepEqual(
+    feed.items.map((item) => [item.guid, item.url, item.author]),
+    [
+      ['42', 'https://example.com/blog/42', 'Cy'],
+      ['43', 'https://example.com/blog/post-43', 'Feed Writer'],
+    ],
+  );
   assert.equal(feed.items[1]?.title, 'Only a summary, no title');
   // The whole text became the title: the excerpt does not say it twice.
   assert.equal(feed.items[1]?.excerpt, '');
@@ -93,9 +96,14 @@ test('a JSON Feed with more posts than the cap keeps the first ones and counts t
 let server: TestServer;
 let database: TestDatabase;
 before(async () => {
-  const big = JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: 'Huge', items: [{ id: '1', content_text: 'y'.repeat(50_000) }] });
+  const big = JSON.stringify({
+    version: 'https://jsonfeed.org/version/1.1',
+    title: 'Huge',
+    items: [{ id: '1', content_text: 'y'.repeat(50_000) }],
+  });
   server = await startServer((req, res) => {
-    if (req.url === '/feed.json') return void res.writeHead(200, { 'content-type': 'application/feed+json' }).end(fixture('json/version-1.1.json'));
+    if (req.url === '/feed.json')
+      return void res.writeHead(200, { 'content-type': 'application/feed+json' }).end(fixture('json/version-1.1.json'));
     if (req.url === '/huge.json') return void res.writeHead(200, { 'content-type': 'application/feed+json' }).end(big);
     res.writeHead(404).end();
   });
@@ -113,9 +121,19 @@ test('a JSON Feed served over HTTP is stored with its picture, attachments and t
   assert.ok(!isProblem(feed));
   const outcome = await refreshFeed(database.db, config, feed, NOW);
   assert.equal(outcome.status, 'ok', outcome.message);
-  const rows = await database.db.selectFrom('items').select(['guid', 'image_url', 'enclosures', 'categories']).where('feed_id', '=', feed.id).orderBy('guid').execute();
+  const rows = await database.db
+    .selectFrom('items')
+    .select(['guid', 'image_url', 'enclosures', 'categories'])
+    .where('feed_id', '=', feed.id)
+    .orderBy('guid')
+    .execute();
   assert.deepEqual(rows, [
-    { guid: 'https://example.org/2024/first', image_url: 'https://example.org/pic.jpg', enclosures: [{ url: 'https://example.org/show.mp3', type: 'audio/mpeg', length: 1234 }], categories: ['Rust', 'web'] },
+    {
+      guid: 'https://example.org/2024/first',
+      image_url: 'https://example.org/pic.jpg',
+      enclosures: [{ url: 'https://example.org/show.mp3', type: 'audio/mpeg', length: 1234 }],
+      categories: ['Rust', 'web'],
+    },
     { guid: 'tag:example.org,2024:second', image_url: 'https://example.org/banner2.jpg', enclosures: [], categories: [] },
   ]);
   const stored = await database.db.selectFrom('feeds').select(['title', 'site_url']).where('id', '=', feed.id).executeTakeFirstOrThrow();

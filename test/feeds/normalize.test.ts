@@ -29,15 +29,25 @@ for (const [raw, expected] of dates) {
 }
 
 function feedWithDates(...pubDates: string[]): Buffer {
-  const items = pubDates.map((date, i) => `<item><title>P${i}</title><link>http://example.com/${i}</link><pubDate>${date}</pubDate></item>`).join('');
+  const items = pubDates
+    .map((date, i) => `<item><title>P${i}</title><link>http://example.com/${i}</link><pubDate>${date}</pubDate></item>`)
+    .join('');
   return Buffer.from(`<rss version="2.0"><channel><title>Dates</title>${items}</channel></rss>`);
 }
 
 test('dates far in the future are not trusted; missing dates stay unknown (the store uses first-seen)', async () => {
-  const outcome = await ingestFeed(feedWithDates('Mon, 01 Jan 2035 00:00:00 GMT', 'garbage', 'Sat, 01 Jun 2024 11:00:00 GMT'), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
+  const outcome = await ingestFeed(
+    feedWithDates('Mon, 01 Jan 2035 00:00:00 GMT', 'garbage', 'Sat, 01 Jun 2024 11:00:00 GMT'),
+    undefined,
+    'http://example.com/',
+    { maxItems: 10, now: NOW },
+  );
   assert.equal(outcome.kind, 'ingested');
   if (outcome.kind !== 'ingested') return;
-  assert.deepEqual(outcome.items.map((item) => item.publishedAt?.toISOString() ?? null), [null, null, '2024-06-01T11:00:00.000Z']);
+  assert.deepEqual(
+    outcome.items.map((item) => item.publishedAt?.toISOString() ?? null),
+    [null, null, '2024-06-01T11:00:00.000Z'],
+  );
 });
 
 test('xml:base on feed, entry and content resolve links and content URLs', async () => {
@@ -73,7 +83,8 @@ test('Content-Location is the document base when it is http(s), never another sc
 });
 
 test('a tag: link is an identity, not a link: the post has no link rather than a non-web one', async () => {
-  const xml = '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>E</title><link href="tag:example.org,2024:1"/><id>tag:example.org,2024:1</id></entry></feed>';
+  const xml =
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>E</title><link href="tag:example.org,2024:1"/><id>tag:example.org,2024:1</id></entry></feed>';
   const outcome = await ingestFeed(Buffer.from(xml), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
   assert.ok(outcome.kind === 'ingested');
   assert.equal(outcome.items[0]?.url, null);
@@ -82,7 +93,10 @@ test('a tag: link is an identity, not a link: the post has no link rather than a
 
 test('identity: guid, else link, else a hash; a duplicate guid in one feed is one post', async () => {
   const feed = await ingested('links/duplicates.xml');
-  assert.deepEqual(feed.items.map((item) => item.title), ['First copy', 'No guid', 'Neither']);
+  assert.deepEqual(
+    feed.items.map((item) => item.title),
+    ['First copy', 'No guid', 'Neither'],
+  );
   assert.equal(feed.items[0]?.guid, 'same');
   assert.equal(feed.items[1]?.guid, 'http://example.com/2');
   assert.match(feed.items[2]!.guid, /^sha256:[0-9a-f]{64}$/);
@@ -103,7 +117,17 @@ test('nothing executable survives sanitizing; tracking pixels go; links get rel=
   assert.doesNotMatch(item.title, /<script/);
   assert.equal(item.url, null, 'a javascript: link is no link');
   const html = item.contentHtml;
-  for (const bad of [/<script/i, /<style/i, /onclick|onerror|onload/i, /javascript:/i, /data:/i, /<iframe|<object|<embed|<form|<input|<svg/i, /style=/i, /t\.gif/, /feedburner/]) {
+  for (const bad of [
+    /<script/i,
+    /<style/i,
+    /onclick|onerror|onload/i,
+    /javascript:/i,
+    /data:/i,
+    /<iframe|<object|<embed|<form|<input|<svg/i,
+    /style=/i,
+    /t\.gif/,
+    /feedburner/,
+  ]) {
     assert.doesNotMatch(html, bad);
   }
   assert.match(html, /<img src="http:\/\/example\.com\/pic\.png" \/>/);

@@ -16,14 +16,20 @@ test(`OPML import: folders and category attributes become categories (${serverUr
   assert.ok(!('problem' in result));
   assert.deepEqual(result.categoriesAdded.sort(), ['imported', 'think-time', 'web-design']);
   assert.equal(result.feedsAdded, 4);
-  assert.deepEqual(result.skipped.map((s) => s.url), ['ftp://example.com/x']);
+  assert.deepEqual(
+    result.skipped.map((s) => s.url),
+    ['ftp://example.com/x'],
+  );
   const feeds = await listFeeds(database.db);
-  assert.deepEqual(feeds.map((f) => [f.category, f.url]), [
-    ['imported', 'https://example.com/loose.xml'],
-    ['think-time', 'https://planet.linux.org.au/rss20.xml'],
-    ['think-time', 'https://seths.blog/feed/'],
-    ['web-design', 'https://alistapart.com/main/feed/'],
-  ]);
+  assert.deepEqual(
+    feeds.map((f) => [f.category, f.url]),
+    [
+      ['imported', 'https://example.com/loose.xml'],
+      ['think-time', 'https://planet.linux.org.au/rss20.xml'],
+      ['think-time', 'https://seths.blog/feed/'],
+      ['web-design', 'https://alistapart.com/main/feed/'],
+    ],
+  );
   const again = await importOpml(database.db, fixture('subscriptions.opml').toString('utf8'));
   assert.equal('feedsAdded' in again && again.feedsAdded, 0, 'importing twice adds nothing');
 });
@@ -36,13 +42,16 @@ test('OPML export round-trips through import', async () => {
   try {
     const result = await importOpml(fresh.db, xml);
     assert.equal('feedsAdded' in result && result.feedsAdded, 4);
-    assert.deepEqual((await listFeeds(fresh.db)).map((f) => f.category), ['imported', 'think-time', 'think-time', 'web-design']);
+    assert.deepEqual(
+      (await listFeeds(fresh.db)).map((f) => f.category),
+      ['imported', 'think-time', 'think-time', 'web-design'],
+    );
   } finally {
     await fresh.close();
   }
 });
 
 test('a file that is not OPML is a problem, not an exception', async () => {
-  assert.ok('problem' in await importOpml(database.db, '<rss version="2.0"><channel/></rss>'));
-  assert.ok('problem' in await importOpml(database.db, 'not xml <<<'));
+  assert.ok('problem' in (await importOpml(database.db, '<rss version="2.0"><channel/></rss>')));
+  assert.ok('problem' in (await importOpml(database.db, 'not xml <<<')));
 });

@@ -29,12 +29,21 @@ test('an RSS root without a version is RSS 2.0', async () => {
 test('RSS element names in the wrong case are read (as iTunes does); media:title stands in for a missing title', async () => {
   const feed = await ingested('forgiving/element-case.xml');
   assert.equal(feed.info.title, 'Podcast');
-  assert.deepEqual(feed.items.map((item) => [item.title, item.url]), [['Episode 1', 'http://example.com/1'], ['Episode 2 & more', 'http://example.com/2']]);
+  assert.deepEqual(
+    feed.items.map((item) => [item.title, item.url]),
+    [
+      ['Episode 1', 'http://example.com/1'],
+      ['Episode 2 & more', 'http://example.com/2'],
+    ],
+  );
 });
 
 test('Atom with a namespace prefix on every element still gives its entries', async () => {
   const feed = await ingested('forgiving/prefixed-atom.xml');
-  assert.deepEqual(feed.items.map((item) => item.title), ['First', 'Second']);
+  assert.deepEqual(
+    feed.items.map((item) => item.title),
+    ['First', 'Second'],
+  );
 });
 
 test('XHTML titles, Atom links without attributes and unreadable dates do not lose the feed', async () => {
@@ -68,7 +77,10 @@ for (const [name, reason] of nonFeeds) {
 }
 
 test('gzip bytes without a Content-Encoding header are not a feed', async () => {
-  const outcome = await ingestFeed(gzipSync(fixture('forgiving/rss-no-version.xml')), 'text/xml', 'http://example.com/', { maxItems: 10, now: NOW });
+  const outcome = await ingestFeed(gzipSync(fixture('forgiving/rss-no-version.xml')), 'text/xml', 'http://example.com/', {
+    maxItems: 10,
+    now: NOW,
+  });
   assert.deepEqual(outcome, { kind: 'rejected', reason: 'not a feed: gzip bytes' });
 });
 
@@ -90,20 +102,32 @@ test('50,000 nested elements are rejected, not a crash', async () => {
   assert.equal(outcome.kind, 'rejected');
   assert.match(outcome.kind === 'rejected' ? outcome.reason : '', /nested too deeply/);
   // And the parser is still fine for the next feed.
-  const next = await ingestFeed(Buffer.from('<rss version="2.0"><channel><title>Flat</title><item><title>One</title></item></channel></rss>'), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
+  const next = await ingestFeed(
+    Buffer.from('<rss version="2.0"><channel><title>Flat</title><item><title>One</title></item></channel></rss>'),
+    undefined,
+    'http://example.com/',
+    { maxItems: 10, now: NOW },
+  );
   assert.equal(next.kind === 'ingested' && next.items.length, 1);
 });
 
 test('posts past the per-feed cap are dropped', async () => {
   const items = Array.from({ length: 30 }, (_, i) => `<item><title>Post ${i}</title><link>http://example.com/${i}</link></item>`).join('');
-  const outcome = await ingestFeed(Buffer.from(`<rss version="2.0"><channel><title>Many</title>${items}</channel></rss>`), undefined, 'http://example.com/', { maxItems: 10, now: NOW });
+  const outcome = await ingestFeed(
+    Buffer.from(`<rss version="2.0"><channel><title>Many</title>${items}</channel></rss>`),
+    undefined,
+    'http://example.com/',
+    { maxItems: 10, now: NOW },
+  );
   assert.equal(outcome.kind === 'ingested' && outcome.items.length, 10);
   assert.equal(outcome.kind === 'ingested' && outcome.dropped, 20);
 });
 
-test('a post\'s own tags are read: RSS category and dc:subject, Atom category term (label without one), each once', async () => {
-  const rss = '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title><item><guid>1</guid><title>A</title><category domain="x">Rust</category><category>Web</category><dc:subject>Rust</dc:subject></item></channel></rss>';
-  const atom = '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:1</id><title>A</title><category term="rust" label="Rust"/><category label="Only a label"/><category/></entry></feed>';
+test("a post's own tags are read: RSS category and dc:subject, Atom category term (label without one), each once", async () => {
+  const rss =
+    '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title><item><guid>1</guid><title>A</title><category domain="x">Rust</category><category>Web</category><dc:subject>Rust</dc:subject></item></channel></rss>';
+  const atom =
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:1</id><title>A</title><category term="rust" label="Rust"/><category label="Only a label"/><category/></entry></feed>';
   const categories = async (xml: string) => {
     const outcome = await ingestFeed(Buffer.from(xml), 'application/xml', 'http://example.com/feed', { maxItems: 10, now: NOW });
     assert.equal(outcome.kind, 'ingested');

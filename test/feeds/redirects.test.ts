@@ -17,7 +17,8 @@ import { startServer, type TestServer } from './server.js';
  */
 const backend = serverUrl ? 'Postgres server' : 'PGlite';
 const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '3000', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
-const SECRET_FEED = '<rss version="2.0"><channel><title>Internal admin</title><item><guid>s</guid><title>root password</title></item></channel></rss>';
+const SECRET_FEED =
+  '<rss version="2.0"><channel><title>Internal admin</title><item><guid>s</guid><title>root password</title></item></channel></rss>';
 
 let internal: Server;
 let internalPort: number;

@@ -14,12 +14,21 @@ import { startServer, type TestServer } from './server.js';
 const config = loadConfig({ BASE_URL: 'https://digest.example.org', FETCH_TIMEOUT_MS: '5000', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
 const LONG_TITLE = `${'a'.repeat(5000)}b`;
 
-interface Post { guid: string; title: string; category?: string; author?: string; body?: string }
+interface Post {
+  guid: string;
+  title: string;
+  category?: string;
+  author?: string;
+  body?: string;
+}
 
 function rss(posts: Post[]): string {
   const date = new Date().toUTCString();
   return `<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Rules</title><link>http://example.com/</link>${posts
-    .map((p) => `<item><guid>${p.guid}</guid><title>${p.title}</title><link>http://example.com/${p.guid}</link><pubDate>${date}</pubDate>${p.category ? `<category>${p.category}</category>` : ''}${p.author ? `<dc:creator>${p.author}</dc:creator>` : ''}<description><![CDATA[${p.body ?? 'Body'}]]></description></item>`)
+    .map(
+      (p) =>
+        `<item><guid>${p.guid}</guid><title>${p.title}</title><link>http://example.com/${p.guid}</link><pubDate>${date}</pubDate>${p.category ? `<category>${p.category}</category>` : ''}${p.author ? `<dc:creator>${p.author}</dc:creator>` : ''}<description><![CDATA[${p.body ?? 'Body'}]]></description></item>`,
+    )
     .join('')}</channel></rss>`;
 }
 
@@ -52,7 +61,13 @@ async function feedAt(path: string, posts: Post[]): Promise<Feed> {
   return feed;
 }
 
-const rule = (fields: Partial<RuleInput> & Pick<RuleInput, 'pattern'>): RuleInput => ({ feedId: null, action: 'block', field: 'title', kind: 'word', ...fields });
+const rule = (fields: Partial<RuleInput> & Pick<RuleInput, 'pattern'>): RuleInput => ({
+  feedId: null,
+  action: 'block',
+  field: 'title',
+  kind: 'word',
+  ...fields,
+});
 
 test('regular expressions that can backtrack catastrophically, or do not compile, are refused when saved', async () => {
   for (const pattern of ['(a+)+$', '(x*)*y', '([a-z]+)*$', '(a)\\1', '(?<x>a)\\k<x>']) {
@@ -74,7 +89,10 @@ test('block and keep rules, per feed and site-wide, on title, content, author, c
     { guid: 'p5', title: 'Rust weekly', category: 'Rust', body: '<p>This week: <b>Crypto</b> giveaway</p>' },
     { guid: 'p6', title: 'Rustacean news', category: 'Rust' },
   ]);
-  const other = await feedAt('/other.xml', [{ guid: 'o1', title: 'Unrelated sponsored thing' }, { guid: 'o2', title: 'Plain news' }]);
+  const other = await feedAt('/other.xml', [
+    { guid: 'o1', title: 'Unrelated sponsored thing' },
+    { guid: 'o2', title: 'Plain news' },
+  ]);
   const added = [
     await addRule(database.db, rule({ pattern: 'Sponsored' })), // site-wide, any case, whole word
     await addRule(database.db, rule({ feedId: feed.id, action: 'keep', field: 'category', pattern: 'rust' })),
@@ -99,29 +117,53 @@ test('block and keep rules, per feed and site-wide, on title, content, author, c
   });
   const mailed = await pendingItemIdsFor(database.db, subscriberId);
   const idOf = (guid: string) => rows.find((r) => r.guid === guid)!.id;
-  assert.deepEqual(mailed.sort((a, b) => a - b), [idOf('o2'), idOf('p1')].sort((a, b) => a - b));
+  assert.deepEqual(
+    mailed.sort((a, b) => a - b),
+    [idOf('o2'), idOf('p1')].sort((a, b) => a - b),
+  );
 
   // Trying rules first: which of the last posts each rule keeps or drops.
   const tried = await testRules(database.db, { feedId: feed.id, last: 10 });
   assert.equal(tried.length, 6);
   const p3 = tried.find((row) => row.title === 'Cooking with Go')!;
   assert.equal(p3.verdict, 'dropped');
-  assert.deepEqual(p3.rules.map((r) => r.matches), [false, false, false, false, false]);
+  assert.deepEqual(
+    p3.rules.map((r) => r.matches),
+    [false, false, false, false, false],
+  );
   assert.equal(tried.find((row) => row.title === 'Rust 2.0 released')?.verdict, 'kept');
 
   for (const r of added) assert.ok(await removeRule(database.db, (r as { id: number }).id));
   assert.ok(!(await removeRule(database.db, 999_999)));
 });
 
-test('a pathological regex saved behind the checker\'s back never stalls a fetch, and rules read bounded input', { timeout: 120_000 }, async () => {
-  const feed = await feedAt('/long.xml', [{ guid: 'l1', title: LONG_TITLE }, { guid: 'l2', title: 'short' }]);
-  // As if written by hand in SQL: the fetch must still finish.
-  await database.db.insertInto('filter_rules').values({ feed_id: feed.id, action: 'block', field: 'title', kind: 'regex', pattern: '(a+)+$' }).execute();
-  const accepted = await addRule(database.db, rule({ feedId: feed.id, kind: 'regex', pattern: 'a{3}b$' }));
-  assert.ok(!isProblem(accepted));
-  const outcome = await refreshFeed(database.db, config, feed);
-  assert.equal(outcome.status, 'ok', outcome.message);
-  const rows = await database.db.selectFrom('items').select(['guid', 'filtered_by']).where('feed_id', '=', feed.id).orderBy('guid').execute();
-  // The title's last character lies past what a rule reads: nothing matches.
-  assert.deepEqual(rows, [{ guid: 'l1', filtered_by: null }, { guid: 'l2', filtered_by: null }]);
-});
+test(
+  "a pathological regex saved behind the checker's back never stalls a fetch, and rules read bounded input",
+  { timeout: 120_000 },
+  async () => {
+    const feed = await feedAt('/long.xml', [
+      { guid: 'l1', title: LONG_TITLE },
+      { guid: 'l2', title: 'short' },
+    ]);
+    // As if written by hand in SQL: the fetch must still finish.
+    await database.db
+      .insertInto('filter_rules')
+      .values({ feed_id: feed.id, action: 'block', field: 'title', kind: 'regex', pattern: '(a+)+$' })
+      .execute();
+    const accepted = await addRule(database.db, rule({ feedId: feed.id, kind: 'regex', pattern: 'a{3}b$' }));
+    assert.ok(!isProblem(accepted));
+    const outcome = await refreshFeed(database.db, config, feed);
+    assert.equal(outcome.status, 'ok', outcome.message);
+    const rows = await database.db
+      .selectFrom('items')
+      .select(['guid', 'filtered_by'])
+      .where('feed_id', '=', feed.id)
+      .orderBy('guid')
+      .execute();
+    // The title's last character lies past what a rule reads: nothing matches.
+    assert.deepEqual(rows, [
+      { guid: 'l1', filtered_by: null },
+      { guid: 'l2', filtered_by: null },
+    ]);
+  },
+);

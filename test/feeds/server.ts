@@ -20,9 +20,10 @@ export async function startServer(handler: (req: IncomingMessage, res: ServerRes
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

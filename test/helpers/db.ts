@@ -55,7 +55,10 @@ async function migrationsFingerprint(): Promise<string> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

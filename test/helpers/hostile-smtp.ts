@@ -144,7 +144,8 @@ function openSession(plain: net.Socket, certificate: Certificate | undefined, li
       let envelope: { from: string; to: string[] } = { from: '', to: [] };
       for (let command = await line(); command !== undefined; command = await line()) {
         const verb = command.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') session.write(['hostile', ...extensions].map((text, i, all) => `250${i < all.length - 1 ? '-' : ' '}${text}\r\n`).join(''));
+        if (verb === 'EHLO')
+          session.write(['hostile', ...extensions].map((text, i, all) => `250${i < all.length - 1 ? '-' : ' '}${text}\r\n`).join(''));
         else if (verb === 'MAIL') {
           envelope = { from: /<(.*)>/.exec(command)?.[1] ?? '', to: [] };
           session.write('250 sender ok\r\n');
@@ -182,10 +183,29 @@ export function makeCertificate(altNames: string): Certificate {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'fd-cert-'));
   try {
     const [key, cert] = [path.join(folder, 'key.pem'), path.join(folder, 'cert.pem')];
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=feed-digest test', '-addext', `subjectAltName=${altNames}`, '-keyout', key, '-out', cert,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=feed-digest test',
+        '-addext',
+        `subjectAltName=${altNames}`,
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
   } finally {
     rmSync(folder, { recursive: true, force: true });

@@ -9,7 +9,12 @@ export async function seedCategory(db: Db, name: string, title = name): Promise<
 export async function seedFeed(db: Db, categoryId: number, title: string): Promise<number> {
   const row = await db
     .insertInto('feeds')
-    .values({ category_id: categoryId, url: `https://${title.toLowerCase().replace(/\W+/g, '-')}.example/feed`, title, site_url: `https://${title.toLowerCase().replace(/\W+/g, '-')}.example/` })
+    .values({
+      category_id: categoryId,
+      url: `https://${title.toLowerCase().replace(/\W+/g, '-')}.example/feed`,
+      title,
+      site_url: `https://${title.toLowerCase().replace(/\W+/g, '-')}.example/`,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -17,7 +22,11 @@ export async function seedFeed(db: Db, categoryId: number, title: string): Promi
 
 let counter = 0;
 let lastPublished = 0;
-export async function seedItem(db: Db, feedId: number, fields: { title?: string; mailable?: boolean; excerpt?: string } = {}): Promise<number> {
+export async function seedItem(
+  db: Db,
+  feedId: number,
+  fields: { title?: string; mailable?: boolean; excerpt?: string } = {},
+): Promise<number> {
   counter += 1;
   // Strictly increasing, so "newest first" never depends on two inserts sharing a millisecond.
   lastPublished = Math.max(Date.now(), lastPublished + 1);

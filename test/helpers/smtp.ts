@@ -69,32 +69,36 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     onData(stream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => void (async () => {
-        const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
-        inFlight.max = Math.max(inFlight.max, ++inFlight.now);
-        const answer = (error?: Error) => {
-          inFlight.now -= 1;
-          callback(error);
-        };
-        const verdict = await options.onMessage?.(envelopeTo, index++);
-        if (verdict === 'drop') {
-          inFlight.now -= 1;
-          // The session is a plain object: the socket belongs to the connection holding it.
-          for (const connection of connections()) if (connection.session === session) connection._socket.destroy();
-          return;
-        }
-        if (verdict !== undefined) {
-          answer(smtpError(verdict));
-          return;
-        }
-        const raw = Buffer.concat(chunks);
-        simpleParser(raw).then((parsed) => {
-          received.push({ envelopeFrom, envelopeTo, raw, parsed, secure: session.secure, user: session.user, sessionId: session.id });
-          for (const wake of waiters.splice(0)) wake();
-          answer();
-        }, answer);
-      })());
+      stream.on(
+        'end',
+        () =>
+          void (async () => {
+            const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+            const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
+            inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+            const answer = (error?: Error) => {
+              inFlight.now -= 1;
+              callback(error);
+            };
+            const verdict = await options.onMessage?.(envelopeTo, index++);
+            if (verdict === 'drop') {
+              inFlight.now -= 1;
+              // The session is a plain object: the socket belongs to the connection holding it.
+              for (const connection of connections()) if (connection.session === session) connection._socket.destroy();
+              return;
+            }
+            if (verdict !== undefined) {
+              answer(smtpError(verdict));
+              return;
+            }
+            const raw = Buffer.concat(chunks);
+            simpleParser(raw).then((parsed) => {
+              received.push({ envelopeFrom, envelopeTo, raw, parsed, secure: session.secure, user: session.user, sessionId: session.id });
+              for (const wake of waiters.splice(0)) wake();
+              answer();
+            }, answer);
+          })(),
+      );
     },
   });
   const connections = () => (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;

@@ -22,7 +22,8 @@ before(async () => {
   database = await createTestDatabase();
   feeds = await startServer((req, res) => {
     if (req.url === '/busy') return void res.writeHead(503, { 'retry-after': '7200' }).end();
-    res.writeHead(200, { 'content-type': 'application/rss+xml' })
+    res
+      .writeHead(200, { 'content-type': 'application/rss+xml' })
       .end('<rss version="2.0"><channel><title>T</title><item><guid>1</guid><title>One</title></item></channel></rss>');
   });
   sink = await startSmtpSink();
@@ -51,13 +52,19 @@ test(`a tick fetches only due feeds: a second run in the same hour and a feed th
 
 test(`a tick purges sign-ups never confirmed (${backend})`, async () => {
   const { db } = database;
-  await db.insertInto('subscribers').values({
-    email: 'stale@example.org',
-    email_normalized: 'stale@example.org',
-    status: 'pending',
-    confirmation_sent_at: sql<Date>`now() - interval '8 days'`,
-  }).execute();
+  await db
+    .insertInto('subscribers')
+    .values({
+      email: 'stale@example.org',
+      email_normalized: 'stale@example.org',
+      status: 'pending',
+      confirmation_sent_at: sql<Date>`now() - interval '8 days'`,
+    })
+    .execute();
   const summary = await runJob(db, config, mailer);
   assert.equal(summary.purged, 1);
-  assert.equal(await db.selectFrom('subscribers').select('id').where('email_normalized', '=', 'stale@example.org').executeTakeFirst(), undefined);
+  assert.equal(
+    await db.selectFrom('subscribers').select('id').where('email_normalized', '=', 'stale@example.org').executeTakeFirst(),
+    undefined,
+  );
 });

@@ -96,7 +96,10 @@ for (const [kind, privateKey] of Object.entries(keys)) {
       const subscriber = await addSubscriber(db, { email: 'reader@example.net', categoryNames: ['thinktime'] });
       assert.ok('id' in subscriber);
       // Runs of blanks, a tab, a blank before a line end, long lines and a line that would start with a dot.
-      await seedItem(db, feed, { title: 'Spaces   and\ttabs  ', excerpt: `${'Long words that wrap over many lines '.repeat(12)}\n.dot at a line start   \n\n` });
+      await seedItem(db, feed, {
+        title: 'Spaces   and\ttabs  ',
+        excerpt: `${'Long words that wrap over many lines '.repeat(12)}\n.dot at a line start   \n\n`,
+      });
       await seedItem(db, feed, { title: 'Ünïcödé “quotes” – dashes' });
       const mailer = createMailer(config);
       try {
@@ -150,10 +153,24 @@ describe('DKIM over chunk boundaries', () => {
     const config = dkimConfig(keyFile('boundaries.pem', keys.rsa), 'chunks');
     const shared = Buffer.from(`${'x'.repeat(1100)}\r\n`);
     const chunks = [
-      'From: Digest <digest@example.org>\r\nTo: ', 'a@example.net', '\r\nSubject: Chunks  \r\n  folded\r\n',
+      'From: Digest <digest@example.org>\r\nTo: ',
+      'a@example.net',
+      '\r\nSubject: Chunks  \r\n  folded\r\n',
       'Date: Tue, 1 Dec 2026 10:00:00 +0000\r\nMessage-ID: <m@example.org>\r\nMIME-Version: 1.0\r\n',
       'Content-Type: text/plain; charset=us-ascii\r\n\r\nfirst line with blanks at the end \t',
-      ' \r', '\n.starts with a dot\r\nword', '   ', '\tword  \r\n', 'a bare\nline feed  \n', 'and a bare\r', 'cr\r\n', shared, '\r\n', '.\r\n', '', 'last  line \r\n\r\n', '\r\n \r\n',
+      ' \r',
+      '\n.starts with a dot\r\nword',
+      '   ',
+      '\tword  \r\n',
+      'a bare\nline feed  \n',
+      'and a bare\r',
+      'cr\r\n',
+      shared,
+      '\r\n',
+      '.\r\n',
+      '',
+      'last  line \r\n\r\n',
+      '\r\n \r\n',
     ].map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(part, 'latin1')));
     const mailer = signingMailer(createSmtpMailer(sink.url, 1), createDkimSigner(config.dkim!));
     try {
@@ -192,20 +209,32 @@ test('DKIM settings are checked at start', () => {
   assert.match(problems({ ...env, DKIM_PRIVATE_KEY_FILE: ec }), /is a ec key; DKIM needs RSA or Ed25519/);
   const small = keyFile('small.pem', generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey);
   assert.match(problems({ ...env, DKIM_PRIVATE_KEY_FILE: small }), /RSA key of 512 bits/);
-  assert.match(problems({ ...env, DKIM_DOMAIN: 'not a domain', DKIM_PRIVATE_KEY_FILE: rsa }), /DKIM_DOMAIN=not a domain is not a domain name/);
+  assert.match(
+    problems({ ...env, DKIM_DOMAIN: 'not a domain', DKIM_PRIVATE_KEY_FILE: rsa }),
+    /DKIM_DOMAIN=not a domain is not a domain name/,
+  );
 });
 
 test('dkim-record prints the TXT record that receivers verify the signatures with', async () => {
   for (const [kind, privateKey] of Object.entries(keys)) {
     const file = keyFile(`cli-${kind}.pem`, privateKey);
     const config = dkimConfig(file, `cli-${kind}`);
-    const printed = await runCli(['dkim-record'], { DKIM_DOMAIN: 'example.org', DKIM_SELECTOR: `cli-${kind}`, DKIM_PRIVATE_KEY_FILE: file });
+    const printed = await runCli(['dkim-record'], {
+      DKIM_DOMAIN: 'example.org',
+      DKIM_SELECTOR: `cli-${kind}`,
+      DKIM_PRIVATE_KEY_FILE: file,
+    });
     assert.equal(printed.code, 0, printed.stderr);
     const [name, ...strings] = printed.stdout.trim().split(/ IN TXT |" "/);
     assert.equal(name, `cli-${kind}._domainkey.example.org.`);
     const record = strings.join('').replace(/^"|"$/g, '');
-    assert.ok(strings.every((part) => part.replace(/"/g, '').length <= 255), 'each DNS string within 255 characters');
-    const message = createDkimSigner(config.dkim!)([Buffer.from('From: a@example.org\r\nTo: b@example.net\r\nSubject: hi\r\n\r\nHello\r\n')]);
+    assert.ok(
+      strings.every((part) => part.replace(/"/g, '').length <= 255),
+      'each DNS string within 255 characters',
+    );
+    const message = createDkimSigner(config.dkim!)([
+      Buffer.from('From: a@example.org\r\nTo: b@example.net\r\nSubject: hi\r\n\r\nHello\r\n'),
+    ]);
     assert.equal((await verify(Buffer.concat(message), config, record)).status.result, 'pass', kind);
   }
 });

@@ -20,7 +20,11 @@ async function newInstallSends(runs: number): Promise<string[]> {
       await sendDueDigests(database.db, config, mailer, { now: new Date(Date.now() + run * 24 * 3600_000) });
     }
     const stored = await database.db.selectFrom('deliveries').select('message_id').orderBy('id').execute();
-    assert.deepEqual(stored.map((row) => row.message_id), sink.received.map((mail) => mail.parsed.messageId), 'the ledger keeps the id that was sent');
+    assert.deepEqual(
+      stored.map((row) => row.message_id),
+      sink.received.map((mail) => mail.parsed.messageId),
+      'the ledger keeps the id that was sent',
+    );
     return sink.received.map((mail) => mail.parsed.messageId!);
   } finally {
     await mailer.close();

@@ -28,7 +28,10 @@ test('group commit gathers what arrives before the next turn of the event loop, 
   assert.deepEqual(flushed, [[1, 2]], 'the others wait for the running flush');
   release();
   await Promise.all([...first, ...rest]);
-  assert.deepEqual(flushed, [[1, 2], [3, 4]]);
+  assert.deepEqual(flushed, [
+    [1, 2],
+    [3, 4],
+  ]);
 });
 
 test('a failed flush rejects every caller of that group, and the next group still flushes', async () => {
@@ -54,10 +57,14 @@ test('claims ahead take every due delivery exactly once, in batches, and hand ba
   const { db } = database;
   await seedDeliveries(50);
   const sizes: number[] = [];
-  const claims = claimAhead(db, () => {
-    sizes.push(8);
-    return 8;
-  }, 60);
+  const claims = claimAhead(
+    db,
+    () => {
+      sizes.push(8);
+      return 8;
+    },
+    60,
+  );
   const seen = new Set<number>();
   for (let i = 0; i < 30; i++) {
     const delivery = await claims.next();

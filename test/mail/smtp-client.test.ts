@@ -18,7 +18,13 @@ async function withSink(options: SmtpSinkOptions, run: (sink: SmtpSink) => Promi
   }
 }
 
-async function sendOne(url: string, raw = MESSAGE, to = 'reader@example.org', options = DEFAULT_CLIENT_OPTIONS, deadline?: number): Promise<SendResult> {
+async function sendOne(
+  url: string,
+  raw = MESSAGE,
+  to = 'reader@example.org',
+  options = DEFAULT_CLIENT_OPTIONS,
+  deadline?: number,
+): Promise<SendResult> {
   const mailer = createSmtpMailer(url, 1, options);
   try {
     return await mailer.send({ from: 'digest@example.org', to, chunks: [raw], deadline });
@@ -34,8 +40,14 @@ function failure(result: SendResult) {
 
 const login =
   (user: string, password: string) =>
-  (auth: SMTPServerAuthentication, _session: unknown, callback: (error: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) =>
-    auth.username === user && auth.password === password ? callback(null, { user: auth.username }) : callback(new Error('Invalid username or password'));
+  (
+    auth: SMTPServerAuthentication,
+    _session: unknown,
+    callback: (error: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ) =>
+    auth.username === user && auth.password === password
+      ? callback(null, { user: auth.username })
+      : callback(new Error('Invalid username or password'));
 
 test('STARTTLS is used when offered; the certificate is checked unless the URL says otherwise', async () => {
   await withSink({ server: { disabledCommands: [] } }, async (sink) => {
@@ -52,12 +64,20 @@ test('STARTTLS is used when offered; the certificate is checked unless the URL s
 });
 
 test('under STARTTLS to an IP address, the certificate must name that address', async () => {
-  for (const [altNames, trusted] of [['DNS:localhost', false], ['IP:127.0.0.1', true]] as const) {
+  for (const [altNames, trusted] of [
+    ['DNS:localhost', false],
+    ['IP:127.0.0.1', true],
+  ] as const) {
     const { key, cert } = makeCertificate(altNames);
     await withSink({ server: { disabledCommands: [], key, cert } }, async (sink) => {
       const result = await sendOne(sink.url, MESSAGE, 'reader@example.org', { ...DEFAULT_CLIENT_OPTIONS, ca: cert });
       if (trusted) assert.equal(result.ok, true, JSON.stringify(result));
-      else assert.match(failure(result).error, /IP: 127\.0\.0\.1 is not in the cert's list/, 'a certificate for localhost is not one for 127.0.0.1');
+      else
+        assert.match(
+          failure(result).error,
+          /IP: 127\.0\.0\.1 is not in the cert's list/,
+          'a certificate for localhost is not one for 127.0.0.1',
+        );
       assert.equal(sink.received.length, trusted ? 1 : 0);
     });
   }
@@ -103,7 +123,10 @@ for (const method of ['PLAIN', 'LOGIN']) {
 
 for (const pipelining of [true, false]) {
   test(`${pipelining ? 'with' : 'without'} PIPELINING: a refused recipient is a bounce, and the connection goes on to the next`, async () => {
-    const options = { server: { hidePIPELINING: !pipelining }, onRecipient: (address: string) => (address.startsWith('gone') ? { code: 550, message: 'No such user' } : undefined) };
+    const options = {
+      server: { hidePIPELINING: !pipelining },
+      onRecipient: (address: string) => (address.startsWith('gone') ? { code: 550, message: 'No such user' } : undefined),
+    };
     await withSink(options, async (sink) => {
       const mailer = createSmtpMailer(sink.url, 1);
       try {
@@ -114,7 +137,10 @@ for (const pipelining of [true, false]) {
         assert.equal(bounced.pause, false);
         assert.match(bounced.error, /^550 /);
         assert.equal((await send('Last@Example.ORG')).ok, true);
-        assert.deepEqual(sink.received.map((mail) => mail.envelopeTo[0]), ['first@example.org', 'Last@example.org']);
+        assert.deepEqual(
+          sink.received.map((mail) => mail.envelopeTo[0]),
+          ['first@example.org', 'Last@example.org'],
+        );
       } finally {
         await mailer.close();
       }
@@ -128,7 +154,11 @@ test('message bytes arrive as they were, whatever their dots and line ends', asy
     const raw = Buffer.from(`Subject: dots\r\n\r\n${body}`);
     assert.equal((await sendOne(sink.url, raw)).ok, true);
     const expected = `Subject: dots\r\n\r\n${body.replace(/\r\n|\r|\n/g, '\r\n')}\r\n`;
-    assert.equal(sink.received[0]?.raw.toString('latin1'), expected, 'the server unstuffs every dot we stuffed; bare line ends became CRLF');
+    assert.equal(
+      sink.received[0]?.raw.toString('latin1'),
+      expected,
+      'the server unstuffs every dot we stuffed; bare line ends became CRLF',
+    );
   });
 });
 
@@ -150,7 +180,8 @@ test('refusals that concern our sender or our message pause sending; only those 
     'unknown@example.org': { code: 550, message: '5.1.1 No such user' },
     'full@example.org': { code: 552, message: '5.2.2 Mailbox full' },
   };
-  const onRecipient = (address: string) => (address === 'relay@example.org' ? { code: 554, message: '5.7.1 Relay access denied' } : undefined);
+  const onRecipient = (address: string) =>
+    address === 'relay@example.org' ? { code: 554, message: '5.7.1 Relay access denied' } : undefined;
   await withSink({ onRecipient, onMessage: (to) => verdicts[to[0]!], server: { hideSMTPUTF8: true } }, async (sink) => {
     const mailer = createSmtpMailer(sink.url, 1);
     try {

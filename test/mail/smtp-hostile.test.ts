@@ -80,7 +80,8 @@ async function greetAndServeUntil(session: HostileSession, until: string, extens
   for (let line = await session.line(); line !== undefined; line = await session.line()) {
     const verb = line.slice(0, 4).toUpperCase();
     if (verb === until) return;
-    if (verb === 'EHLO') session.write(['hostile', ...extensions].map((text, i, all) => `250${i < all.length - 1 ? '-' : ' '}${text}\r\n`).join(''));
+    if (verb === 'EHLO')
+      session.write(['hostile', ...extensions].map((text, i, all) => `250${i < all.length - 1 ? '-' : ' '}${text}\r\n`).join(''));
     else session.write('250 ok\r\n');
   }
 }
@@ -114,7 +115,9 @@ const cases: HostileCase[] = [
       await greetAndServeUntil(session, 'STAR', ['PIPELINING', 'STARTTLS']);
       // What a man in the middle appends: a reply for each of the next commands, then
       // half a line that a careless client would put before the first reply over TLS.
-      session.write('220 ready to start TLS\r\n250-injected\r\n250 PIPELINING\r\n250 injected MAIL\r\n250 injected RCPT\r\n250 injected DATA\r\n250-STARTTLS');
+      session.write(
+        '220 ready to start TLS\r\n250-injected\r\n250 PIPELINING\r\n250 injected MAIL\r\n250 injected RCPT\r\n250 injected DATA\r\n250-STARTTLS',
+      );
       await session.startTls();
       await session.serve();
     },
@@ -235,7 +238,11 @@ const cases: HostileCase[] = [
       assert.equal(outcome.ok, false);
       assert.match(outcome.error, /TLS/);
       assert.equal(outcome.permanent, false, 'pauses sending');
-      assert.deepEqual(server.lines.filter((line) => /^AUTH/i.test(line)), [], 'no AUTH command was sent');
+      assert.deepEqual(
+        server.lines.filter((line) => /^AUTH/i.test(line)),
+        [],
+        'no AUTH command was sent',
+      );
     },
   },
 ];
@@ -247,7 +254,8 @@ for (const hostile of cases) {
       try {
         const outcome = await client({ host: '127.0.0.1', port: server.port, auth: hostile.auth, remote: hostile.remote });
         t.diagnostic(`${name}: ${outcome.ok ? 'sent' : `failed: ${outcome.error.slice(0, 120)}`}`);
-        if (hostile.auth !== undefined) t.diagnostic(`${name}: AUTH sent in the clear: ${server.lines.some((line) => /^AUTH/i.test(line))}`);
+        if (hostile.auth !== undefined)
+          t.diagnostic(`${name}: AUTH sent in the clear: ${server.lines.some((line) => /^AUTH/i.test(line))}`);
         hostile.safe(outcome, server);
         if (client === ours) hostile.ours(outcome, server);
       } finally {

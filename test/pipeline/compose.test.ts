@@ -43,19 +43,32 @@ test('personalizing a built message puts each value in, decodes to the same text
   assert.equal(parsed.messageId, '<fd.1.2@example.org>');
   assert.equal(parsed.subject, 'Planet Digest: 3 new posts — café');
   assert.match(parsed.html || '', new RegExp(`<a href="${longUrl}">Unsubscribe</a>`));
-  assert.match(parsed.html || '', /href="https:\/\/digest\.example\.org\/preferences\/p=q"/, 'an "=" in a value is encoded, not taken for QP');
+  assert.match(
+    parsed.html || '',
+    /href="https:\/\/digest\.example\.org\/preferences\/p=q"/,
+    'an "=" in a value is encoded, not taken for QP',
+  );
   assert.match(parsed.text ?? '', new RegExp(`^Unsubscribe: ${longUrl}$`, 'm'));
   assert.match(parsed.text ?? '', /^Since 3 March 2026$/m);
   assert.match(parsed.text ?? '', /^Über x{73}$/m);
-  assert.match(raw.toString('latin1').replace(/\r\n /g, ' '), /^List-Unsubscribe: <https:\/\/digest\.example\.org\/unsubscribe\/[^>]+>, <mailto:[^>]+>$/m);
+  assert.match(
+    raw.toString('latin1').replace(/\r\n /g, ' '),
+    /^List-Unsubscribe: <https:\/\/digest\.example\.org\/unsubscribe\/[^>]+>, <mailto:[^>]+>$/m,
+  );
 });
 
-test('feed or admin text cannot produce a placeholder or a marker: the old fixed ones and another rendering\'s stay as they are', async () => {
+test("feed or admin text cannot produce a placeholder or a marker: the old fixed ones and another rendering's stay as they are", async () => {
   const nonce = newSlotNonce();
   const other = placeholders(newSlotNonce());
   const hostile = [
-    '{{preferences_url}}', '{{unsubscribe_url}}', 'FD_HTML_BODY', 'FD_TEXT_BODY', 'FD_UNSUBSCRIBE_URL',
-    'recipient@feed-digest.invalid', other.preferencesUrl, `FD-${'0'.repeat(24)}-unsubscribeUrl`,
+    '{{preferences_url}}',
+    '{{unsubscribe_url}}',
+    'FD_HTML_BODY',
+    'FD_TEXT_BODY',
+    'FD_UNSUBSCRIBE_URL',
+    'recipient@feed-digest.invalid',
+    other.preferencesUrl,
+    `FD-${'0'.repeat(24)}-unsubscribeUrl`,
   ].join(' ');
   const template = await buildMessageTemplate({
     from: 'Planet Digest <digest@example.org>',

@@ -10,7 +10,8 @@ import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
  * "New since the last digest" with other transactions running: needs a second
  * session, so a Postgres server (TEST_DATABASE_URL).
  */
-const skip = serverUrl === undefined ? 'concurrent-transaction tests skipped: set TEST_DATABASE_URL to run them on a Postgres server' : false;
+const skip =
+  serverUrl === undefined ? 'concurrent-transaction tests skipped: set TEST_DATABASE_URL to run them on a Postgres server' : false;
 if (skip) console.log(skip);
 
 let database: TestDatabase;

@@ -47,7 +47,11 @@ test('a subscriber gets one digest of the new posts in their categories, once', 
   const [mail] = await sink.waitFor(1);
   const { parsed, raw } = mail!;
   assert.deepEqual(mail!.envelopeTo, ['Reader@example.org']);
-  assert.equal(parsed.subject, 'The sophistication of truth · Michael Still: Blueprints implemented in Nova', 'the top headlines, newest first');
+  assert.equal(
+    parsed.subject,
+    'The sophistication of truth · Michael Still: Blueprints implemented in Nova',
+    'the top headlines, newest first',
+  );
   assert.match(parsed.html || '', /Michael Still: Blueprints implemented in Nova/);
   assert.match(parsed.html || '', /The sophistication of truth/);
   assert.doesNotMatch(parsed.html || '', /Before subscribing|Old post from the first fetch|A gadget post/);

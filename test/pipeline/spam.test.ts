@@ -36,14 +36,29 @@ test('a digest scores no spam points with SpamAssassin', { skip }, async () => {
   const planet = await seedFeed(db, category, 'Planet Linux Australia');
   const seth = await seedFeed(db, category, 'Seth Godin');
   assert.ok('id' in (await addSubscriber(db, { email: 'reader@example.org', categoryNames: ['thinktime'] })));
-  await seedItem(db, planet, { title: 'Michael Still: Blueprints implemented in Nova during Juno', excerpt: 'As we get closer to releasing the RC1 of Nova for Juno, I have started collecting a list of all the blueprints we implemented in Juno. This was mostly done because it helps me write the release notes.' });
-  await seedItem(db, planet, { title: 'Francois Marier: Encrypted mailing list on Debian and Ubuntu', excerpt: 'Running an encrypted mailing list is surprisingly tricky. One of the first challenges is that you need to decide what the threat model is.' });
-  await seedItem(db, seth, { title: 'The sophistication of truth', excerpt: 'A common form of complexity is the sophistication of fear. Long words when short ones will do.' });
+  await seedItem(db, planet, {
+    title: 'Michael Still: Blueprints implemented in Nova during Juno',
+    excerpt:
+      'As we get closer to releasing the RC1 of Nova for Juno, I have started collecting a list of all the blueprints we implemented in Juno. This was mostly done because it helps me write the release notes.',
+  });
+  await seedItem(db, planet, {
+    title: 'Francois Marier: Encrypted mailing list on Debian and Ubuntu',
+    excerpt:
+      'Running an encrypted mailing list is surprisingly tricky. One of the first challenges is that you need to decide what the threat model is.',
+  });
+  await seedItem(db, seth, {
+    title: 'The sophistication of truth',
+    excerpt: 'A common form of complexity is the sophistication of fear. Long words when short ones will do.',
+  });
 
   const summary = await sendDueDigests(db, config, createOutboxMailer(outbox));
   assert.equal(summary.delivered.sent, 1);
   const [file] = (await readdir(outbox)).filter((name) => name.endsWith('.eml'));
-  const result = spawnSync(spamassassin, ['-t', '-L'], { input: await readFile(path.join(outbox, file!)), encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(spamassassin, ['-t', '-L'], {
+    input: await readFile(path.join(outbox, file!)),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const report = result.stdout;
   const score = Number(/Content analysis details:\s+\((-?[\d.]+) points/.exec(report)?.[1]);
   const rules = [...report.matchAll(/^\s*(-?\d+\.\d+)\s+([A-Z0-9_]+)/gm)].filter((m) => Number(m[1]) > 0).map((m) => `${m[2]} ${m[1]}`);

@@ -55,7 +55,10 @@ async function screenshots(html: string, name: string): Promise<Record<number, n
       await page.screenshot({ path: `${file}-top.png`, clip: { x: 0, y: 0, width: Number(width), height: 2 * height } });
       firstPost[Number(width)] = await page.evaluate(() => document.querySelector('h3')!.getBoundingClientRect().top);
       if (colorScheme === 'dark') {
-        const [page_, heading] = await page.evaluate(() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.querySelector('h3 a') ?? document.querySelector('h3')!).color]);
+        const [page_, heading] = await page.evaluate(() => [
+          getComputedStyle(document.body).backgroundColor,
+          getComputedStyle(document.querySelector('h3 a') ?? document.querySelector('h3')!).color,
+        ]);
         assert.equal(page_, 'rgb(15, 18, 22)', 'a dark page in the dark scheme');
         assert.equal(heading, 'rgb(230, 233, 239)', 'light headings on it');
       }
@@ -88,7 +91,10 @@ async function forcedDarkScreenshot(html: string, name: string): Promise<void> {
     const page = await forced.newPage({ viewport: { width: 375, height: 740 }, colorScheme: 'light' });
     await servePictures(page);
     await page.setContent(html, { waitUntil: 'load' });
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `digest-${name}-375-forced-dark-top.png`), clip: { x: 0, y: 0, width: 375, height: 1480 } });
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, `digest-${name}-375-forced-dark-top.png`),
+      clip: { x: 0, y: 0, width: 375, height: 1480 },
+    });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `${name} in forced dark scrolls sideways by ${overflow} px`);
   } finally {
@@ -106,7 +112,10 @@ test('screenshots of a busy day and its web edition; on a phone the first post s
     const subscriber = await db.selectFrom('subscribers').select('id').executeTakeFirstOrThrow();
     await db.deleteFrom('subscriber_categories').execute();
     const categories = await db.selectFrom('categories').select('id').where('name', 'in', names).execute();
-    await db.insertInto('subscriber_categories').values(categories.map((c) => ({ subscriber_id: subscriber.id, category_id: c.id }))).execute();
+    await db
+      .insertInto('subscriber_categories')
+      .values(categories.map((c) => ({ subscriber_id: subscriber.id, category_id: c.id })))
+      .execute();
     assert.equal((await sendDueDigests(db, harness.config, harness.mailer)).delivered.sent, 1);
     const [mail] = await harness.sink.waitFor(1);
     const html = mail!.parsed.html || '';
@@ -121,7 +130,14 @@ test('screenshots of a busy day and its web edition; on a phone the first post s
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `edition-busy-${width}-top.png`) });
       await page.goto(`${online}#c-tech`, { waitUntil: 'load' });
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `edition-busy-${width}.png`) });
-      assert.ok(await page.evaluate(() => Array.from(document.images).filter((img) => img.closest('#c-tech')).every((img) => img.complete && img.naturalWidth > 0)), 'the pictures load');
+      assert.ok(
+        await page.evaluate(() =>
+          Array.from(document.images)
+            .filter((img) => img.closest('#c-tech'))
+            .every((img) => img.complete && img.naturalWidth > 0),
+        ),
+        'the pictures load',
+      );
       const line = await page.evaluate(() => document.querySelector('.edition p:not(.hint)')!.getBoundingClientRect().width);
       assert.ok(line <= 44 * 16, `lines of ${line} px are too long to read`);
       await page.close();

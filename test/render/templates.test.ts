@@ -12,7 +12,12 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { buildDigest } from '../../src/digest/build.js';
 import { serverLinker } from '../../src/web/links.js';
 
-const context = { siteName: 'Planet', baseUrl: 'https://digest.example.org', onlineUrl: 'https://digest.example.org/editions/k', locale: 'en-GB' };
+const context = {
+  siteName: 'Planet',
+  baseUrl: 'https://digest.example.org',
+  onlineUrl: 'https://digest.example.org/editions/k',
+  locale: 'en-GB',
+};
 let work: string;
 let database: TestDatabase;
 before(async () => {
@@ -35,15 +40,19 @@ async function folderWith(name: string, files: Record<string, string>): Promise<
 }
 
 test('TEMPLATES_DIR replaces one template; the others stay built in', async () => {
-  const dir = await folderWith('own', { 'email/digest.txt.eta': 'Our own digest: <%= it.postCount %> posts, <%= it.categories.length %> categories.\n' });
+  const dir = await folderWith('own', {
+    'email/digest.txt.eta': 'Our own digest: <%= it.postCount %> posts, <%= it.categories.length %> categories.\n',
+  });
   await prepareTemplates(dir, context);
   const { db } = database;
   const subscriberCategories = await seedBusyDay(db);
   assert.ok(subscriberCategories.length > 0);
   const items = await db.selectFrom('items').select('id').execute();
-  const edition = await db.insertInto('editions')
+  const edition = await db
+    .insertInto('editions')
     .values({ key: 'k'.repeat(43), category_ids: [], item_ids: items.map((i) => i.id) })
-    .returning('id').executeTakeFirstOrThrow();
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const rendered = await renderDigest(await buildDigest(db, edition.id), { ...context, now: new Date() });
   assert.equal(rendered.text, `Our own digest: ${items.length} posts, 5 categories.\n`);
   assert.match(rendered.html, /<h1[^>]*>Planet<\/h1>/, 'the HTML template is still the built-in one');
@@ -59,17 +68,35 @@ test('a web template can be replaced too, and still finds the built-in layout', 
   assert.match(html, /Lost\? Our own page\./);
   assert.match(html, /<!doctype html>/, 'wrapped in the built-in layout');
   setTemplatesOverride(undefined);
-  assert.doesNotMatch(markupTemplates.render('./email/confirm.mjml.eta', {
-    subject: 's', heading: 'h', preheader: 'p', siteName: 'P', baseUrl: 'https://x.example', email: 'a@b.example', categories: [],
-    schedule: 'daily', confirmUrl: 'https://x.example/c', expiresHours: 72, alreadySubscribed: false,
-  }), /Our own/);
+  assert.doesNotMatch(
+    markupTemplates.render('./email/confirm.mjml.eta', {
+      subject: 's',
+      heading: 'h',
+      preheader: 'p',
+      siteName: 'P',
+      baseUrl: 'https://x.example',
+      email: 'a@b.example',
+      categories: [],
+      schedule: 'daily',
+      confirmUrl: 'https://x.example/c',
+      expiresHours: 72,
+      alreadySubscribed: false,
+    }),
+    /Our own/,
+  );
 });
 
 test('a template that does not compile, or fails on a digest, stops the program at start with the file named', async () => {
   const broken = await folderWith('broken', { 'email/digest.mjml.eta': '<mjml><mj-body><% if ( %></mj-body></mjml>' });
-  await assert.rejects(prepareTemplates(broken, context), (error: Error) => error instanceof TemplateError && /digest\.mjml\.eta does not compile/.test(error.message));
+  await assert.rejects(
+    prepareTemplates(broken, context),
+    (error: Error) => error instanceof TemplateError && /digest\.mjml\.eta does not compile/.test(error.message),
+  );
   const failing = await folderWith('failing', { 'email/digest.txt.eta': '<%= it.nothing.here %>' });
-  await assert.rejects(prepareTemplates(failing, context), (error: Error) => error instanceof TemplateError && /fail on a sample digest/.test(error.message));
+  await assert.rejects(
+    prepareTemplates(failing, context),
+    (error: Error) => error instanceof TemplateError && /fail on a sample digest/.test(error.message),
+  );
   setTemplatesOverride(undefined);
 
   const result = await runCli(['status'], { TEMPLATES_DIR: broken, DATA_DIR: path.join(work, 'data') }, work);

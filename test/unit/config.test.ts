@@ -24,7 +24,15 @@ test('with nothing set: embedded, outbox, local web server, the documented defau
   assert.equal(config.baseUrl, 'http://localhost:8080');
   assert.equal(config.mailFrom, 'feed-digest <digest@localhost>');
   assert.deepEqual(
-    [config.smtpPoolSize, config.sendRateLimit, config.fetchTimeoutMs, config.fetchConcurrency, config.fetchPerHost, config.fetchMaxItems, config.fetchIntervalMinutes],
+    [
+      config.smtpPoolSize,
+      config.sendRateLimit,
+      config.fetchTimeoutMs,
+      config.fetchConcurrency,
+      config.fetchPerHost,
+      config.fetchMaxItems,
+      config.fetchIntervalMinutes,
+    ],
     [4, 0, 20_000, 16, 2, 500, 60],
   );
   assert.equal(config.fetchMaxBytes, 10 * 1024 * 1024);

@@ -48,7 +48,11 @@ test('at most `total` at once and `perKey` per host; a task of a busy host lets 
   assert.deepEqual(control.started, ['a1', 'a2', 'b1', 'b2', 'a3']);
   for (const id of ['a2', 'b2', 'a3']) await control.finish(id);
   await control.finish('c1');
-  assert.deepEqual(await results, tasks.map((task) => `done ${task.id}`), 'results in the order of the tasks, not of finishing');
+  assert.deepEqual(
+    await results,
+    tasks.map((task) => `done ${task.id}`),
+    'results in the order of the tasks, not of finishing',
+  );
   assert.deepEqual(control.stats(), { mostActive: 3, mostPerKey: { a: 2, b: 1, c: 1 } });
 });
 

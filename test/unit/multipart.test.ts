@@ -3,12 +3,26 @@ import { test } from 'node:test';
 import { parseMultipartFields } from '../../src/own/multipart.js';
 
 test("RFC 8058's own one-click example, whose delimiter lines drop the two leading dashes", () => {
-  const body = '---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n---FormBoundaryjWmhtjORrn--\r\n';
-  assert.deepEqual(parseMultipartFields(body, 'multipart/form-data; boundary=---FormBoundaryjWmhtjORrn'), { 'List-Unsubscribe': 'One-Click' });
+  const body =
+    '---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n---FormBoundaryjWmhtjORrn--\r\n';
+  assert.deepEqual(parseMultipartFields(body, 'multipart/form-data; boundary=---FormBoundaryjWmhtjORrn'), {
+    'List-Unsubscribe': 'One-Click',
+  });
 });
 
 test('a browser-style body with several fields, a quoted boundary and LF line ends', () => {
-  const body = ['--XyZ', 'Content-Disposition: form-data; name="a"', '', 'first', '--XyZ', 'content-disposition: form-data; name="b"', '', 'two\nlines', '--XyZ--', ''].join('\n');
+  const body = [
+    '--XyZ',
+    'Content-Disposition: form-data; name="a"',
+    '',
+    'first',
+    '--XyZ',
+    'content-disposition: form-data; name="b"',
+    '',
+    'two\nlines',
+    '--XyZ--',
+    '',
+  ].join('\n');
   assert.deepEqual(parseMultipartFields(body, 'multipart/form-data; boundary="XyZ"; charset=utf-8'), { a: 'first', b: 'two\nlines' });
 });
 

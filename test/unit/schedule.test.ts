@@ -17,7 +17,10 @@ test('a feed or server asking for longer gets it: ttl, max-age, Retry-After, whi
   assert.equal(waitOf(nextFetchAt(config, now, 0, { ttlMinutes: 180 })), 3);
   assert.equal(waitOf(nextFetchAt(config, now, 0, { maxAgeSeconds: 7200 })), 2);
   assert.equal(waitOf(nextFetchAt(config, now, 0, { retryAfter: new Date(now.getTime() + 5 * HOUR) })), 5);
-  assert.equal(waitOf(nextFetchAt(config, now, 0, { ttlMinutes: 120, maxAgeSeconds: 4 * 3600, retryAfter: new Date(now.getTime() + 3 * HOUR) })), 4);
+  assert.equal(
+    waitOf(nextFetchAt(config, now, 0, { ttlMinutes: 120, maxAgeSeconds: 4 * 3600, retryAfter: new Date(now.getTime() + 3 * HOUR) })),
+    4,
+  );
 });
 
 test('asking for less than the interval, or a Retry-After in the past, never fetches sooner', () => {
@@ -32,7 +35,10 @@ test('no hint pushes the next fetch past a day', () => {
 });
 
 test('failures in a row double the wait (1, 2, 4, 8 hours ...) up to a day, however many there are', () => {
-  assert.deepEqual([1, 2, 3, 4, 5].map((failures) => waitOf(nextFetchAt(config, now, failures))), [1, 2, 4, 8, 16]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((failures) => waitOf(nextFetchAt(config, now, failures))),
+    [1, 2, 4, 8, 16],
+  );
   assert.equal(waitOf(nextFetchAt(config, now, 6)), 24);
   assert.equal(waitOf(nextFetchAt(config, now, 1000)), 24);
 });

@@ -51,6 +51,8 @@ test('what is wrong with a bad URL is said in words', () => {
   assert.deepEqual(parseSmtpUrl('not a url'), { problem: 'is not a URL (e.g. smtp://user:password@smtp.example.org:587)' });
   assert.deepEqual(parseSmtpUrl('http://relay.example.org'), { problem: 'must start with smtp:// or smtps://' });
   assert.deepEqual(parseSmtpUrl('smtp://'), { problem: 'has no host' });
-  assert.deepEqual(parseSmtpUrl('smtp://relay.example.org?pool=true'), { problem: 'has an unknown option pool (known: requireTLS, tls.rejectUnauthorized)' });
+  assert.deepEqual(parseSmtpUrl('smtp://relay.example.org?pool=true'), {
+    problem: 'has an unknown option pool (known: requireTLS, tls.rejectUnauthorized)',
+  });
   assert.deepEqual(parseSmtpUrl('smtp://relay.example.org?requireTLS=yes'), { problem: 'option requireTLS must be true or false' });
 });

@@ -19,7 +19,10 @@ test('a signed token verifies to its claims; one without expiry carries no expir
   assert.match(confirm, /^[\w-]+\.[\w-]+\.[\w-]{22}$/, 'URL-safe, three parts');
   assert.deepEqual(verifyToken(keys, confirm, 'confirm', now), { purpose: 'confirm', subscriberId: 42, expiresAt: inAnHour, signupId: 9 });
   const unsubscribe = signToken(keys, { purpose: 'unsubscribe', subscriberId: 7 });
-  assert.deepEqual(verifyToken(keys, unsubscribe, 'unsubscribe', new Date('2100-01-01T00:00:00Z')), { purpose: 'unsubscribe', subscriberId: 7 });
+  assert.deepEqual(verifyToken(keys, unsubscribe, 'unsubscribe', new Date('2100-01-01T00:00:00Z')), {
+    purpose: 'unsubscribe',
+    subscriberId: 7,
+  });
 });
 
 test('a token is good for its own purpose only', () => {
@@ -36,7 +39,10 @@ test('a token expires at its expiry second, not after', () => {
 
 test('after a rotation the previous secret still verifies; an unknown secret does not', () => {
   const old = signToken({ current: 'old-secret-'.padEnd(40, 'o') }, { purpose: 'unsubscribe', subscriberId: 3 });
-  assert.deepEqual(verifyToken({ ...keys, previous: 'old-secret-'.padEnd(40, 'o') }, old, 'unsubscribe', now), { purpose: 'unsubscribe', subscriberId: 3 });
+  assert.deepEqual(verifyToken({ ...keys, previous: 'old-secret-'.padEnd(40, 'o') }, old, 'unsubscribe', now), {
+    purpose: 'unsubscribe',
+    subscriberId: 3,
+  });
   assert.equal(verifyToken(keys, old, 'unsubscribe', now), undefined);
 });
 
@@ -58,8 +64,22 @@ test('an altered payload, a MAC from another payload, or a malformed token is re
 });
 
 test('a correctly signed payload with a bad subscriber id or shape is still refused', () => {
-  assert.deepEqual(verifyToken(keys, forged('confirm:5::9'), 'confirm', now), { purpose: 'confirm', subscriberId: 5, signupId: 9 }, 'the forging helper is sound');
-  const bad = ['confirm:0::9', 'confirm:-1::9', 'confirm:1.5::9', 'confirm:abc::9', 'confirm:5', 'confirm:5::', 'confirm:5::9:', `confirm:5:${inAnHour}x:9`, 'confirm:5::0x9'];
+  assert.deepEqual(
+    verifyToken(keys, forged('confirm:5::9'), 'confirm', now),
+    { purpose: 'confirm', subscriberId: 5, signupId: 9 },
+    'the forging helper is sound',
+  );
+  const bad = [
+    'confirm:0::9',
+    'confirm:-1::9',
+    'confirm:1.5::9',
+    'confirm:abc::9',
+    'confirm:5',
+    'confirm:5::',
+    'confirm:5::9:',
+    `confirm:5:${inAnHour}x:9`,
+    'confirm:5::0x9',
+  ];
   // A confirm link without its sign-up (as mailed before links were bound to one) no longer confirms.
   for (const payload of [...bad, 'confirm:5:']) {
     assert.equal(verifyToken(keys, forged(payload), 'confirm', now), undefined, payload);

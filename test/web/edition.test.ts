@@ -18,7 +18,10 @@ test('a digest with more posts than an email shows counts the rest and links to 
   const feed = await seedFeed(db, category, 'Planet Linux Australia');
   const other = await seedFeed(db, category, 'Seth Godin');
   assert.ok('id' in (await addSubscriber(db, { email: 'big@example.org', categoryNames: ['thinktime'] })));
-  const excerpt = 'As we get closer to releasing the RC1 of Nova for Juno, I have started collecting a list of all the blueprints we implemented. '.repeat(3).slice(0, 300);
+  const excerpt =
+    'As we get closer to releasing the RC1 of Nova for Juno, I have started collecting a list of all the blueprints we implemented. '
+      .repeat(3)
+      .slice(0, 300);
   for (let i = 1; i <= 150; i += 1) await seedItem(db, feed, { title: `Planet post ${i}`, excerpt });
   await seedItem(db, other, { title: 'The sophistication of truth' });
 
@@ -27,7 +30,9 @@ test('a digest with more posts than an email shows counts the rest and links to 
   const [mail] = await harness.sink.waitFor(1);
   const html = mail!.parsed.html || '';
   assert.ok(sentHtmlBytes(html) <= HTML_BUDGET_BYTES, `HTML is ${sentHtmlBytes(html)} bytes as sent`);
-  const more = /<a href="([^"]+\/editions\/[A-Za-z0-9_-]{43})#c-thinktime"[^>]*>Also new: (\d+) from Planet Linux Australia<\/a>/.exec(html);
+  const more = /<a href="([^"]+\/editions\/[A-Za-z0-9_-]{43})#c-thinktime"[^>]*>Also new: (\d+) from Planet Linux Australia<\/a>/.exec(
+    html,
+  );
   assert.ok(more, 'the email says how many posts it left out and links to them');
   const shown = (html.match(/>Planet post \d+<\/a><\/h3>/g) ?? []).length;
   assert.equal(shown, 3, 'one source shows at most its cap');

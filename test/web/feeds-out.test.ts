@@ -22,8 +22,12 @@ const inSeconds = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const isAbsolute = (iri: string) => /^[a-z][a-z0-9+.-]*:/i.test(iri);
 
 /** What xml2js (default options) makes of our Atom: each child element an array, attributes in `$`. */
-interface AtomLink { $: { href: string; rel?: string } }
-interface AtomPerson { name?: string[] }
+interface AtomLink {
+  $: { href: string; rel?: string };
+}
+interface AtomPerson {
+  name?: string[];
+}
 interface AtomEntry {
   id: [string];
   title: [unknown];
@@ -34,7 +38,14 @@ interface AtomEntry {
   link?: AtomLink[];
   content?: unknown[];
 }
-interface AtomFeed { $: { xmlns: string }; id: [string]; title: [unknown]; updated: [string]; link: AtomLink[]; entry: AtomEntry[] }
+interface AtomFeed {
+  $: { xmlns: string };
+  id: [string];
+  title: [unknown];
+  updated: [string];
+  link: AtomLink[];
+  entry: AtomEntry[];
+}
 
 async function parseAtom(xml: string): Promise<AtomFeed> {
   return ((await parseStringPromise(xml)) as { feed: AtomFeed }).feed;
@@ -94,7 +105,10 @@ test('our Atom feeds follow RFC 4287: required elements, unique ids, RFC 3339 da
     assert.match(feed.updated[0], RFC3339);
     assert.ok(isAbsolute(feed.id[0]));
     const links = feed.link.map((link) => link.$);
-    assert.ok(links.some((link) => link.rel === 'self' && link.href === `${web.baseUrl}${path}`), `${path}: self link, absolute`);
+    assert.ok(
+      links.some((link) => link.rel === 'self' && link.href === `${web.baseUrl}${path}`),
+      `${path}: self link, absolute`,
+    );
     const ids = new Set<string>();
     for (const entry of feed.entry) {
       for (const element of ['id', 'title', 'updated'] as const) assert.equal(entry[element]?.length, 1, `${path}: entry ${element}`);
@@ -140,7 +154,10 @@ test('our JSON Feeds follow JSON Feed 1.1: version, title, items with unique ids
   const whole = JSON.parse(Buffer.from((await get('/feed.json')).body).toString('utf8')) as JsonFeed;
   whole.items.forEach((item, index) => {
     const post = expected[index]!;
-    assert.deepEqual([item.title, item.url, item.date_published, item.authors?.[0]?.name ?? null], [post.title, post.url, inSeconds(post.date), post.author]);
+    assert.deepEqual(
+      [item.title, item.url, item.date_published, item.authors?.[0]?.name ?? null],
+      [post.title, post.url, inSeconds(post.date), post.author],
+    );
   });
 });
 
@@ -148,10 +165,20 @@ test('ids stay unique when two sources use the same guid', async () => {
   const { db } = web.database;
   const feeds = await db.selectFrom('feeds').select('id').where('title', 'in', ['Planet Linux Australia', 'Seth Godin']).execute();
   for (const feed of feeds) {
-    await db.insertInto('items').values({
-      feed_id: feed.id, guid: 'https://shared.example/same-guid', url: `https://shared.example/${feed.id}`, title: `Shared guid ${feed.id}`,
-      author: 'Someone', content_html: '<p>x</p>', excerpt: 'x', content_hash: `shared-${feed.id}`, published_at: new Date(),
-    }).execute();
+    await db
+      .insertInto('items')
+      .values({
+        feed_id: feed.id,
+        guid: 'https://shared.example/same-guid',
+        url: `https://shared.example/${feed.id}`,
+        title: `Shared guid ${feed.id}`,
+        author: 'Someone',
+        content_html: '<p>x</p>',
+        excerpt: 'x',
+        content_hash: `shared-${feed.id}`,
+        published_at: new Date(),
+      })
+      .execute();
   }
   const feed = await parseAtom(Buffer.from((await get('/feed.atom')).body).toString('utf8'));
   const ids = feed.entry.map((entry) => entry.id[0]);

@@ -62,7 +62,11 @@ export async function startWeb(options: WebOptions = {}): Promise<WebHarness> {
 export async function seedCatalog(harness: WebHarness): Promise<void> {
   const { db } = harness.database;
   const thinktime = await seedCategory(harness.database.db, 'thinktime', 'Thinktime');
-  await db.updateTable('categories').set({ description: 'Essays and notes from Planet Linux Australia, Seth Godin and friends.' }).where('id', '=', thinktime).execute();
+  await db
+    .updateTable('categories')
+    .set({ description: 'Essays and notes from Planet Linux Australia, Seth Godin and friends.' })
+    .where('id', '=', thinktime)
+    .execute();
   const tech = await seedCategory(db, 'tech', 'Tech & Code');
   await db.updateTable('categories').set({ description: 'Web standards, browsers and programming.' }).where('id', '=', tech).execute();
   const planet = await seedFeed(db, thinktime, 'Planet Linux Australia');

@@ -45,7 +45,11 @@ test(`a confirm link works once (${backend})`, async () => {
   assert.match((await confirm(link)).body, /You are subscribed/);
   assert.equal((await new FormClient(web.baseUrl).get(link)).status, 404, 'the page is gone after use');
   // Unsubscribed since, a replay must not bring the address back.
-  await web.database.db.updateTable('subscribers').set({ status: 'unsubscribed' }).where('email_normalized', '=', 'once@example.org').execute();
+  await web.database.db
+    .updateTable('subscribers')
+    .set({ status: 'unsubscribed' })
+    .where('email_normalized', '=', 'once@example.org')
+    .execute();
   const client = new FormClient(web.baseUrl);
   const home = await client.get('/subscribe');
   assert.equal((await client.post(link, { _csrf: csrfOf(home.body) })).status, 404);
@@ -57,7 +61,11 @@ test(`a confirm link confirms its own sign-up, never a later one's choices (${ba
   assert.equal((await signUp('bound@example.org', { categories: 'tech', hour: '7' })).status, 200);
   const own = await confirmLinkFor('bound@example.org', web.sink.received.length + 1);
   // A day later someone else types the same address with other choices.
-  await db.updateTable('subscribers').set({ confirmation_sent_at: new Date(Date.now() - 2 * 86400_000) }).where('email_normalized', '=', 'bound@example.org').execute();
+  await db
+    .updateTable('subscribers')
+    .set({ confirmation_sent_at: new Date(Date.now() - 2 * 86400_000) })
+    .where('email_normalized', '=', 'bound@example.org')
+    .execute();
   assert.equal((await signUp('bound@example.org', { categories: 'thinktime', hour: '3', timezone: 'Asia/Tokyo' })).status, 200);
   const later = await confirmLinkFor('bound@example.org', web.sink.received.length + 1);
   assert.notEqual(own, later);
@@ -92,7 +100,10 @@ test('the sign-up answer comes before any mail work, the same for a new and an a
     release(undefined);
   }
   const mails = (await web.sink.waitFor(before + 1)).slice(before);
-  assert.deepEqual(mails.map((m) => m.envelopeTo[0]), ['timing@example.org']);
+  assert.deepEqual(
+    mails.map((m) => m.envelopeTo[0]),
+    ['timing@example.org'],
+  );
 });
 
 test(`zones Intl accepts but the database does not are refused on sign-up and preferences (${backend})`, async () => {
@@ -100,12 +111,22 @@ test(`zones Intl accepts but the database does not are refused on sign-up and pr
   assert.equal(answer.status, 400);
   assert.match(answer.body, /Choose a time zone/);
 
-  const added = await addSubscriber(web.database.db, { email: 'prefs-zone@example.org', categoryNames: ['tech'], timezone: 'Europe/Paris' });
+  const added = await addSubscriber(web.database.db, {
+    email: 'prefs-zone@example.org',
+    categoryNames: ['tech'],
+    timezone: 'Europe/Paris',
+  });
   assert.ok('id' in added);
   const client = new FormClient(web.baseUrl);
   const url = preferencesUrl(web.config, added.id);
   const page = await client.get(url);
-  const saved = await client.post(url, { _csrf: csrfOf(page.body), categories: 'tech', hour: '7', timezone: 'Canada/East-Saskatchewan', frequency: 'daily' });
+  const saved = await client.post(url, {
+    _csrf: csrfOf(page.body),
+    categories: 'tech',
+    hour: '7',
+    timezone: 'Canada/East-Saskatchewan',
+    frequency: 'daily',
+  });
   assert.equal(saved.status, 400);
   assert.match(saved.body, /Choose a time zone/);
   assert.equal((await rowFor('prefs-zone@example.org')).timezone, 'Europe/Paris');

@@ -23,7 +23,10 @@ async function add(email: string, status: 'pending' | 'active', daysAgo: number)
   assert.ok('id' in added);
   await database.db
     .updateTable('subscribers')
-    .set({ created_at: sql`now() - make_interval(days => ${daysAgo})`, confirmation_sent_at: sql`now() - make_interval(days => ${daysAgo})` } as never)
+    .set({
+      created_at: sql`now() - make_interval(days => ${daysAgo})`,
+      confirmation_sent_at: sql`now() - make_interval(days => ${daysAgo})`,
+    } as never)
     .where('id', '=', added.id)
     .execute();
   await recordConsent(database.db, added.id, 'signup', { channel: 'web', ip: '192.0.2.1', userAgent: 'test' });
@@ -36,7 +39,10 @@ test(`unconfirmed sign-ups older than 7 days are purged with their consent recor
   const oldActive = await add('old-active@example.org', 'active', 30);
   assert.equal(await purgeUnconfirmed(database.db), 1);
   const left = await database.db.selectFrom('subscribers').select('id').orderBy('id').execute();
-  assert.deepEqual(left.map((r) => r.id), [recent, oldActive]);
+  assert.deepEqual(
+    left.map((r) => r.id),
+    [recent, oldActive],
+  );
   const consents = await database.db.selectFrom('consents').select('subscriber_id').where('subscriber_id', '=', old).execute();
   assert.deepEqual(consents, []);
   assert.equal(await purgeUnconfirmed(database.db), 0, 'a second purge finds nothing');

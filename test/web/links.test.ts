@@ -21,7 +21,13 @@ async function subscriber(email: string, status: 'pending' | 'active' = 'active'
 /** A sign-up waiting for confirmation, as registerSignup leaves it. */
 async function waitingSignup(id: number): Promise<number> {
   const { db } = web.database;
-  const signupId = await recordConsent(db, id, 'signup', { channel: 'web', ip: null, userAgent: null }, { categories: ['thinktime', 'tech'] });
+  const signupId = await recordConsent(
+    db,
+    id,
+    'signup',
+    { channel: 'web', ip: null, userAgent: null },
+    { categories: ['thinktime', 'tech'] },
+  );
   await db.updateTable('subscribers').set({ pending_signup_id: signupId }).where('id', '=', id).execute();
   return signupId;
 }
@@ -188,7 +194,15 @@ test('preferences: change categories, time and frequency; pause and resume; bad 
   const client = new FormClient(web.baseUrl);
   const page = await client.get(url);
   const csrf = csrfOf(page.body);
-  const saved = await client.post(url, { _csrf: csrf, action: 'save', categories: 'tech', hour: '21', timezone: 'Pacific/Auckland', frequency: 'weekly', weekday: '3' });
+  const saved = await client.post(url, {
+    _csrf: csrf,
+    action: 'save',
+    categories: 'tech',
+    hour: '21',
+    timezone: 'Pacific/Auckland',
+    frequency: 'weekly',
+    weekday: '3',
+  });
   assert.equal(saved.status, 303);
   assert.equal(saved.headers.get('location'), `${new URL(url).pathname}?done=saved`);
   let state = await snapshot(id);

@@ -59,7 +59,13 @@ async function walk(page: Page, web: WebHarness): Promise<void> {
   // The feed links in the head and on the page answer with feeds.
   const alternates = await page.locator('link[rel="alternate"]').evaluateAll((links) => links.map((l) => (l as HTMLLinkElement).href));
   assert.equal(alternates.length, 2);
-  for (const link of [...alternates, await page.getByRole('link', { name: 'OPML', exact: true }).first().evaluate((a) => (a as HTMLAnchorElement).href)]) {
+  for (const link of [
+    ...alternates,
+    await page
+      .getByRole('link', { name: 'OPML', exact: true })
+      .first()
+      .evaluate((a) => (a as HTMLAnchorElement).href),
+  ]) {
     const response = await page.request.get(link);
     assert.equal(response.status(), 200, link);
     assert.match(response.headers()['content-type'] ?? '', /atom|feed\+json|opml/);
@@ -93,36 +99,52 @@ async function walk(page: Page, web: WebHarness): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'planet-river-dark-375.png') });
 }
 
-test('in Chromium: the river, a category, an older page, sources, feeds, the archive and an edition at 375 and 1280 px', { skip: browserSkipReason() }, async () => {
-  const web = await startWeb({ env: { SITE_TIMEZONE: 'Australia/Sydney', PLANET_CACHE_SECONDS: '0' } });
-  let browser: Browser | undefined;
-  try {
-    await seedPlanet(web.database.db);
-    const { db } = web.database;
-    const items = await db.selectFrom('items').innerJoin('feeds', 'feeds.id', 'items.feed_id').select(['items.id', 'feeds.category_id']).where('feeds.hidden', '=', false).orderBy('items.id').limit(6).execute();
-    const publicIds = (await db.selectFrom('categories').select('id').where('public', '=', true).execute()).map((c) => c.id);
-    const shown = items.filter((item) => publicIds.includes(item.category_id));
-    await db.insertInto('editions').values({ key: 'E'.repeat(43), category_ids: [...new Set(shown.map((i) => i.category_id))], item_ids: shown.map((i) => i.id) }).execute();
-    await mkdir(SCREENSHOT_DIR, { recursive: true });
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 375, height: 900 }, locale: 'en-AU' });
-    // The fixture's sites and pictures live on .example hosts: answered here, never on the network.
-    await context.route(/^https:\/\/images\.example\//, (route) => route.fulfill({ contentType: 'image/svg+xml', body: PICTURE }));
-    await context.route(/^https:\/\/[^/]+\.example\//, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>elsewhere</title>' }));
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    const problems: Problems = { errors: [] };
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.errors.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.errors.push(error.message));
-    page.on('response', (response) => {
-      if (response.status() >= 400) problems.errors.push(`${response.status()} ${response.url()}`);
-    });
-    await walk(page, web);
-    assert.deepEqual(problems.errors, []);
-  } finally {
-    await browser?.close();
-    await web.close();
-  }
-});
+test(
+  'in Chromium: the river, a category, an older page, sources, feeds, the archive and an edition at 375 and 1280 px',
+  { skip: browserSkipReason() },
+  async () => {
+    const web = await startWeb({ env: { SITE_TIMEZONE: 'Australia/Sydney', PLANET_CACHE_SECONDS: '0' } });
+    let browser: Browser | undefined;
+    try {
+      await seedPlanet(web.database.db);
+      const { db } = web.database;
+      const items = await db
+        .selectFrom('items')
+        .innerJoin('feeds', 'feeds.id', 'items.feed_id')
+        .select(['items.id', 'feeds.category_id'])
+        .where('feeds.hidden', '=', false)
+        .orderBy('items.id')
+        .limit(6)
+        .execute();
+      const publicIds = (await db.selectFrom('categories').select('id').where('public', '=', true).execute()).map((c) => c.id);
+      const shown = items.filter((item) => publicIds.includes(item.category_id));
+      await db
+        .insertInto('editions')
+        .values({ key: 'E'.repeat(43), category_ids: [...new Set(shown.map((i) => i.category_id))], item_ids: shown.map((i) => i.id) })
+        .execute();
+      await mkdir(SCREENSHOT_DIR, { recursive: true });
+      browser = await launchBrowser();
+      const context = await browser.newContext({ viewport: { width: 375, height: 900 }, locale: 'en-AU' });
+      // The fixture's sites and pictures live on .example hosts: answered here, never on the network.
+      await context.route(/^https:\/\/images\.example\//, (route) => route.fulfill({ contentType: 'image/svg+xml', body: PICTURE }));
+      await context.route(/^https:\/\/[^/]+\.example\//, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>elsewhere</title>' }),
+      );
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      const problems: Problems = { errors: [] };
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.errors.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.errors.push(error.message));
+      page.on('response', (response) => {
+        if (response.status() >= 400) problems.errors.push(`${response.status()} ${response.url()}`);
+      });
+      await walk(page, web);
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await browser?.close();
+      await web.close();
+    }
+  },
+);

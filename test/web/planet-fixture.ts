@@ -46,7 +46,10 @@ async function feed(db: Db, categoryId: number, title: string, fields: { hidden?
  * the river has older pages.
  */
 export async function seedPlanet(db: Db, now = new Date()): Promise<PlanetFixture> {
-  const thinktime = await category(db, 'thinktime', 'Thinktime', { display: 'full', description: 'Essays and notes from Planet Linux Australia, Seth Godin and friends.' });
+  const thinktime = await category(db, 'thinktime', 'Thinktime', {
+    display: 'full',
+    description: 'Essays and notes from Planet Linux Australia, Seth Godin and friends.',
+  });
   const tech = await category(db, 'tech', 'Tech & Code', { display: 'excerpt', description: 'Web standards, browsers and programming.' });
   const releases = await category(db, 'releases', 'Releases', { display: 'titles' });
   const staff = await category(db, 'staff', 'Staff only', { display: 'full', public: false });
@@ -59,23 +62,33 @@ export async function seedPlanet(db: Db, now = new Date()): Promise<PlanetFixtur
     hidden: await feed(db, thinktime, 'Hidden feed', { hidden: true }),
   };
   let n = 0;
-  const post = async (feedId: number, hoursAgo: number, fields: { title: string; html?: string; author?: string | null; image?: string }) => {
+  const post = async (
+    feedId: number,
+    hoursAgo: number,
+    fields: { title: string; html?: string; author?: string | null; image?: string },
+  ) => {
     n += 1;
-    await db.insertInto('items').values({
-      feed_id: feedId,
-      guid: `https://posts.example/${feedId}/${n}`,
-      url: `https://posts.example/${feedId}/${n}.html`,
-      title: fields.title,
-      author: fields.author === undefined ? 'Michael Still' : fields.author,
-      content_html: fields.html ?? `<p>The body of ${fields.title}, with <a href="https://example.org/">a link</a>.</p>`,
-      excerpt: `A short excerpt of ${fields.title}, a sentence or two of plain text for the river.`,
-      content_hash: `h${n}`,
-      published_at: new Date(now.getTime() - hoursAgo * 3600_000),
-      image_url: fields.image ?? null,
-      image_alt: fields.image === undefined ? null : 'A picture',
-    }).execute();
+    await db
+      .insertInto('items')
+      .values({
+        feed_id: feedId,
+        guid: `https://posts.example/${feedId}/${n}`,
+        url: `https://posts.example/${feedId}/${n}.html`,
+        title: fields.title,
+        author: fields.author === undefined ? 'Michael Still' : fields.author,
+        content_html: fields.html ?? `<p>The body of ${fields.title}, with <a href="https://example.org/">a link</a>.</p>`,
+        excerpt: `A short excerpt of ${fields.title}, a sentence or two of plain text for the river.`,
+        content_hash: `h${n}`,
+        published_at: new Date(now.getTime() - hoursAgo * 3600_000),
+        image_url: fields.image ?? null,
+        image_alt: fields.image === undefined ? null : 'A picture',
+      })
+      .execute();
   };
-  await post(feeds.planet, 1, { title: 'Blueprints implemented in Nova during Juno', html: `<p>As we get closer to releasing the RC1 of Nova for Juno:</p><h2>Ongoing behind the scenes work</h2>${WIDE_TABLE}${WIDE_PRE}` });
+  await post(feeds.planet, 1, {
+    title: 'Blueprints implemented in Nova during Juno',
+    html: `<p>As we get closer to releasing the RC1 of Nova for Juno:</p><h2>Ongoing behind the scenes work</h2>${WIDE_TABLE}${WIDE_PRE}`,
+  });
   await post(feeds.seth, 2, { title: 'The wide picture', html: `${BIG_IMAGE}${LONG_WORD}`, author: null });
   await post(feeds.alist, 3, { title: 'Responsive tables, again', image: 'https://images.example/thumb.jpg', author: 'Ada Lovelace' });
   await post(feeds.nova, 4, { title: 'Nova 2014.2 released' });

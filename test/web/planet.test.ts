@@ -46,12 +46,15 @@ test('each post shows as its category says: full, excerpt or title, with source,
   };
   const full = post('Blueprints implemented in Nova during Juno');
   assert.match(full, /<table>/);
-  assert.match(full, /<h4>Ongoing behind the scenes work<\/h4>/, 'a post\'s own h2 sits below the post title');
+  assert.match(full, /<h4>Ongoing behind the scenes work<\/h4>/, "a post's own h2 sits below the post title");
   assert.match(full, /href="https:\/\/planet-linux-australia\.example\/">Planet Linux Australia<\/a>/);
   assert.match(full, /Michael Still/);
   assert.match(full, /Categories: <a href="\/c\/thinktime">Thinktime<\/a>/);
   assert.match(full, /<time datetime="[^"]+Z">\d\d:\d\d GMT\+1[01]<\/time>/, 'times in SITE_TIMEZONE');
-  assert.match(post('The wide picture'), /<img loading="lazy" decoding="async" referrerpolicy="no-referrer" src="https:\/\/images\.example\/huge\.png"/);
+  assert.match(
+    post('The wide picture'),
+    /<img loading="lazy" decoding="async" referrerpolicy="no-referrer" src="https:\/\/images\.example\/huge\.png"/,
+  );
   const excerpt = post('Responsive tables, again');
   assert.match(excerpt, /A short excerpt of Responsive tables/);
   assert.doesNotMatch(excerpt, /The body of/);
@@ -65,7 +68,10 @@ test('a category page shows only its posts; a private or unknown category is not
   const tech = await client.get('/c/tech');
   assert.equal(tech.status, 200);
   assert.deepEqual(titlesOn(tech.body), ['Responsive tables, again']);
-  assert.match(tech.body, /<link rel="alternate" type="application\/atom\+xml" title="Tech &amp; Code \(Atom\)" href="\/c\/tech\/feed\.atom">/);
+  assert.match(
+    tech.body,
+    /<link rel="alternate" type="application\/atom\+xml" title="Tech &amp; Code \(Atom\)" href="\/c\/tech\/feed\.atom">/,
+  );
   for (const path of ['/c/staff', '/c/nope', '/c/staff/feed.atom', '/c/staff/feed.json', '/c/staff/opml', '/?before=garbage']) {
     assert.equal((await client.get(path)).status, 404, path);
   }
@@ -79,7 +85,8 @@ test('pages and feeds answer conditional requests with 304', async () => {
     assert.equal((await fetch(`${web.baseUrl}${path}`, { headers: { 'if-none-match': etag } })).status, 304, path);
     assert.equal((await fetch(`${web.baseUrl}${path}`, { headers: { 'if-none-match': '"other"' } })).status, 200, path);
     const lastModified = first.headers.get('last-modified');
-    if (lastModified !== null) assert.equal((await fetch(`${web.baseUrl}${path}`, { headers: { 'if-modified-since': lastModified } })).status, 304, path);
+    if (lastModified !== null)
+      assert.equal((await fetch(`${web.baseUrl}${path}`, { headers: { 'if-modified-since': lastModified } })).status, 304, path);
   }
 });
 
@@ -103,10 +110,13 @@ test('the archive lists public editions by date and links to each; editions with
   const { db } = web.database;
   const ids = Object.fromEntries((await db.selectFrom('categories').select(['name', 'id']).execute()).map((c) => [c.name, c.id]));
   const items = await db.selectFrom('items').select('id').limit(3).execute();
-  await db.insertInto('editions').values([
-    { key: 'A'.repeat(43), category_ids: [ids.thinktime!], item_ids: items.map((i) => i.id) },
-    { key: 'B'.repeat(43), category_ids: [ids.thinktime!, ids.staff!], item_ids: items.map((i) => i.id) },
-  ]).execute();
+  await db
+    .insertInto('editions')
+    .values([
+      { key: 'A'.repeat(43), category_ids: [ids.thinktime!], item_ids: items.map((i) => i.id) },
+      { key: 'B'.repeat(43), category_ids: [ids.thinktime!, ids.staff!], item_ids: items.map((i) => i.id) },
+    ])
+    .execute();
   const archive = await new FormClient(web.baseUrl).get('/editions');
   assert.match(archive.body, new RegExp(`href="/editions/${'A'.repeat(43)}"`));
   assert.match(archive.body, /3 posts · Thinktime/);
@@ -154,12 +164,17 @@ test('a hostile post, through the real ingestion, shows nothing executable and n
   assert.equal(outcome.kind, 'ingested');
   if (outcome.kind !== 'ingested') return;
   const thinktime = await db.selectFrom('categories').select('id').where('name', '=', 'thinktime').executeTakeFirstOrThrow();
-  const feed = await db.insertInto('feeds').values({ category_id: thinktime.id, url: 'https://nasty.example/feed.xml', title: 'Nasty' }).returning('id').executeTakeFirstOrThrow();
+  const feed = await db
+    .insertInto('feeds')
+    .values({ category_id: thinktime.id, url: 'https://nasty.example/feed.xml', title: 'Nasty' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   await storeItems(db, feed.id, outcome.items, { baseline: false, now: new Date() });
   const { body } = await new FormClient(web.baseUrl).get('/c/thinktime');
   const post = body.slice(body.indexOf('<article', body.indexOf('Nasty')) - 2000, body.indexOf('</article>', body.indexOf('Nasty')));
   assert.match(post, /Hi /);
-  for (const bad of [/<script/i, /\son\w+=/i, /javascript:/i, /data:/i, /<iframe|<object|<embed|<form|<svg/i, /t\.gif|feedburner/]) assert.doesNotMatch(post, bad);
+  for (const bad of [/<script/i, /\son\w+=/i, /javascript:/i, /data:/i, /<iframe|<object|<embed|<form|<svg/i, /t\.gif|feedburner/])
+    assert.doesNotMatch(post, bad);
   for (const path of ['/feed.atom', '/feed.json']) {
     const feedBody = (await new FormClient(web.baseUrl).get(path)).body;
     assert.doesNotMatch(feedBody, /&lt;script|<script|javascript:|onerror/i, path);

@@ -15,9 +15,14 @@ test('sign-ups past the per-IP limit get 429 and change nothing', async () => {
   const client = new FormClient(web.baseUrl);
   const home = await client.get('/subscribe');
   const statuses = [];
-  for (const n of [1, 2, 3]) statuses.push((await client.post('/subscribe', signupForm(`limit${n}@example.org`, csrfOf(home.body)))).status);
+  for (const n of [1, 2, 3])
+    statuses.push((await client.post('/subscribe', signupForm(`limit${n}@example.org`, csrfOf(home.body)))).status);
   assert.deepEqual(statuses, [200, 200, 429]);
-  const third = await web.database.db.selectFrom('subscribers').select('id').where('email_normalized', '=', 'limit3@example.org').executeTakeFirst();
+  const third = await web.database.db
+    .selectFrom('subscribers')
+    .select('id')
+    .where('email_normalized', '=', 'limit3@example.org')
+    .executeTakeFirst();
   assert.equal(third, undefined);
 });
 
@@ -36,7 +41,8 @@ test('pages have a per-IP limit; one-click unsubscribes and /healthz are exempt'
   assert.equal(oneClick.status, 200);
   // Form posts to the same URL have a limit of their own; one-clicks still pass after it.
   let form = 0;
-  for (let n = 0; n < 10 && form !== 429; n += 1) form = (await client.post(unsubscribeUrl(web.config, added.id), 'action=unsubscribe')).status;
+  for (let n = 0; n < 10 && form !== 429; n += 1)
+    form = (await client.post(unsubscribeUrl(web.config, added.id), 'action=unsubscribe')).status;
   assert.equal(form, 429);
   assert.equal((await client.post(unsubscribeUrl(web.config, added.id), 'List-Unsubscribe=One-Click')).status, 200);
 });

@@ -78,7 +78,13 @@ test('a sign-up sends one confirmation mail with HTML and a real text part, and 
   assert.equal(consent[0]!.action, 'signup');
   assert.equal(consent[0]!.ip, '127.0.0.1');
   assert.equal(consent[0]!.user_agent, 'node');
-  assert.deepEqual(consent[0]!.choices, { categories: ['tech'], timezone: 'America/New_York', deliveryHour: 18, frequency: 'daily', weeklyDay: 1 });
+  assert.deepEqual(consent[0]!.choices, {
+    categories: ['tech'],
+    timezone: 'America/New_York',
+    deliveryHour: 18,
+    frequency: 'daily',
+    weeklyDay: 1,
+  });
 });
 
 test('the same answer for a new, a subscribed and an already mailed address; one mail per address per day', async () => {
@@ -110,7 +116,10 @@ test('a form without its token, with a forged one, or with another browser’s i
   const home = await client.get('/subscribe');
   const token = csrfOf(home.body);
   const missing = await client.post('/subscribe', signupForm('csrf1@example.org', ''));
-  const forged = await client.post('/subscribe', signupForm('csrf2@example.org', `${Math.floor(Date.now() / 1000) + 3600}.AAAAAAAAAAAAAAAAAAAAAA`));
+  const forged = await client.post(
+    '/subscribe',
+    signupForm('csrf2@example.org', `${Math.floor(Date.now() / 1000) + 3600}.AAAAAAAAAAAAAAAAAAAAAA`),
+  );
   const stranger = new FormClient(web.baseUrl);
   await stranger.get('/subscribe');
   const otherBrowser = await stranger.post('/subscribe', signupForm('csrf3@example.org', token));

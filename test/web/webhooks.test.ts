@@ -21,8 +21,25 @@ const POSTMARK = { user: 'postmark', password: 'postmark-password-1234' };
 /** A self-signed certificate and its key, made for this run, standing in for Amazon's. */
 function makeCertificate(): { key: string; cert: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'fd-sns-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=sns.amazonaws.com', '-days', '2',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=sns.amazonaws.com',
+      '-days',
+      '2',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
 }
 const sns = makeCertificate();
@@ -32,7 +49,11 @@ const confirmations: string[] = [];
 type Fields = Record<string, string>;
 
 /** Signs an SNS message as AWS does: the listed fields as "name\nvalue\n", SHA1 (v1) or SHA256 (v2) with RSA. */
-function snsMessage(type: string, fields: Fields, options: { version?: '1' | '2'; key?: string; certUrl?: string; timestamp?: Date } = {}): Fields {
+function snsMessage(
+  type: string,
+  fields: Fields,
+  options: { version?: '1' | '2'; key?: string; certUrl?: string; timestamp?: Date } = {},
+): Fields {
   const message: Fields = {
     Type: type,
     MessageId: randomBytes(16).toString('hex'),
@@ -42,11 +63,17 @@ function snsMessage(type: string, fields: Fields, options: { version?: '1' | '2'
     SigningCertURL: options.certUrl ?? CERT_URL,
     ...fields,
   };
-  const names = type === 'Notification'
-    ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-    : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  const text = names.filter((name) => message[name] !== undefined).map((name) => `${name}\n${message[name]}\n`).join('');
-  message.Signature = sign(message.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(text), options.key ?? sns.key).toString('base64');
+  const names =
+    type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+  const text = names
+    .filter((name) => message[name] !== undefined)
+    .map((name) => `${name}\n${message[name]}\n`)
+    .join('');
+  message.Signature = sign(message.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(text), options.key ?? sns.key).toString(
+    'base64',
+  );
   return message;
 }
 
@@ -60,7 +87,9 @@ function sesNotification(event: object, messageId?: string, source = 'digest@dig
 function mailgunBody(event: object, options: { key?: string; timestamp?: number; token?: string } = {}) {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const token = options.token ?? randomBytes(25).toString('hex');
-  const signature = createHmac('sha256', options.key ?? MAILGUN_KEY).update(timestamp + token).digest('hex');
+  const signature = createHmac('sha256', options.key ?? MAILGUN_KEY)
+    .update(timestamp + token)
+    .digest('hex');
   return { signature: { timestamp, token, signature }, 'event-data': { id: randomBytes(8).toString('hex'), ...event } };
 }
 
@@ -71,7 +100,11 @@ const ids: Record<string, number> = {};
 async function state() {
   const { db } = web.database;
   const subscribers = await db.selectFrom('subscribers').select(['email', 'status']).orderBy('id').execute();
-  const events = await db.selectFrom('bounce_events').select(['subscriber_id', 'kind', 'source', 'action', 'delivery_id']).orderBy('id').execute();
+  const events = await db
+    .selectFrom('bounce_events')
+    .select(['subscriber_id', 'kind', 'source', 'action', 'delivery_id'])
+    .orderBy('id')
+    .execute();
   const consents = await db.selectFrom('consents').select(['subscriber_id', 'action']).orderBy('id').execute();
   return { subscribers, events, consents };
 }
@@ -117,7 +150,18 @@ before(async () => {
     },
   });
   await seedCatalog(web);
-  for (const name of ['ses-hard', 'ses-complaint', 'ses-delivered', 'ses-verp', 'mg-hard', 'mg-soft', 'mg-complaint', 'mg-verp', 'pm-hard', 'pm-complaint']) {
+  for (const name of [
+    'ses-hard',
+    'ses-complaint',
+    'ses-delivered',
+    'ses-verp',
+    'mg-hard',
+    'mg-soft',
+    'mg-complaint',
+    'mg-verp',
+    'pm-hard',
+    'pm-complaint',
+  ]) {
     const subscriber = await addSubscriber(web.database.db, { email: `${name}@example.net`, categoryNames: ['thinktime'] });
     assert.ok('id' in subscriber);
     ids[name] = subscriber.id;
@@ -131,7 +175,11 @@ before(async () => {
 after(() => web.close());
 
 async function messageIdOf(name: string): Promise<string> {
-  const row = await web.database.db.selectFrom('deliveries').select('message_id').where('subscriber_id', '=', ids[name]!).executeTakeFirstOrThrow();
+  const row = await web.database.db
+    .selectFrom('deliveries')
+    .select('message_id')
+    .where('subscriber_id', '=', ids[name]!)
+    .executeTakeFirstOrThrow();
   return row.message_id!;
 }
 
@@ -144,11 +192,19 @@ async function envelopeSenderOf(name: string): Promise<string> {
 describe('Amazon SES through SNS', () => {
   test('a permanent bounce stops the address, found by our Message-ID; the same call again changes nothing', async () => {
     const messageId = await messageIdOf('ses-hard');
-    const bounce = sesNotification({
-      notificationType: 'Bounce',
-      // The address as the remote server wrote it: the Message-ID is what identifies the delivery.
-      bounce: { bounceType: 'Permanent', bounceSubType: 'General', feedbackId: 'fb-1', bouncedRecipients: [{ emailAddress: 'SES-HARD@EXAMPLE.NET', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }] },
-    }, messageId);
+    const bounce = sesNotification(
+      {
+        notificationType: 'Bounce',
+        // The address as the remote server wrote it: the Message-ID is what identifies the delivery.
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          feedbackId: 'fb-1',
+          bouncedRecipients: [{ emailAddress: 'SES-HARD@EXAMPLE.NET', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+        },
+      },
+      messageId,
+    );
     const call = snsMessage('Notification', { Message: bounce });
     const answer = await post('ses', JSON.stringify(call));
     assert.equal(answer.status, 200, answer.body);
@@ -162,10 +218,17 @@ describe('Amazon SES through SNS', () => {
   });
 
   test('a complaint signed with SignatureVersion 2 unsubscribes and is recorded as consent evidence', async () => {
-    const complaint = sesNotification({
-      notificationType: 'Complaint',
-      complaint: { feedbackId: 'fb-2', complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: 'ses-complaint@example.net' }] },
-    }, await messageIdOf('ses-complaint'));
+    const complaint = sesNotification(
+      {
+        notificationType: 'Complaint',
+        complaint: {
+          feedbackId: 'fb-2',
+          complaintFeedbackType: 'abuse',
+          complainedRecipients: [{ emailAddress: 'ses-complaint@example.net' }],
+        },
+      },
+      await messageIdOf('ses-complaint'),
+    );
     assert.equal((await post('ses', JSON.stringify(snsMessage('Notification', { Message: complaint }, { version: '2' })))).status, 200);
     assert.equal(await status('ses-complaint@example.net'), 'unsubscribed');
     const consents = (await state()).consents.filter((c) => c.subscriber_id === ids['ses-complaint']);
@@ -173,11 +236,20 @@ describe('Amazon SES through SNS', () => {
   });
 
   test('the signed envelope sender names the delivery when nothing else does', async () => {
-    const bounce = (source: string) => sesNotification({
-      notificationType: 'Bounce',
-      // An address the remote server rewrote, and no Message-ID: only the VERP tag says who it was.
-      bounce: { bounceType: 'Permanent', feedbackId: `fb-verp-${source}`, bouncedRecipients: [{ emailAddress: 'forwarded@elsewhere.example' }] },
-    }, undefined, source);
+    const bounce = (source: string) =>
+      sesNotification(
+        {
+          notificationType: 'Bounce',
+          // An address the remote server rewrote, and no Message-ID: only the VERP tag says who it was.
+          bounce: {
+            bounceType: 'Permanent',
+            feedbackId: `fb-verp-${source}`,
+            bouncedRecipients: [{ emailAddress: 'forwarded@elsewhere.example' }],
+          },
+        },
+        undefined,
+        source,
+      );
     const genuine = await envelopeSenderOf('ses-verp');
     const forged = genuine.replace(/-[0-9a-f]{24}@/, '-000000000000000000000000@');
     await changesNothing(() => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce(forged) }))), 200);
@@ -186,37 +258,70 @@ describe('Amazon SES through SNS', () => {
   });
 
   test('a delivery event is accepted and changes nothing', async () => {
-    const delivery = sesNotification({ eventType: 'Delivery', delivery: { recipients: ['ses-delivered@example.net'], smtpResponse: '250 ok' } }, await messageIdOf('ses-delivered'));
+    const delivery = sesNotification(
+      { eventType: 'Delivery', delivery: { recipients: ['ses-delivered@example.net'], smtpResponse: '250 ok' } },
+      await messageIdOf('ses-delivered'),
+    );
     await changesNothing(() => post('ses', JSON.stringify(snsMessage('Notification', { Message: delivery }))), 200);
   });
 
   test('forged, altered, stale, foreign and misdirected messages are refused and change nothing', async () => {
-    const bounce = (email: string) => sesNotification({
-      notificationType: 'Bounce',
-      bounce: { bounceType: 'Permanent', feedbackId: `fb-${email}`, bouncedRecipients: [{ emailAddress: email }] },
-    });
+    const bounce = (email: string) =>
+      sesNotification({
+        notificationType: 'Bounce',
+        bounce: { bounceType: 'Permanent', feedbackId: `fb-${email}`, bouncedRecipients: [{ emailAddress: email }] },
+      });
     const genuine = snsMessage('Notification', { Message: bounce('mg-soft@example.net') });
     // The signature of another message: the body was changed on the way.
     await changesNothing(() => post('ses', JSON.stringify({ ...genuine, Message: bounce('mg-hard@example.net') })), 403);
     // Signed by a key that is not the certificate's.
     const stranger = makeCertificate();
-    await changesNothing(() => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce('mg-soft@example.net') }, { key: stranger.key }))), 403);
+    await changesNothing(
+      () => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce('mg-soft@example.net') }, { key: stranger.key }))),
+      403,
+    );
     // Our own certificate's key, but the certificate is to come from a host of the forger's choosing, or over http.
-    for (const certUrl of ['https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem', 'http://sns.eu-west-1.amazonaws.com/cert.pem', 'https://evil.example/sns.eu-west-1.amazonaws.com.pem']) {
-      await changesNothing(() => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce('mg-soft@example.net') }, { certUrl }))), 403);
+    for (const certUrl of [
+      'https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem',
+      'http://sns.eu-west-1.amazonaws.com/cert.pem',
+      'https://evil.example/sns.eu-west-1.amazonaws.com.pem',
+    ]) {
+      await changesNothing(
+        () => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce('mg-soft@example.net') }, { certUrl }))),
+        403,
+      );
     }
-    assert.ok(certificateRequests.every((url) => url === CERT_URL), 'no certificate is fetched from elsewhere');
+    assert.ok(
+      certificateRequests.every((url) => url === CERT_URL),
+      'no certificate is fetched from elsewhere',
+    );
     // A genuine message, two days old: a replay.
-    await changesNothing(() => post('ses', JSON.stringify(snsMessage('Notification', { Message: bounce('mg-soft@example.net') }, { timestamp: new Date(Date.now() - 2 * 86_400_000) }))), 403);
+    await changesNothing(
+      () =>
+        post(
+          'ses',
+          JSON.stringify(
+            snsMessage('Notification', { Message: bounce('mg-soft@example.net') }, { timestamp: new Date(Date.now() - 2 * 86_400_000) }),
+          ),
+        ),
+      403,
+    );
     // Someone else's topic.
-    const foreign = snsMessage('Notification', { Message: bounce('mg-soft@example.net'), TopicArn: 'arn:aws:sns:eu-west-1:999999999999:theirs' });
+    const foreign = snsMessage('Notification', {
+      Message: bounce('mg-soft@example.net'),
+      TopicArn: 'arn:aws:sns:eu-west-1:999999999999:theirs',
+    });
     await changesNothing(() => post('ses', JSON.stringify(foreign)), 403);
     await changesNothing(() => post('ses', 'not json at all'), 400);
   });
 
   test('a subscription confirmation is logged, not followed, unless the setting says so', async () => {
     const subscribeUrl = 'https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=abc';
-    const message = snsMessage('SubscriptionConfirmation', { Message: 'You have chosen to subscribe', SubscribeURL: subscribeUrl, Token: 'abc' });
+    const message = snsMessage('SubscriptionConfirmation', {
+      Message: 'You have chosen to subscribe',
+      SubscribeURL: subscribeUrl,
+      Token: 'abc',
+    });
     assert.equal((await post('ses', JSON.stringify(message))).status, 200);
     assert.deepEqual(confirmations, []);
   });
@@ -224,9 +329,14 @@ describe('Amazon SES through SNS', () => {
 
 describe('Mailgun', () => {
   test('a permanent failure stops the address; replaying the call, or its event under a new token, changes nothing', async () => {
-    const body = mailgunBody({ event: 'failed', severity: 'permanent', reason: 'bounce', recipient: 'mg-hard@example.net',
+    const body = mailgunBody({
+      event: 'failed',
+      severity: 'permanent',
+      reason: 'bounce',
+      recipient: 'mg-hard@example.net',
       message: { headers: { 'message-id': (await messageIdOf('mg-hard')).replace(/[<>]/g, '') } },
-      'delivery-status': { code: 550, description: 'No such user' } });
+      'delivery-status': { code: 550, description: 'No such user' },
+    });
     assert.equal((await post('mailgun', body)).status, 200);
     assert.equal(await status('mg-hard@example.net'), 'bounced');
     await changesNothing(() => post('mailgun', body), 403);
@@ -236,16 +346,29 @@ describe('Mailgun', () => {
   });
 
   test('the envelope sender Mailgun reports names the delivery', async () => {
-    const body = mailgunBody({ event: 'failed', severity: 'permanent', recipient: 'forwarded@elsewhere.example', envelope: { sender: await envelopeSenderOf('mg-verp') } });
+    const body = mailgunBody({
+      event: 'failed',
+      severity: 'permanent',
+      recipient: 'forwarded@elsewhere.example',
+      envelope: { sender: await envelopeSenderOf('mg-verp') },
+    });
     assert.equal((await post('mailgun', body)).status, 200);
     assert.equal(await status('mg-verp@example.net'), 'bounced');
   });
 
   test('a temporary failure counts as soft; a complaint unsubscribes', async () => {
-    const soft = mailgunBody({ event: 'failed', severity: 'temporary', recipient: 'mg-soft@example.net', 'delivery-status': { code: 452, message: 'mailbox full' } });
+    const soft = mailgunBody({
+      event: 'failed',
+      severity: 'temporary',
+      recipient: 'mg-soft@example.net',
+      'delivery-status': { code: 452, message: 'mailbox full' },
+    });
     assert.equal((await post('mailgun', soft)).status, 200);
     assert.equal(await status('mg-soft@example.net'), 'active');
-    assert.deepEqual((await state()).events.filter((e) => e.subscriber_id === ids['mg-soft']).map((e) => [e.kind, e.action]), [['soft', 'counted']]);
+    assert.deepEqual(
+      (await state()).events.filter((e) => e.subscriber_id === ids['mg-soft']).map((e) => [e.kind, e.action]),
+      [['soft', 'counted']],
+    );
     assert.equal((await post('mailgun', mailgunBody({ event: 'complained', recipient: 'mg-complaint@example.net' }))).status, 200);
     assert.equal(await status('mg-complaint@example.net'), 'unsubscribed');
   });
@@ -265,11 +388,26 @@ describe('Postmark', () => {
   const auth = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
   test('with its basic auth, a hard bounce stops the address and a spam complaint unsubscribes; replays change nothing', async () => {
-    const bounce = { RecordType: 'Bounce', ID: 4242, Type: 'HardBounce', TypeCode: 1, MessageID: 'pm-uuid-1', Email: 'pm-hard@example.net', Details: 'smtp;550 5.1.1 unknown' };
+    const bounce = {
+      RecordType: 'Bounce',
+      ID: 4242,
+      Type: 'HardBounce',
+      TypeCode: 1,
+      MessageID: 'pm-uuid-1',
+      Email: 'pm-hard@example.net',
+      Details: 'smtp;550 5.1.1 unknown',
+    };
     assert.equal((await post('postmark', bounce, auth(POSTMARK.user, POSTMARK.password))).status, 200);
     assert.equal(await status('pm-hard@example.net'), 'bounced');
     await changesNothing(() => post('postmark', bounce, auth(POSTMARK.user, POSTMARK.password)), 200);
-    const complaint = { RecordType: 'SpamComplaint', ID: 4243, Type: 'SpamComplaint', TypeCode: 100001, MessageID: 'pm-uuid-2', Email: 'pm-complaint@example.net' };
+    const complaint = {
+      RecordType: 'SpamComplaint',
+      ID: 4243,
+      Type: 'SpamComplaint',
+      TypeCode: 100001,
+      MessageID: 'pm-uuid-2',
+      Email: 'pm-complaint@example.net',
+    };
     assert.equal((await post('postmark', complaint, auth(POSTMARK.user, POSTMARK.password))).status, 200);
     assert.equal(await status('pm-complaint@example.net'), 'unsubscribed');
   });
@@ -301,7 +439,11 @@ async function withServer(webhooks: WebConfig['webhooks'], work: (url: string) =
 test('with WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS on, a genuine confirmation is followed, on an SNS host only', async () => {
   await withServer({ ses: { topicArns: [TOPIC], confirmSubscriptions: true }, mailgun: undefined, postmark: undefined }, async (url) => {
     const confirm = (subscribeUrl: string) =>
-      fetch(`${url}/webhooks/ses`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(snsMessage('SubscriptionConfirmation', { Message: 'confirm', SubscribeURL: subscribeUrl, Token: 't' })) });
+      fetch(`${url}/webhooks/ses`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=UTF-8' },
+        body: JSON.stringify(snsMessage('SubscriptionConfirmation', { Message: 'confirm', SubscribeURL: subscribeUrl, Token: 't' })),
+      });
     const genuine = 'https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t';
     assert.equal((await confirm(genuine)).status, 200);
     assert.equal((await confirm('https://evil.example/?Action=ConfirmSubscription')).status, 200);
@@ -312,7 +454,11 @@ test('with WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS on, a genuine confirmation is follo
 test('a provider without settings answers 404', async () => {
   await withServer({ ses: undefined, mailgun: undefined, postmark: undefined }, async (url) => {
     for (const provider of ['ses', 'mailgun', 'postmark', 'sendgrid']) {
-      const response = await fetch(`${url}/webhooks/${provider}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const response = await fetch(`${url}/webhooks/${provider}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(response.status, 404, provider);
     }
   });

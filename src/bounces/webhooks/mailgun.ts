@@ -28,7 +28,9 @@ export function mailgunVerifier(signingKey: string): MailgunVerifier {
       const token = stringAt(body, 'signature', 'token');
       const signature = stringAt(body, 'signature', 'signature');
       if (timestamp === undefined || token === undefined || signature === undefined) return 'no signature';
-      const expected = createHmac('sha256', signingKey).update(timestamp + token).digest('hex');
+      const expected = createHmac('sha256', signingKey)
+        .update(timestamp + token)
+        .digest('hex');
       if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) return 'bad signature';
       const skew = Math.abs(now / 1000 - Number(timestamp));
       if (!(skew <= MAX_SKEW_SECONDS)) return `timestamp ${timestamp} is out of range`;
@@ -49,11 +51,17 @@ export function mailgunOutcome(body: unknown, deliveryOf: DeliveryOfSender): Inb
   const event = valueAt(body, 'event-data');
   const name = stringAt(event, 'event');
   const kind =
-    name === 'failed' ? (stringAt(event, 'severity') === 'permanent' ? 'hard' : 'soft')
-    : name === 'complained' ? 'complaint'
-    : name === 'unsubscribed' ? 'unsubscribe'
-    : name === 'delivered' ? 'delivered'
-    : undefined;
+    name === 'failed'
+      ? stringAt(event, 'severity') === 'permanent'
+        ? 'hard'
+        : 'soft'
+      : name === 'complained'
+        ? 'complaint'
+        : name === 'unsubscribed'
+          ? 'unsubscribe'
+          : name === 'delivered'
+            ? 'delivered'
+            : undefined;
   if (kind === undefined) return undefined;
   const email = stringAt(event, 'recipient');
   const code = stringAt(event, 'delivery-status', 'code');

@@ -41,10 +41,15 @@ export function postmarkOutcome(body: unknown): InboundOutcome | undefined {
   const details = stringAt(body, 'Details');
   const id = stringAt(body, 'ID');
   const kind: BounceKind | undefined =
-    record === 'Bounce' || record === 'SpamComplaint' ? BOUNCE_KINDS[type ?? '']
-    : record === 'Delivery' ? 'delivered'
-    : record === 'SubscriptionChange' && valueAt(body, 'SuppressSending') === true && stringAt(body, 'SuppressionReason') === 'ManualSuppression' ? 'unsubscribe'
-    : undefined;
+    record === 'Bounce' || record === 'SpamComplaint'
+      ? BOUNCE_KINDS[type ?? '']
+      : record === 'Delivery'
+        ? 'delivered'
+        : record === 'SubscriptionChange' &&
+            valueAt(body, 'SuppressSending') === true &&
+            stringAt(body, 'SuppressionReason') === 'ManualSuppression'
+          ? 'unsubscribe'
+          : undefined;
   if (kind === undefined || email === undefined) return undefined;
   return {
     kind,

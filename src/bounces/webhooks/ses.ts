@@ -14,7 +14,11 @@ export function sesOutcomes(notification: unknown, snsMessageId: string, deliver
   const messageId = stringAt(mail, 'commonHeaders', 'messageId') ?? headerValue(mail, 'message-id');
   // mail.source is the envelope sender: our VERP address, when the relay kept it.
   const deliveryId = deliveryOf(stringAt(mail, 'source'));
-  const outcome = (email: string | undefined, fields: Partial<InboundOutcome> & Pick<InboundOutcome, 'kind' | 'evidence'>, id: string | undefined) => ({
+  const outcome = (
+    email: string | undefined,
+    fields: Partial<InboundOutcome> & Pick<InboundOutcome, 'kind' | 'evidence'>,
+    id: string | undefined,
+  ) => ({
     email,
     messageId,
     deliveryId,
@@ -30,12 +34,16 @@ export function sesOutcomes(notification: unknown, snsMessageId: string, deliver
     return arrayAt(bounce, 'bouncedRecipients').map((recipient) => {
       const email = stringAt(recipient, 'emailAddress');
       const diagnostic = stringAt(recipient, 'diagnosticCode');
-      return outcome(email, {
-        kind: bounceType === 'Permanent' ? 'hard' : 'soft',
-        status: stringAt(recipient, 'status'),
-        diagnostic,
-        evidence: `SES bounce ${bounceType}/${subType} for ${email}${diagnostic ? `: ${diagnostic}` : ''}`,
-      }, stringAt(bounce, 'feedbackId'));
+      return outcome(
+        email,
+        {
+          kind: bounceType === 'Permanent' ? 'hard' : 'soft',
+          status: stringAt(recipient, 'status'),
+          diagnostic,
+          evidence: `SES bounce ${bounceType}/${subType} for ${email}${diagnostic ? `: ${diagnostic}` : ''}`,
+        },
+        stringAt(bounce, 'feedbackId'),
+      );
     });
   }
   if (type === 'Complaint') {
@@ -44,17 +52,23 @@ export function sesOutcomes(notification: unknown, snsMessageId: string, deliver
     if (feedbackType === 'not-spam') return [];
     return arrayAt(complaint, 'complainedRecipients').map((recipient) => {
       const email = stringAt(recipient, 'emailAddress');
-      return outcome(email, {
-        kind: 'complaint',
-        evidence: `SES complaint (${feedbackType ?? 'no feedback type'}) from ${email}`,
-      }, stringAt(complaint, 'feedbackId'));
+      return outcome(
+        email,
+        {
+          kind: 'complaint',
+          evidence: `SES complaint (${feedbackType ?? 'no feedback type'}) from ${email}`,
+        },
+        stringAt(complaint, 'feedbackId'),
+      );
     });
   }
   if (type === 'Delivery') {
     const delivery = valueAt(notification, 'delivery');
     const response = stringAt(delivery, 'smtpResponse');
     const addresses = arrayAt(delivery, 'recipients').filter((email): email is string => typeof email === 'string');
-    return addresses.map((email) => outcome(email, { kind: 'delivered', evidence: `SES delivery to ${email}: ${response ?? ''}` }, undefined));
+    return addresses.map((email) =>
+      outcome(email, { kind: 'delivered', evidence: `SES delivery to ${email}: ${response ?? ''}` }, undefined),
+    );
   }
   return [];
 }

@@ -104,7 +104,8 @@ export async function snsMessageProblem(
     return `SigningCertURL ${message.SigningCertURL} is not an SNS certificate`;
   }
   const sentAt = Date.parse(message.Timestamp);
-  if (!Number.isFinite(sentAt) || now - sentAt > MAX_AGE_MS || sentAt - now > 5 * 60_000) return `Timestamp ${message.Timestamp} is out of range`;
+  if (!Number.isFinite(sentAt) || now - sentAt > MAX_AGE_MS || sentAt - now > 5 * 60_000)
+    return `Timestamp ${message.Timestamp} is out of range`;
   let signer: X509Certificate;
   try {
     signer = await certificate(message.SigningCertURL);

@@ -29,20 +29,37 @@ export function registerCategoryCommands(program: Command): void {
     .option('--display <mode>', `how posts are shown in email and on the web: ${CATEGORY_DISPLAYS.join(', ')}`)
     .option('--source-cap <n>', 'at most this many posts of one source per email (1-100)')
     .option('--thumbnails <on|off>', 'show post pictures as thumbnails in the email')
-    .action((name: string, options: { title?: string; description?: string; public?: boolean; private?: boolean; display?: string; sourceCap?: string; thumbnails?: string }) =>
-      withContext(async ({ db }) => {
-        if (options.public && options.private) throw new CliProblem('give --public or --private, not both');
-        if (options.thumbnails !== undefined && !['on', 'off'].includes(options.thumbnails)) throw new CliProblem(`--thumbnails takes on or off (got ${options.thumbnails})`);
-        const category = unwrap(await editCategory(db, name, {
-          title: options.title,
-          description: options.description,
-          public: options.public ? true : options.private ? false : undefined,
-          display: options.display as CategoryDisplay | undefined,
-          sourceCap: options.sourceCap === undefined ? undefined : Number(options.sourceCap),
-          thumbnails: options.thumbnails === undefined ? undefined : options.thumbnails === 'on',
-        }));
-        console.log(`Category ${category.name}: ${category.public ? 'public' : 'private'}, shows ${category.display}, at most ${category.source_cap} posts per source, thumbnails ${category.thumbnails ? 'on' : 'off'}.`);
-      }),
+    .action(
+      (
+        name: string,
+        options: {
+          title?: string;
+          description?: string;
+          public?: boolean;
+          private?: boolean;
+          display?: string;
+          sourceCap?: string;
+          thumbnails?: string;
+        },
+      ) =>
+        withContext(async ({ db }) => {
+          if (options.public && options.private) throw new CliProblem('give --public or --private, not both');
+          if (options.thumbnails !== undefined && !['on', 'off'].includes(options.thumbnails))
+            throw new CliProblem(`--thumbnails takes on or off (got ${options.thumbnails})`);
+          const category = unwrap(
+            await editCategory(db, name, {
+              title: options.title,
+              description: options.description,
+              public: options.public ? true : options.private ? false : undefined,
+              display: options.display as CategoryDisplay | undefined,
+              sourceCap: options.sourceCap === undefined ? undefined : Number(options.sourceCap),
+              thumbnails: options.thumbnails === undefined ? undefined : options.thumbnails === 'on',
+            }),
+          );
+          console.log(
+            `Category ${category.name}: ${category.public ? 'public' : 'private'}, shows ${category.display}, at most ${category.source_cap} posts per source, thumbnails ${category.thumbnails ? 'on' : 'off'}.`,
+          );
+        }),
     );
 
   categories
@@ -51,14 +68,18 @@ export function registerCategoryCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       withContext(async ({ db }) => {
-        printRows(await listCategories(db), [
-          { header: 'NAME', value: (c) => c.name },
-          { header: 'TITLE', value: (c) => c.title },
-          { header: 'FEEDS', value: (c) => c.feeds },
-          { header: 'WEB', value: (c) => (c.public ? 'public' : 'private') },
-          { header: 'DISPLAY', value: (c) => c.display },
-          { header: 'DESCRIPTION', value: (c) => c.description },
-        ], options);
+        printRows(
+          await listCategories(db),
+          [
+            { header: 'NAME', value: (c) => c.name },
+            { header: 'TITLE', value: (c) => c.title },
+            { header: 'FEEDS', value: (c) => c.feeds },
+            { header: 'WEB', value: (c) => (c.public ? 'public' : 'private') },
+            { header: 'DISPLAY', value: (c) => c.display },
+            { header: 'DESCRIPTION', value: (c) => c.description },
+          ],
+          options,
+        );
       }),
     );
 

@@ -47,7 +47,12 @@ async function ensureDemoData(db: Db, server: DemoFeedServer): Promise<void> {
 }
 
 /** An .html beside the .eml files, for a look in a browser. */
-async function writeHtmlPreview(db: Db, config: LinkConfig & { digestLocale: string }, outboxDir: string, since: Date): Promise<string | undefined> {
+async function writeHtmlPreview(
+  db: Db,
+  config: LinkConfig & { digestLocale: string },
+  outboxDir: string,
+  since: Date,
+): Promise<string | undefined> {
   const delivery = await lastSentTo(db, DEMO_SUBSCRIBER, since);
   if (delivery === undefined) return undefined;
   const rendered = await loadRenderedEdition(db, delivery.edition_id);
@@ -78,29 +83,35 @@ export function registerDemoCommand(program: Command): void {
     .description('offline demo: serve sample feeds locally, fetch them and mail a digest to the outbox')
     // The demo's feeds are served from 127.0.0.1: it allows that address, and only that, for itself.
     .action(() =>
-      withContext(async ({ db, config }) => {
-        const server = await startDemoFeedServer(await demoAnchor(config.dataDir));
-        const mailer = createMailer(config);
-        const started = new Date();
-        try {
-          await ensureDemoData(db, server);
-          console.log(`Demo feeds served at ${server.origin}; database in ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}.`);
-          const summary = await runJob(db, config, mailer);
-          describeTick(summary, mailer).forEach((line) => console.log(line));
-          if (mailer.kind === 'outbox' && (summary.sent?.delivered.sent ?? 0) > 0) {
-            const preview = await writeHtmlPreview(db, config, config.outboxDir, started);
-            for (const file of await filesWrittenSince(config.outboxDir, started, '.eml')) console.log(`Wrote ${path.relative(process.cwd(), file)}`);
-            if (preview) console.log(`Wrote ${path.relative(process.cwd(), preview)} (open it in a browser)`);
+      withContext(
+        async ({ db, config }) => {
+          const server = await startDemoFeedServer(await demoAnchor(config.dataDir));
+          const mailer = createMailer(config);
+          const started = new Date();
+          try {
+            await ensureDemoData(db, server);
+            console.log(`Demo feeds served at ${server.origin}; database in ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}.`);
+            const summary = await runJob(db, config, mailer);
+            describeTick(summary, mailer).forEach((line) => console.log(line));
+            if (mailer.kind === 'outbox' && (summary.sent?.delivered.sent ?? 0) > 0) {
+              const preview = await writeHtmlPreview(db, config, config.outboxDir, started);
+              for (const file of await filesWrittenSince(config.outboxDir, started, '.eml'))
+                console.log(`Wrote ${path.relative(process.cwd(), file)}`);
+              if (preview) console.log(`Wrote ${path.relative(process.cwd(), preview)} (open it in a browser)`);
+            }
+            if (config.planetPublic) {
+              const siteDir = path.join(config.outboxDir, 'site');
+              await buildStaticSite(db, config, siteDir, { pages: 3, now: new Date() });
+              console.log(
+                `Wrote the planet's pages and feeds to ${path.relative(process.cwd(), siteDir)}/ (open ${path.relative(process.cwd(), path.join(siteDir, 'index.html'))} in a browser)`,
+              );
+            }
+          } finally {
+            await mailer.close();
+            await server.close();
           }
-          if (config.planetPublic) {
-            const siteDir = path.join(config.outboxDir, 'site');
-            await buildStaticSite(db, config, siteDir, { pages: 3, now: new Date() });
-            console.log(`Wrote the planet's pages and feeds to ${path.relative(process.cwd(), siteDir)}/ (open ${path.relative(process.cwd(), path.join(siteDir, 'index.html'))} in a browser)`);
-          }
-        } finally {
-          await mailer.close();
-          await server.close();
-        }
-      }, { config: { ...loadConfig(), fetchAllowPrivate: ['127.0.0.1'] } }),
+        },
+        { config: { ...loadConfig(), fetchAllowPrivate: ['127.0.0.1'] } },
+      ),
     );
 }

@@ -21,21 +21,27 @@ export function registerFeedCommands(program: Command): void {
     .command('add <url>')
     .description('add an RSS, Atom or JSON feed to a category, or the feed of a web page')
     .requiredOption('--category <name>', 'the category it belongs to')
-    .option('--title <title>', 'name shown in digests (default: the feed\'s own title)')
+    .option('--title <title>', "name shown in digests (default: the feed's own title)")
     .option('--pick <n>', 'which of the feeds a page names (when it names several)', parsePick)
     .option('--json', 'print the feeds a page names as JSON')
     .action((url: string, options: { category: string; title?: string; pick?: number; json?: boolean }) =>
       withContext(async ({ db, config }) => {
         const refused = await feedAddressProblem(config, url.trim());
         if (refused !== undefined) throw new CliProblem(`cannot add ${url}: ${refused}`);
-        const outcome = unwrap(await addFeedAt(db, config, { url, categoryName: options.category, title: options.title, pick: options.pick }));
+        const outcome = unwrap(
+          await addFeedAt(db, config, { url, categoryName: options.category, title: options.title, pick: options.pick }),
+        );
         if (outcome.kind === 'choose') {
-          printRows(outcome.candidates.map((c, i) => ({ n: i + 1, ...c })), [
-            { header: 'N', value: (c) => c.n },
-            { header: 'FORMAT', value: (c) => c.format },
-            { header: 'TITLE', value: (c) => c.title },
-            { header: 'URL', value: (c) => c.url },
-          ], options);
+          printRows(
+            outcome.candidates.map((c, i) => ({ n: i + 1, ...c })),
+            [
+              { header: 'N', value: (c) => c.n },
+              { header: 'FORMAT', value: (c) => c.format },
+              { header: 'TITLE', value: (c) => c.title },
+              { header: 'URL', value: (c) => c.url },
+            ],
+            options,
+          );
           throw new CliProblem(`${outcome.pageUrl} names ${outcome.candidates.length} feeds: add one with --pick N`);
         }
         const { feed } = outcome;
@@ -48,7 +54,7 @@ export function registerFeedCommands(program: Command): void {
   feeds
     .command('edit <urlOrId>')
     .description('change a feed in place; its posts and history stay')
-    .option('--title <title>', 'name shown in digests (empty: the feed\'s own title)')
+    .option('--title <title>', "name shown in digests (empty: the feed's own title)")
     .option('--category <name>', 'move it to this category')
     .option('--url <url>', 'its new address')
     .option('--enable', 'fetch it again')
@@ -59,7 +65,9 @@ export function registerFeedCommands(program: Command): void {
         const refused = options.url === undefined ? undefined : await feedAddressProblem(config, options.url.trim());
         if (refused !== undefined) throw new CliProblem(`cannot move it to ${options.url}: ${refused}`);
         const enabled = options.enable ? true : options.disable ? false : undefined;
-        const feed = unwrap(await editFeed(db, urlOrId, { title: options.title, categoryName: options.category, url: options.url, enabled }));
+        const feed = unwrap(
+          await editFeed(db, urlOrId, { title: options.title, categoryName: options.category, url: options.url, enabled }),
+        );
         console.log(`Changed feed ${feed.id} (${feed.url}).`);
       }),
     );
@@ -70,17 +78,21 @@ export function registerFeedCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       withContext(async ({ db }) => {
-        printRows(await listFeeds(db), [
-          { header: 'ID', value: (f) => f.id },
-          { header: 'CATEGORY', value: (f) => f.category },
-          { header: 'URL', value: (f) => f.url },
-          { header: 'SITE', value: (f) => f.site_url },
-          { header: 'POSTS', value: (f) => f.items },
-          { header: 'LAST FETCH', value: (f) => f.last_fetched_at },
-          { header: 'STATUS', value: (f) => (f.disabled_at ? 'disabled' : f.last_status ?? 'new') },
-          { header: 'WEB', value: (f) => (f.hidden ? 'hidden' : 'shown') },
-          { header: 'ERROR', value: (f) => f.disabled_reason ?? f.last_error },
-        ], options);
+        printRows(
+          await listFeeds(db),
+          [
+            { header: 'ID', value: (f) => f.id },
+            { header: 'CATEGORY', value: (f) => f.category },
+            { header: 'URL', value: (f) => f.url },
+            { header: 'SITE', value: (f) => f.site_url },
+            { header: 'POSTS', value: (f) => f.items },
+            { header: 'LAST FETCH', value: (f) => f.last_fetched_at },
+            { header: 'STATUS', value: (f) => (f.disabled_at ? 'disabled' : (f.last_status ?? 'new')) },
+            { header: 'WEB', value: (f) => (f.hidden ? 'hidden' : 'shown') },
+            { header: 'ERROR', value: (f) => f.disabled_reason ?? f.last_error },
+          ],
+          options,
+        );
       }),
     );
 
@@ -106,16 +118,23 @@ export function registerFeedCommands(program: Command): void {
       }),
     );
 
-  for (const [command, hidden] of [['hide', true], ['show', false]] as const) {
+  for (const [command, hidden] of [
+    ['hide', true],
+    ['show', false],
+  ] as const) {
     feeds
       .command(`${command} <urlOrId>`)
-      .description(hidden
-        ? 'leave a feed out of the public river, feeds and sources; it is still fetched and mailed'
-        : 'put a hidden feed back on the public river, feeds and sources')
+      .description(
+        hidden
+          ? 'leave a feed out of the public river, feeds and sources; it is still fetched and mailed'
+          : 'put a hidden feed back on the public river, feeds and sources',
+      )
       .action((urlOrId: string) =>
         withContext(async ({ db }) => {
           if (!(await setFeedHidden(db, urlOrId, hidden))) throw new CliProblem(`no feed ${urlOrId}`);
-          console.log(hidden ? `Hid ${urlOrId} from the public web; it is still fetched and mailed.` : `${urlOrId} is on the public web again.`);
+          console.log(
+            hidden ? `Hid ${urlOrId} from the public web; it is still fetched and mailed.` : `${urlOrId} is on the public web again.`,
+          );
         }),
       );
   }
@@ -126,8 +145,12 @@ export function registerFeedCommands(program: Command): void {
     .option('--category <name>', 'category for feeds outside any folder', 'imported')
     .action((file: string, options: { category: string }) =>
       withContext(async ({ db, config }) => {
-        const outcome = unwrap(await importOpml(db, await readFile(file, 'utf8'), options.category, (url) => feedAddressProblem(config, url)));
-        console.log(`Added ${outcome.feedsAdded} feed${outcome.feedsAdded === 1 ? '' : 's'}${outcome.categoriesAdded.length > 0 ? ` and categories ${outcome.categoriesAdded.join(', ')}` : ''}.`);
+        const outcome = unwrap(
+          await importOpml(db, await readFile(file, 'utf8'), options.category, (url) => feedAddressProblem(config, url)),
+        );
+        console.log(
+          `Added ${outcome.feedsAdded} feed${outcome.feedsAdded === 1 ? '' : 's'}${outcome.categoriesAdded.length > 0 ? ` and categories ${outcome.categoriesAdded.join(', ')}` : ''}.`,
+        );
         for (const { url, reason } of outcome.skipped) console.log(`  skipped ${url}: ${reason}`);
       }),
     );

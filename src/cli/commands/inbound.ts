@@ -65,7 +65,13 @@ export function registerInboundCommand(program: Command): void {
           async (context) => {
             const result = await handleInbound(context.db, context.config, raw, 'mail', options.recipient);
             logger.info(
-              { job: 'inbound', kind: result.classification.kind, action: result.applied.action, tag: result.tag, summary: result.classification.summary },
+              {
+                job: 'inbound',
+                kind: result.classification.kind,
+                action: result.applied.action,
+                tag: result.tag,
+                summary: result.classification.summary,
+              },
               result.applied.action === 'ignored' ? 'inbound mail ignored' : 'inbound mail applied',
             );
           },

@@ -101,13 +101,21 @@ export function registerJobCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       withContext(async ({ db }) => {
-        const [feeds, queue, runs, ...rates] = await Promise.all([listFeeds(db), queueStats(db), recentRuns(db), bounceRates(db, 7), bounceRates(db, 30)]);
+        const [feeds, queue, runs, ...rates] = await Promise.all([
+          listFeeds(db),
+          queueStats(db),
+          recentRuns(db),
+          bounceRates(db, 7),
+          bounceRates(db, 30),
+        ]);
         if (options.json) {
           console.log(JSON.stringify({ feeds, queue, runs, bounces: rates }, null, 2));
           return;
         }
         const failing = feeds.filter((f) => f.last_status === 'error' || f.disabled_at !== null);
-        console.log(`Feeds: ${feeds.length} (${failing.length} failing or disabled). Queue: ${queue.queued} waiting (${queue.retrying} retrying); last 24 h: ${queue.sentToday} sent, ${queue.failedToday} failed.`);
+        console.log(
+          `Feeds: ${feeds.length} (${failing.length} failing or disabled). Queue: ${queue.queued} waiting (${queue.retrying} retrying); last 24 h: ${queue.sentToday} sent, ${queue.failedToday} failed.`,
+        );
         describeRates(rates).forEach((line) => console.log(line));
         console.log('');
         printTable(feeds, [
@@ -115,7 +123,15 @@ export function registerJobCommands(program: Command): void {
           { header: 'FEED', value: (f) => f.title ?? f.url },
           { header: 'POSTS', value: (f) => f.items },
           { header: 'LAST FETCH', value: (f) => f.last_fetched_at },
-          { header: 'STATUS', value: (f) => (f.disabled_at ? `disabled: ${f.disabled_reason}` : f.last_status === 'error' ? `error: ${f.last_error}` : f.last_status ?? 'never fetched') },
+          {
+            header: 'STATUS',
+            value: (f) =>
+              f.disabled_at
+                ? `disabled: ${f.disabled_reason}`
+                : f.last_status === 'error'
+                  ? `error: ${f.last_error}`
+                  : (f.last_status ?? 'never fetched'),
+          },
         ]);
         console.log('');
         printTable(runs, [

@@ -10,7 +10,13 @@ function parseCount(value: string): number {
   return count;
 }
 
-interface AddOptions { feed?: string; site?: boolean; field: string; word?: string; regex?: string }
+interface AddOptions {
+  feed?: string;
+  site?: boolean;
+  field: string;
+  word?: string;
+  regex?: string;
+}
 
 /** `feeds rules ...`: keep/block rules per feed or for the whole site. */
 export function registerRuleCommands(feeds: Command): void {
@@ -30,14 +36,18 @@ export function registerRuleCommands(feeds: Command): void {
         if ((options.feed === undefined) === (options.site !== true)) throw new CliProblem('give --feed URL|ID or --site');
         if ((options.word === undefined) === (options.regex === undefined)) throw new CliProblem('give --word W or --regex R');
         const feedId = options.feed === undefined ? null : unwrap(await feedIdOf(db, options.feed));
-        const rule = unwrap(await addRule(db, {
-          feedId,
-          action,
-          field: options.field as RuleField,
-          kind: options.word === undefined ? 'regex' : 'word',
-          pattern: options.word ?? options.regex!,
-        }));
-        console.log(`Added ${describeRule(rule)} (${feedId === null ? 'every feed' : `feed ${feedId}`}); it applies to posts fetched from now on.`);
+        const rule = unwrap(
+          await addRule(db, {
+            feedId,
+            action,
+            field: options.field as RuleField,
+            kind: options.word === undefined ? 'regex' : 'word',
+            pattern: options.word ?? options.regex!,
+          }),
+        );
+        console.log(
+          `Added ${describeRule(rule)} (${feedId === null ? 'every feed' : `feed ${feedId}`}); it applies to posts fetched from now on.`,
+        );
       }),
     );
 
@@ -49,14 +59,18 @@ export function registerRuleCommands(feeds: Command): void {
     .action((options: { feed?: string; json?: boolean }) =>
       withContext(async ({ db }) => {
         const feedId = options.feed === undefined ? undefined : unwrap(await feedIdOf(db, options.feed));
-        printRows(await listRules(db, feedId), [
-          { header: 'ID', value: (r) => r.id },
-          { header: 'FEED', value: (r) => r.feed_url ?? '(site)' },
-          { header: 'ACTION', value: (r) => r.action },
-          { header: 'FIELD', value: (r) => r.field },
-          { header: 'KIND', value: (r) => r.kind },
-          { header: 'PATTERN', value: (r) => r.pattern },
-        ], options);
+        printRows(
+          await listRules(db, feedId),
+          [
+            { header: 'ID', value: (r) => r.id },
+            { header: 'FEED', value: (r) => r.feed_url ?? '(site)' },
+            { header: 'ACTION', value: (r) => r.action },
+            { header: 'FIELD', value: (r) => r.field },
+            { header: 'KIND', value: (r) => r.kind },
+            { header: 'PATTERN', value: (r) => r.pattern },
+          ],
+          options,
+        );
       }),
     );
 
@@ -79,13 +93,21 @@ export function registerRuleCommands(feeds: Command): void {
     .action((options: { feed?: string; last: number; json?: boolean }) =>
       withContext(async ({ db }) => {
         const feedId = options.feed === undefined ? undefined : unwrap(await feedIdOf(db, options.feed));
-        printRows(await testRules(db, { feedId, last: options.last }), [
-          { header: 'POST', value: (r) => r.item_id },
-          { header: 'VERDICT', value: (r) => r.verdict },
-          { header: 'RULES', value: (r) => r.rules.map((rule) => `${rule.rule}:${rule.matches ? (rule.action === 'keep' ? 'keeps' : 'drops') : '-'}`).join(' ') },
-          { header: 'TITLE', value: (r) => r.title },
-          { header: 'WHY', value: (r) => r.reason },
-        ], options);
+        printRows(
+          await testRules(db, { feedId, last: options.last }),
+          [
+            { header: 'POST', value: (r) => r.item_id },
+            { header: 'VERDICT', value: (r) => r.verdict },
+            {
+              header: 'RULES',
+              value: (r) =>
+                r.rules.map((rule) => `${rule.rule}:${rule.matches ? (rule.action === 'keep' ? 'keeps' : 'drops') : '-'}`).join(' '),
+            },
+            { header: 'TITLE', value: (r) => r.title },
+            { header: 'WHY', value: (r) => r.reason },
+          ],
+          options,
+        );
       }),
     );
 }

@@ -35,7 +35,15 @@ export function registerServeCommand(program: Command): void {
           const address = await app.listen({ host: config.host, port: config.port });
           const scheduler = options.scheduler ? startScheduler({ db, config, mailer, logger, metrics }) : undefined;
           logger.info(
-            { address, baseUrl: config.baseUrl, database: database.mode, access: database.access, mail: mailer.describe, scheduler: Boolean(scheduler), inbound: config.inboundImapUrl !== undefined ? 'imap' : config.inboundPipe ? 'pipe' : 'none' },
+            {
+              address,
+              baseUrl: config.baseUrl,
+              database: database.mode,
+              access: database.access,
+              mail: mailer.describe,
+              scheduler: Boolean(scheduler),
+              inbound: config.inboundImapUrl !== undefined ? 'imap' : config.inboundPipe ? 'pipe' : 'none',
+            },
             `feed-digest serving on ${address}`,
           );
           const signal = await stopSignal;

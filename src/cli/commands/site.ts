@@ -14,10 +14,13 @@ export function registerSiteCommands(program: Command): void {
     .action((dir: string, options: { pages: string }) =>
       withContext(async ({ db, config }) => {
         const pages = Number(options.pages);
-        if (!Number.isInteger(pages) || pages < 1 || pages > 10_000) throw new CliProblem(`--pages must be a whole number from 1 to 10000 (got ${options.pages})`);
+        if (!Number.isInteger(pages) || pages < 1 || pages > 10_000)
+          throw new CliProblem(`--pages must be a whole number from 1 to 10000 (got ${options.pages})`);
         if (!config.planetPublic) throw new CliProblem('PLANET_PUBLIC=false: this digest is private, so there is no public site to build');
         const files = await buildStaticSite(db, config, path.resolve(dir), { pages, now: new Date() });
-        console.log(`Wrote ${files.length} files to ${dir}; open ${path.join(dir, 'index.html')} in a browser, or upload the folder to a static host at ${config.baseUrl}.`);
+        console.log(
+          `Wrote ${files.length} files to ${dir}; open ${path.join(dir, 'index.html')} in a browser, or upload the folder to a static host at ${config.baseUrl}.`,
+        );
       }),
     );
 }

@@ -42,7 +42,10 @@ export function registerSubscriberCommands(program: Command): void {
         const subscriber = unwrap(
           await addSubscriber(db, {
             email,
-            categoryNames: options.categories.split(',').map((c) => c.trim()).filter(Boolean),
+            categoryNames: options.categories
+              .split(',')
+              .map((c) => c.trim())
+              .filter(Boolean),
             timezone: options.timezone ?? config.defaultTimezone,
             deliveryHour: options.hour ?? config.defaultDeliveryHour,
             ...(options.weekly === undefined ? {} : { frequency: 'weekly' as const, weeklyDay: options.weekly }),
@@ -60,14 +63,22 @@ export function registerSubscriberCommands(program: Command): void {
     .action((options: { json?: boolean; status?: string }) =>
       withContext(async ({ db }) => {
         const rows = await listSubscribers(db, { status: options.status });
-        printRows(rows, [
-          { header: 'EMAIL', value: (s) => s.email },
-          { header: 'STATUS', value: (s) => s.status },
-          { header: 'CATEGORIES', value: (s) => s.categories },
-          { header: 'SCHEDULE', value: (s) => `${s.frequency === 'weekly' ? `${WEEKDAYS[s.weekly_day - 1]} ` : ''}${String(s.delivery_hour).padStart(2, '0')}:00 ${s.timezone}` },
-          { header: 'NEXT DIGEST', value: (s) => (s.status !== 'active' ? '' : s.next_digest_at ?? 'never: unknown time zone') },
-          { header: 'SINCE', value: (s) => s.confirmed_at ?? s.created_at },
-        ], options);
+        printRows(
+          rows,
+          [
+            { header: 'EMAIL', value: (s) => s.email },
+            { header: 'STATUS', value: (s) => s.status },
+            { header: 'CATEGORIES', value: (s) => s.categories },
+            {
+              header: 'SCHEDULE',
+              value: (s) =>
+                `${s.frequency === 'weekly' ? `${WEEKDAYS[s.weekly_day - 1]} ` : ''}${String(s.delivery_hour).padStart(2, '0')}:00 ${s.timezone}`,
+            },
+            { header: 'NEXT DIGEST', value: (s) => (s.status !== 'active' ? '' : (s.next_digest_at ?? 'never: unknown time zone')) },
+            { header: 'SINCE', value: (s) => s.confirmed_at ?? s.created_at },
+          ],
+          options,
+        );
       }),
     );
 
@@ -83,7 +94,9 @@ export function registerSubscriberCommands(program: Command): void {
 
   subscribers
     .command('import <file>')
-    .description('add subscribers from CSV (email, categories, timezone, hour, frequency, weekly_day, consent_source, consent_date): pending, with a confirmation mail each')
+    .description(
+      'add subscribers from CSV (email, categories, timezone, hour, frequency, weekly_day, consent_source, consent_date): pending, with a confirmation mail each',
+    )
     .option('--confirmed', 'they confirmed elsewhere: add them active, recording consent_source and consent_date')
     .option('--consent-source <text>', 'with --confirmed, for rows without a consent_source')
     .option('--json', 'print the report as JSON')
@@ -99,8 +112,14 @@ export function registerSubscriberCommands(program: Command): void {
             file,
           });
         } catch (error) {
-          if (error instanceof ImportError || (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as { code?: string }).code?.startsWith('CSV_')) {
-            throw new CliProblem(`${file}: ${(error as Error).message} (rows before it, if any, were imported: fix the file and import it again)`);
+          if (
+            error instanceof ImportError ||
+            (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+            (error as { code?: string }).code?.startsWith('CSV_')
+          ) {
+            throw new CliProblem(
+              `${file}: ${(error as Error).message} (rows before it, if any, were imported: fix the file and import it again)`,
+            );
           }
           throw error;
         }
@@ -117,11 +136,19 @@ export function registerSubscriberCommands(program: Command): void {
         const { pendingIds, ...summary } = report;
         if (options.json) console.log(JSON.stringify({ ...summary, pending: pendingIds.length, confirmations: mailed }, null, 2));
         else {
-          console.log(`Read ${report.rows} rows: added ${report.added} (${pendingIds.length} pending), ${report.existing} already there, ${report.rejected.length} rejected.`);
-          if (mailed.sent + mailed.failed > 0) console.log(`Confirmation mails: ${mailed.sent} sent${mailed.failed > 0 ? `, ${mailed.failed} failed (sent on the next import)` : ''}.`);
+          console.log(
+            `Read ${report.rows} rows: added ${report.added} (${pendingIds.length} pending), ${report.existing} already there, ${report.rejected.length} rejected.`,
+          );
+          if (mailed.sent + mailed.failed > 0)
+            console.log(
+              `Confirmation mails: ${mailed.sent} sent${mailed.failed > 0 ? `, ${mailed.failed} failed (sent on the next import)` : ''}.`,
+            );
           for (const { line, reason } of report.rejected) console.log(`  line ${line}: ${reason}`);
         }
-        if (report.rejected.length > 0) throw new CliProblem(`${report.rejected.length} row${report.rejected.length === 1 ? '' : 's'} rejected: fix them and import the file again (rows already added stay as they are)`);
+        if (report.rejected.length > 0)
+          throw new CliProblem(
+            `${report.rejected.length} row${report.rejected.length === 1 ? '' : 's'} rejected: fix them and import the file again (rows already added stay as they are)`,
+          );
       }),
     );
 

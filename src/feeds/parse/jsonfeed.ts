@@ -29,13 +29,19 @@ const escapeHtml = (value: string): string => value.replace(/&/g, '&amp;').repla
 
 /** content_text as HTML: paragraphs at blank lines, line breaks kept. */
 function textAsHtml(value: string): string {
-  return value.split(/\n\s*\n/).map((paragraph) => `<p>${escapeHtml(paragraph.trim()).replace(/\n/g, '<br>')}</p>`).join('\n');
+  return value
+    .split(/\n\s*\n/)
+    .map((paragraph) => `<p>${escapeHtml(paragraph.trim()).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
 }
 
 /** 1.1 `authors` (an array), else 1.0 `author` (one object). */
 function authorNames(record: Json): string | undefined {
   const authors = Array.isArray(record.authors) ? record.authors : isObject(record.author) ? [record.author] : [];
-  const names = authors.filter(isObject).map((author) => text(author.name)).filter((name): name is string => name !== undefined);
+  const names = authors
+    .filter(isObject)
+    .map((author) => text(author.name))
+    .filter((name): name is string => name !== undefined);
   return names.length > 0 ? names.join(', ') : undefined;
 }
 
@@ -56,11 +62,13 @@ function attachments(value: unknown, base: string | undefined): NonNullable<RawI
     const url = absoluteUrl(attachment.url, base, ['http:', 'https:']);
     if (url === undefined) return [];
     const size = attachment.size_in_bytes;
-    return [{
-      url,
-      type: text(attachment.mime_type),
-      length: typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined,
-    }];
+    return [
+      {
+        url,
+        type: text(attachment.mime_type),
+        length: typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined,
+      },
+    ];
   });
 }
 
@@ -109,7 +117,8 @@ export function parseJsonFeed(source: string, maxItems: number): RawFeed | Probl
     return { problem: 'not a feed: JSON without a JSON Feed version' };
   }
   if (!Array.isArray(document.items)) return { problem: 'JSON Feed without an items array' };
-  const base = absoluteUrl(document.home_page_url, undefined, ['http:', 'https:']) ?? absoluteUrl(document.feed_url, undefined, ['http:', 'https:']);
+  const base =
+    absoluteUrl(document.home_page_url, undefined, ['http:', 'https:']) ?? absoluteUrl(document.feed_url, undefined, ['http:', 'https:']);
   const feedAuthor = authorNames(document);
   const items = document.items.filter(isObject);
   return {

@@ -21,8 +21,10 @@ function bestLink(nodes: unknown): { href?: string; base?: string } {
   const candidates = linkCandidates(nodes);
   const alternates = candidates.filter((link) => link.rel === 'alternate');
   // A "related" link points elsewhere (RFC 4287 §4.2.7.2): never the post's own.
-  const chosen = alternates.find((link) => !link.type || /html/.test(link.type)) ?? alternates[0]
-    ?? candidates.find((link) => !['self', 'enclosure', 'related', 'via', 'replies', 'edit', 'license'].includes(link.rel));
+  const chosen =
+    alternates.find((link) => !link.type || /html/.test(link.type)) ??
+    alternates[0] ??
+    candidates.find((link) => !['self', 'enclosure', 'related', 'via', 'replies', 'edit', 'license'].includes(link.rel));
   return chosen ? { href: nonEmpty(chosen.href), base: chosen.base } : {};
 }
 
@@ -38,9 +40,10 @@ function authorOf(item: Record<string, unknown>): string | undefined {
  */
 export function readableAuthor(author: string | undefined): string | undefined {
   if (author === undefined) return undefined;
-  const name = author.match(/^\S+@\S+\s*\((.+)\)$/)?.[1]
-    ?? author.match(/^(.+?)\s*\((?:mailto:)?\S+@\S+\)$/)?.[1]
-    ?? author.match(/^(.+?)\s*<\S+@\S+>$/)?.[1];
+  const name =
+    author.match(/^\S+@\S+\s*\((.+)\)$/)?.[1] ??
+    author.match(/^(.+?)\s*\((?:mailto:)?\S+@\S+\)$/)?.[1] ??
+    author.match(/^(.+?)\s*<\S+@\S+>$/)?.[1];
   return nonEmpty(name?.replace(/^["']|["']$/g, '')) ?? author;
 }
 
@@ -51,15 +54,27 @@ function categoriesOf(item: Record<string, unknown>): string[] {
   return [...new Set(names.filter((name): name is string => name !== undefined))];
 }
 
-const DATE_FIELDS = ['publishedNodes', 'pubDateNodes', 'dcDateNodes', 'issuedNodes', 'createdNodes', 'dctermsIssuedNodes', 'dctermsCreatedNodes', 'updatedNodes', 'modifiedNodes', 'dctermsModifiedNodes'];
+const DATE_FIELDS = [
+  'publishedNodes',
+  'pubDateNodes',
+  'dcDateNodes',
+  'issuedNodes',
+  'createdNodes',
+  'dctermsIssuedNodes',
+  'dctermsCreatedNodes',
+  'updatedNodes',
+  'modifiedNodes',
+  'dctermsModifiedNodes',
+];
 
 function toRawItem(item: Record<string, unknown>, format: RawFeed['format']): RawItem {
   const attrs = (item.xmlAttrs ?? {}) as Attrs;
   const titleNode = first(item.titleNode) ?? first(item.dcTitleNodes);
   // A video or podcast item may have only an itunes:title or media:title, plain text unless type="html".
-  const mediaTitleNode = titleNode === undefined ? first(item.itunesTitleNodes) ?? first(item.mediaTitleNodes) : undefined;
+  const mediaTitleNode = titleNode === undefined ? (first(item.itunesTitleNodes) ?? first(item.mediaTitleNodes)) : undefined;
   const guidNode = first(item.guidNodes) ?? first(item.idNodes);
-  const link = format === 'atom' ? bestLink(item.linkNodes) : { href: nonEmpty(textOf(first(item.linkNodes))) ?? bestLink(item.atomLinkNodes).href };
+  const link =
+    format === 'atom' ? bestLink(item.linkNodes) : { href: nonEmpty(textOf(first(item.linkNodes))) ?? bestLink(item.atomLinkNodes).href };
   const contentNode = first(item.contentNodes) ?? first(item.encodedNodes) ?? first(item.descriptionNodes) ?? first(item.summaryNodes);
   const dateNode = DATE_FIELDS.map((field) => first(item[field])).find((node) => nonEmpty(textOf(node)) !== undefined);
   const base = attrs['xml:base'];
@@ -104,7 +119,9 @@ export function toRawFeed(parsed: ParsedFeed, xml: string, maxItems: number): Ra
     selfLink: selfLink(parsed.linkNodes, parsed.atomLinkNodes),
     bases: [rootBase, channelBase].filter((value): value is string => value !== undefined),
     ttlMinutes: Number.isFinite(ttl) && ttl > 0 ? ttl : undefined,
-    items: items.slice(0, maxItems).map((item) => withFeedAuthor(toRawItem(item, format), format === 'atom' ? authorOf(parsed) : undefined)),
+    items: items
+      .slice(0, maxItems)
+      .map((item) => withFeedAuthor(toRawItem(item, format), format === 'atom' ? authorOf(parsed) : undefined)),
     dropped: Math.max(0, items.length - maxItems),
   };
 }

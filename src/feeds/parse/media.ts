@@ -21,25 +21,36 @@ function mediaKind(attrs: Attrs): 'image' | 'audio' | 'video' | undefined {
 
 export function imagesOf(item: Record<string, unknown>): RawItem['images'] {
   const alt = nonEmpty(textOf(first(item.mediaDescriptionNodes)));
-  const fromAttrs = (attrs: Attrs, url = attrs.url) => (url ? [{ url, alt, width: numberOf(attrs.width), height: numberOf(attrs.height) }] : []);
+  const fromAttrs = (attrs: Attrs, url = attrs.url) =>
+    url ? [{ url, alt, width: numberOf(attrs.width), height: numberOf(attrs.height) }] : [];
   const enclosures = linkCandidates(item.linkNodes).filter((link) => link.rel === 'enclosure');
   return [
     ...mediaNodes(item, 'mediaThumbnailNodes').flatMap((node) => fromAttrs(attrsOf(node))),
-    ...mediaNodes(item, 'mediaContentNodes').filter((node) => mediaKind(attrsOf(node)) === 'image').flatMap((node) => fromAttrs(attrsOf(node))),
-    ...(Array.isArray(item.enclosureNodes) ? item.enclosureNodes : []).map(attrsOf).filter((attrs) => /^image\//i.test(attrs.type ?? '')).flatMap((attrs) => fromAttrs(attrs)),
+    ...mediaNodes(item, 'mediaContentNodes')
+      .filter((node) => mediaKind(attrsOf(node)) === 'image')
+      .flatMap((node) => fromAttrs(attrsOf(node))),
+    ...(Array.isArray(item.enclosureNodes) ? item.enclosureNodes : [])
+      .map(attrsOf)
+      .filter((attrs) => /^image\//i.test(attrs.type ?? ''))
+      .flatMap((attrs) => fromAttrs(attrs)),
     ...enclosures.filter((link) => /^image\//i.test(link.type ?? '')).flatMap((link) => fromAttrs({}, link.href)),
-    ...(Array.isArray(item.itunesImageNodes) ? item.itunesImageNodes : []).flatMap((node) => fromAttrs({}, attrsOf(node).href ?? textOf(node))),
+    ...(Array.isArray(item.itunesImageNodes) ? item.itunesImageNodes : []).flatMap((node) =>
+      fromAttrs({}, attrsOf(node).href ?? textOf(node)),
+    ),
   ];
 }
 
 export function enclosuresOf(item: Record<string, unknown>): RawItem['enclosures'] {
   const rss: Attrs[] = (Array.isArray(item.enclosureNodes) ? item.enclosureNodes : []).map(attrsOf);
-  const atom: Attrs[] = (Array.isArray(item.linkNodes) ? item.linkNodes : []).map(attrsOf).filter((attrs) => attrs.rel === 'enclosure')
+  const atom: Attrs[] = (Array.isArray(item.linkNodes) ? item.linkNodes : [])
+    .map(attrsOf)
+    .filter((attrs) => attrs.rel === 'enclosure')
     .map((attrs) => ({ url: attrs.href, type: attrs.type, length: attrs.length }));
-  const media: Attrs[] = mediaNodes(item, 'mediaContentNodes').map(attrsOf).filter((attrs) => mediaKind(attrs) === 'audio' || mediaKind(attrs) === 'video')
+  const media: Attrs[] = mediaNodes(item, 'mediaContentNodes')
+    .map(attrsOf)
+    .filter((attrs) => mediaKind(attrs) === 'audio' || mediaKind(attrs) === 'video')
     .map((attrs) => ({ ...attrs, length: attrs.fileSize }));
   return [...rss, ...atom, ...media]
     .filter((attrs): attrs is Attrs & { url: string } => nonEmpty(attrs.url) !== undefined && !/^image\//i.test(attrs.type ?? ''))
     .map((attrs) => ({ url: attrs.url.trim(), type: nonEmpty(attrs.type), length: numberOf(attrs.length) }));
 }
-

@@ -54,10 +54,17 @@ export function htmlOf(node: Node): string | undefined {
 
 export function linkCandidates(nodes: unknown): Array<{ href?: string; rel: string; type?: string; base?: string }> {
   if (!Array.isArray(nodes)) return [];
-  return nodes.map((node) => {
-    const attrs = attrsOf(node);
-    return { href: attrs.href ?? (typeof node === 'string' ? node : textOf(node)), rel: attrs.rel ?? 'alternate', type: attrs.type, base: attrs['xml:base'] };
-  }).filter((link) => nonEmpty(link.href) !== undefined);
+  return nodes
+    .map((node) => {
+      const attrs = attrsOf(node);
+      return {
+        href: attrs.href ?? (typeof node === 'string' ? node : textOf(node)),
+        rel: attrs.rel ?? 'alternate',
+        type: attrs.type,
+        base: attrs['xml:base'],
+      };
+    })
+    .filter((link) => nonEmpty(link.href) !== undefined);
 }
 
 export function numberOf(value: string | undefined): number | undefined {

@@ -27,7 +27,8 @@ function characterReference(name: string): string {
   return [...decoded].map((char) => `&#x${char.codePointAt(0)!.toString(16)};`).join('');
 }
 
-const XHTML_CONSTRUCT = /<((?:[\w-]+:)?(?:title|subtitle|tagline|summary|content|rights|copyright|info))(\s[^>]*?type\s*=\s*["'](?:xhtml|application\/xhtml\+xml)["'][^>]*)>([\s\S]*?)<\/\1\s*>/g;
+const XHTML_CONSTRUCT =
+  /<((?:[\w-]+:)?(?:title|subtitle|tagline|summary|content|rights|copyright|info))(\s[^>]*?type\s*=\s*["'](?:xhtml|application\/xhtml\+xml)["'][^>]*)>([\s\S]*?)<\/\1\s*>/g;
 
 /**
  * What a forgiving reader accepts and the strict XML parser does not. Each repair touches
@@ -39,13 +40,17 @@ export function repairXml(text: string): string {
   xml = xml.replace(/^[^<]+/, '');
   xml = xml.replace(/^((?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*)<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>/i, '$1');
   // xml2js flattens mixed content (text order is lost), so XHTML constructs travel as HTML text.
-  xml = xml.replace(XHTML_CONSTRUCT, (_all, name: string, attrs: string, inner: string) =>
-    `<${name}${attrs.replace(/type\s*=\s*["'][^"']*["']/, 'type="html"')}><![CDATA[${inner.replace(/]]>/g, ']]]]><![CDATA[>')}]]></${name}>`);
+  xml = xml.replace(
+    XHTML_CONSTRUCT,
+    (_all, name: string, attrs: string, inner: string) =>
+      `<${name}${attrs.replace(/type\s*=\s*["'][^"']*["']/, 'type="html"')}><![CDATA[${inner.replace(/]]>/g, ']]]]><![CDATA[>')}]]></${name}>`,
+  );
   xml = outsideCdata(xml, (part) =>
     part
       // XML's own five are skipped by the pattern: feeds of escaped HTML hold thousands.
       .replace(/&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]*);/g, (_all, name: string) => characterReference(name))
-      .replace(/&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)/g, '&amp;'));
+      .replace(/&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)/g, '&amp;'),
+  );
   const root = rootTag(xml);
   if (root === undefined) return xml;
   const [prefix] = root.name.includes(':') ? root.name.split(':') : [];
@@ -58,12 +63,18 @@ export function repairXml(text: string): string {
   return xml;
 }
 
-const RSS_ELEMENTS = new Map(['channel', 'item', 'title', 'link', 'description', 'guid', 'pubDate'].map((name) => [name.toLowerCase(), name]));
+const RSS_ELEMENTS = new Map(
+  ['channel', 'item', 'title', 'link', 'description', 'guid', 'pubDate'].map((name) => [name.toLowerCase(), name]),
+);
 
 /** iTunes reads RSS element names without regard to case, so podcast feeds written for it may say <TiTlE>. */
 function rssElementCase(xml: string): string {
   return outsideCdata(xml, (part) =>
-    part.replace(/<(\/?)(channel|item|title|link|description|guid|pubdate)(?=[\s>/])/gi, (_all, slash: string, name: string) => `<${slash}${RSS_ELEMENTS.get(name.toLowerCase())}`));
+    part.replace(
+      /<(\/?)(channel|item|title|link|description|guid|pubdate)(?=[\s>/])/gi,
+      (_all, slash: string, name: string) => `<${slash}${RSS_ELEMENTS.get(name.toLowerCase())}`,
+    ),
+  );
 }
 
 function unprefix(xml: string, prefix: string): string {
@@ -87,4 +98,3 @@ export function closeTruncated(xml: string): string {
   const root = rootTag(xml)?.name ?? 'rss';
   return /rss$/.test(root) ? `${xml}</channel></${root}>` : `${xml}</${root}>`;
 }
-

@@ -56,16 +56,18 @@ const strictParser = new Parser({ defaultRSS: 2, customFields });
 
 // sax without strict mode shouts names in capitals; rss-parser looks them up in their usual case.
 const CAMEL_NAMES = new Map(
-  ['pubDate', 'lastBuildDate', 'managingEditor', 'webMaster', 'skipHours', 'skipDays', 'textInput', 'rdf:RDF', 'isPermaLink']
-    .map((name) => [name.toLowerCase(), name]),
+  ['pubDate', 'lastBuildDate', 'managingEditor', 'webMaster', 'skipHours', 'skipDays', 'textInput', 'rdf:RDF', 'isPermaLink'].map(
+    (name) => [name.toLowerCase(), name],
+  ),
 );
 const restoreCase = (name: string): string => CAMEL_NAMES.get(name.toLowerCase()) ?? name.toLowerCase();
 // A new one each time: xml2js never answers on a truncated document, and its listeners would linger.
-const lenientParser = () => new Parser({
-  defaultRSS: 2,
-  customFields,
-  xml2js: { strict: false, tagNameProcessors: [restoreCase], attrNameProcessors: [restoreCase] },
-});
+const lenientParser = () =>
+  new Parser({
+    defaultRSS: 2,
+    customFields,
+    xml2js: { strict: false, tagNameProcessors: [restoreCase], attrNameProcessors: [restoreCase] },
+  });
 
 /** rss-parser's TypeError for a well-formed <rss> or <rdf:RDF> without a channel: a feed with no posts. */
 function isMissingChannel(error: Error): boolean {
@@ -97,7 +99,6 @@ async function parseWith(parser: Parser<Record<string, unknown>, Record<string, 
     return error instanceof Error ? error : new Error(String(error));
   }
 }
-
 
 /**
  * Repaired XML to a RawFeed: parsed strictly, then leniently (sax without strict mode) as a

@@ -104,7 +104,9 @@ export class SmtpConnection {
     const parameters = `${maxSize > 0 ? ` SIZE=${size}` : ''}${international ? ' SMTPUTF8' : ''}`;
     const commandTime = Math.min(this.options.commandTimeoutMs, deadline - Date.now());
     const envelope = await this.envelope([`MAIL FROM:<${from}>${parameters}`, `RCPT TO:<${to}>`, 'DATA'], commandTime);
-    const outOfSequence = envelope.findIndex((reply, index) => reply.code > 0 && reply.code < 400 && !ENVELOPE[index]!.accepts.includes(reply.code));
+    const outOfSequence = envelope.findIndex(
+      (reply, index) => reply.code > 0 && reply.code < 400 && !ENVELOPE[index]!.accepts.includes(reply.code),
+    );
     if (outOfSequence !== -1) {
       const { name, step, accepts } = ENVELOPE[outOfSequence]!;
       return { ...this.protocolError(name, envelope[outOfSequence]!, accepts.join(' or ')), step, dataSent: false };
@@ -128,10 +130,20 @@ export class SmtpConnection {
   private unsendable(address: string, step: 'sender' | 'recipient'): TransactionResult | undefined {
     // eslint-disable-next-line no-control-regex -- control characters are what this refuses
     if (/[\x00-\x20<>\x7f]/.test(address)) {
-      return { code: 501, text: `the ${step}'s address has spaces, angle brackets or control characters and cannot be sent`, step, dataSent: false };
+      return {
+        code: 501,
+        text: `the ${step}'s address has spaces, angle brackets or control characters and cannot be sent`,
+        step,
+        dataSent: false,
+      };
     }
     if (/[^\x20-\x7e]/.test(address) && !this.extensions.has('SMTPUTF8')) {
-      return { code: 553, text: `the server does not take the ${step}'s address with non-ASCII characters (no SMTPUTF8)`, step, dataSent: false };
+      return {
+        code: 553,
+        text: `the server does not take the ${step}'s address with non-ASCII characters (no SMTPUTF8)`,
+        step,
+        dataSent: false,
+      };
     }
     return undefined;
   }
@@ -140,7 +152,11 @@ export class SmtpConnection {
   private async sendData(data: Buffer[], deadline: number): Promise<TransactionResult> {
     // A reply already here would be taken as the answer to the message.
     if (this.replies.unread) {
-      return { ...this.fail('protocol error: the server sent more replies than the envelope has commands'), step: 'message', dataSent: false };
+      return {
+        ...this.fail('protocol error: the server sent more replies than the envelope has commands'),
+        step: 'message',
+        dataSent: false,
+      };
     }
     this.socket.cork();
     for (const chunk of data) this.socket.write(chunk);
@@ -166,7 +182,9 @@ export class SmtpConnection {
   }
 
   private protocolError(command: string, reply: Reply, expected: string): Reply {
-    return this.fail(`protocol error: the server answered ${command} with ${reply.code} (expected ${expected}): ${reply.text.split('\n')[0]!.slice(0, 200)}`);
+    return this.fail(
+      `protocol error: the server answered ${command} with ${reply.code} (expected ${expected}): ${reply.text.split('\n')[0]!.slice(0, 200)}`,
+    );
   }
 
   /**
@@ -252,7 +270,13 @@ export class SmtpConnection {
       return this.fail('the server sent more after its 220 to STARTTLS, in plaintext (RFC 3207: maybe injected on the way): not trusted');
     }
     this.replies.detach();
-    const upgraded = await connectSocket(endpoint, this.replies, this.options, this.options.commandTimeoutMs - (Date.now() - started), this.socket);
+    const upgraded = await connectSocket(
+      endpoint,
+      this.replies,
+      this.options,
+      this.options.commandTimeoutMs - (Date.now() - started),
+      this.socket,
+    );
     if (!(upgraded instanceof net.Socket)) return upgraded;
     this.socket = upgraded;
     const hello = await this.hello();
@@ -316,7 +340,10 @@ function connectSocket(
       plain?.destroy();
       resolve({ code: 0, text: `${endpoint.host}:${endpoint.port}: ${error.message}` });
     };
-    const timer = setTimeout(() => fail(new Error(`no ${useTls ? 'TLS ' : ''}connection within ${seconds(timeoutMs)}`)), Math.max(0, timeoutMs));
+    const timer = setTimeout(
+      () => fail(new Error(`no ${useTls ? 'TLS ' : ''}connection within ${seconds(timeoutMs)}`)),
+      Math.max(0, timeoutMs),
+    );
     socket.once('error', fail);
     socket.once(useTls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);

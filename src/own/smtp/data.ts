@@ -51,7 +51,14 @@ export function smtpData(message: readonly Buffer[]): Buffer[] {
   const chunks = message.filter((chunk) => chunk.length > 0);
   const scanned = chunks.map(scan);
   if (hasBareLineBreak(chunks, scanned)) {
-    return smtpData([Buffer.from(Buffer.concat(chunks).toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1')]);
+    return smtpData([
+      Buffer.from(
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\r\n|\r|\n/g, '\r\n'),
+        'latin1',
+      ),
+    ]);
   }
   const data: Buffer[] = [];
   let atLineStart = true;

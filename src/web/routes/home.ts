@@ -35,17 +35,23 @@ interface HomeForm {
 }
 
 function sendHome(ctx: WebContext, request: FastifyRequest, reply: FastifyReply, catalog: CatalogCategory[], form: HomeForm, status = 200) {
-  return sendPage(reply, ctx.site, 'home', {
-    title: 'Subscribe',
-    section: 'subscribe',
-    catalog,
-    email: form.email,
-    detectZone: form.detectZone,
-    choices: choicesView(catalog, form.prefs, form.fieldErrors, false),
-    fieldErrors: form.fieldErrors,
-    csrf: formToken(ctx, request, reply),
-    honeypot: HONEYPOT_FIELD,
-  }, status);
+  return sendPage(
+    reply,
+    ctx.site,
+    'home',
+    {
+      title: 'Subscribe',
+      section: 'subscribe',
+      catalog,
+      email: form.email,
+      detectZone: form.detectZone,
+      choices: choicesView(catalog, form.prefs, form.fieldErrors, false),
+      fieldErrors: form.fieldErrors,
+      csrf: formToken(ctx, request, reply),
+      honeypot: HONEYPOT_FIELD,
+    },
+    status,
+  );
 }
 
 /**
@@ -59,7 +65,11 @@ function confirmationMailer(app: FastifyInstance) {
   });
   async function mail(confirmation: PendingConfirmation, log: FastifyBaseLogger): Promise<void> {
     const sent = await confirmation.send();
-    if (!sent.ok) log.warn({ subscriberId: confirmation.subscriberId, error: sent.error }, 'confirmation mail not sent; the sign-up can be tried again at once');
+    if (!sent.ok)
+      log.warn(
+        { subscriberId: confirmation.subscriberId, error: sent.error },
+        'confirmation mail not sent; the sign-up can be tried again at once',
+      );
   }
   return (confirmation: PendingConfirmation, log: FastifyBaseLogger): void => {
     const sending = mail(confirmation, log).catch((error: unknown) => log.error({ err: error }, 'confirmation mail failed'));
@@ -73,7 +83,12 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
 
   const showForm = async (request: FastifyRequest, reply: FastifyReply) => {
     const catalog = await loadCatalog(ctx.db);
-    return sendHome(ctx, request, reply, catalog, { email: '', prefs: defaultPreferences(ctx, catalog), fieldErrors: {}, detectZone: true });
+    return sendHome(ctx, request, reply, catalog, {
+      email: '',
+      prefs: defaultPreferences(ctx, catalog),
+      fieldErrors: {},
+      detectZone: true,
+    });
   };
   app.get('/subscribe', showForm);
   // With the planet public, / is the river (routes/planet.ts); a private digest opens on the form.
@@ -88,7 +103,11 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: WebContext, option
     if (field(body, HONEYPOT_FIELD) !== '') return checkInbox();
 
     const catalog = await loadCatalog(ctx.db);
-    const { prefs, fieldErrors } = readPreferences(body, catalog.map((c) => c.name), defaultPreferences(ctx, catalog));
+    const { prefs, fieldErrors } = readPreferences(
+      body,
+      catalog.map((c) => c.name),
+      defaultPreferences(ctx, catalog),
+    );
     await checkTimeZoneInDatabase(ctx.db, prefs, fieldErrors);
     const normalized = normalizeEmail(email);
     if (normalized === undefined) fieldErrors.email = 'Enter an email address like name@example.org.';

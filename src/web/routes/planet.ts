@@ -1,7 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCursor } from '../../planet/river.js';
 import { sendNotFound, type WebContext } from '../context.js';
-import { buildEditions, buildFeed, buildPublicOpml, buildRiver, buildSources, type Built, type PlanetBuildOptions } from '../planet-build.js';
+import {
+  buildEditions,
+  buildFeed,
+  buildPublicOpml,
+  buildRiver,
+  buildSources,
+  type Built,
+  type PlanetBuildOptions,
+} from '../planet-build.js';
 import type { PlanetSite } from '../planet-pages.js';
 import { ResponseCache, sendCached } from '../response-cache.js';
 
@@ -30,25 +38,35 @@ export function registerPlanetRoutes(app: FastifyInstance, ctx: WebContext): voi
     return entry === undefined ? sendNotFound(ctx, reply) : sendCached(request, reply, entry, config.planetCacheSeconds);
   };
 
-  const river = (category: (request: FastifyRequest<{ Querystring: Query; Params: Params }>) => string | undefined) =>
+  const river =
+    (category: (request: FastifyRequest<{ Querystring: Query; Params: Params }>) => string | undefined) =>
     async (request: FastifyRequest<{ Querystring: Query; Params: Params }>, reply: FastifyReply) => {
       const before = parseCursor(request.query.before);
       if (before === 'invalid') return sendNotFound(ctx, reply);
       const pageNumber = before === undefined ? 1 : pageNumberOf(request.query);
       return serve(request, reply, () => buildRiver(ctx.db, site, options(), { category: category(request), before, pageNumber }));
     };
-  app.get<{ Querystring: Query; Params: Params }>('/', river(() => undefined));
-  app.get<{ Querystring: Query; Params: Params }>('/c/:name', river((request) => request.params.name));
+  app.get<{ Querystring: Query; Params: Params }>(
+    '/',
+    river(() => undefined),
+  );
+  app.get<{ Querystring: Query; Params: Params }>(
+    '/c/:name',
+    river((request) => request.params.name),
+  );
 
   for (const format of ['atom', 'json'] as const) {
     app.get(`/feed.${format}`, (request, reply) => serve(request, reply, () => buildFeed(ctx.db, site, options(), format)));
     app.get<{ Params: Params }>(`/c/:name/feed.${format}`, (request, reply) =>
-      serve(request, reply, () => buildFeed(ctx.db, site, options(), format, request.params.name)));
+      serve(request, reply, () => buildFeed(ctx.db, site, options(), format, request.params.name)),
+    );
   }
 
   app.get('/sources', (request, reply) => serve(request, reply, () => buildSources(ctx.db, site, new Date())));
   app.get('/opml', (request, reply) => serve(request, reply, () => buildPublicOpml(ctx.db, site)));
-  app.get<{ Params: Params }>('/c/:name/opml', (request, reply) => serve(request, reply, () => buildPublicOpml(ctx.db, site, request.params.name)));
+  app.get<{ Params: Params }>('/c/:name/opml', (request, reply) =>
+    serve(request, reply, () => buildPublicOpml(ctx.db, site, request.params.name)),
+  );
 
   app.get<{ Querystring: Query }>('/editions', (request, reply) => {
     const raw = request.query.before;

@@ -6,7 +6,16 @@ import { preferencesOf, savePreferences, type Preferences } from '../../subscrib
 import { changeStatus, type StatusAction } from '../../subscribers/status.js';
 import { subscriberCategoryNames } from '../../subscribers/store.js';
 import { loadCatalog, type CatalogCategory } from '../../feeds/catalog.js';
-import { choicesView, formIsGenuine, formToken, originOf, sendFormExpired, sendNotFound, subscriberFor, type WebContext } from '../context.js';
+import {
+  choicesView,
+  formIsGenuine,
+  formToken,
+  originOf,
+  sendFormExpired,
+  sendNotFound,
+  subscriberFor,
+  type WebContext,
+} from '../context.js';
 import { asFormBody, checkTimeZoneInDatabase, field, readPreferences, type FieldErrors } from '../forms.js';
 import { sendPage } from '../views.js';
 
@@ -46,19 +55,25 @@ function sendPreferencesPage(
   form: PreferencesForm,
   status = 200,
 ) {
-  return sendPage(reply, ctx.site, 'preferences', {
-    title: 'Your preferences',
-    email: subscriber.email,
-    status: subscriber.status,
-    statusLabel: STATUS_LABELS[subscriber.status],
-    schedule: describeSchedule(preferencesOf(subscriber, [])),
-    canResubscribe: subscriber.confirmed_at !== null,
-    notice: form.notice,
-    choices: choicesView(catalog, form.prefs, form.fieldErrors, true),
-    fieldErrors: form.fieldErrors,
-    unsubscribeUrl: unsubscribeUrl(ctx.config, subscriber.id),
-    csrf: formToken(ctx, request, reply),
-  }, status);
+  return sendPage(
+    reply,
+    ctx.site,
+    'preferences',
+    {
+      title: 'Your preferences',
+      email: subscriber.email,
+      status: subscriber.status,
+      statusLabel: STATUS_LABELS[subscriber.status],
+      schedule: describeSchedule(preferencesOf(subscriber, [])),
+      canResubscribe: subscriber.confirmed_at !== null,
+      notice: form.notice,
+      choices: choicesView(catalog, form.prefs, form.fieldErrors, true),
+      fieldErrors: form.fieldErrors,
+      unsubscribeUrl: unsubscribeUrl(ctx.config, subscriber.id),
+      csrf: formToken(ctx, request, reply),
+    },
+    status,
+  );
 }
 
 export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext): void {
@@ -87,9 +102,14 @@ export function registerPreferencesRoutes(app: FastifyInstance, ctx: WebContext)
     }
     const catalog = await loadCatalog(ctx.db);
     const current = preferencesOf(subscriber, await subscriberCategoryNames(ctx.db, subscriber.id));
-    const { prefs, fieldErrors } = readPreferences(body, catalog.map((c) => c.name), current);
+    const { prefs, fieldErrors } = readPreferences(
+      body,
+      catalog.map((c) => c.name),
+      current,
+    );
     await checkTimeZoneInDatabase(ctx.db, prefs, fieldErrors);
-    const problem = Object.keys(fieldErrors).length === 0 ? await savePreferences(ctx.db, subscriber.id, prefs, originOf(request, 'web')) : undefined;
+    const problem =
+      Object.keys(fieldErrors).length === 0 ? await savePreferences(ctx.db, subscriber.id, prefs, originOf(request, 'web')) : undefined;
     if (problem !== undefined) fieldErrors.categories = 'Choose at least one category.';
     if (Object.keys(fieldErrors).length > 0) {
       return sendPreferencesPage(ctx, request, reply, subscriber, catalog, { prefs, fieldErrors }, 400);

@@ -44,7 +44,10 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, opt
   };
   const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, reason: string) => {
     request.log.warn({ provider: (request.params as { provider: string }).provider, reason }, 'webhook call refused');
-    return reply.code(status).type('text/plain; charset=utf-8').send(`${status === 401 ? 'Unauthorized' : 'Forbidden'}\n`);
+    return reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(`${status === 401 ? 'Unauthorized' : 'Forbidden'}\n`);
   };
   const done = (reply: FastifyReply, outcomes: number) => reply.code(200).send({ outcomes });
 
@@ -63,9 +66,12 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, opt
       if (message.Type === 'SubscriptionConfirmation') {
         const url = message.SubscribeURL ?? '';
         const confirming = ses.confirmSubscriptions && isSnsUrl(url);
-        request.log.info({ topic: message.TopicArn, subscribeUrl: url }, confirming
-          ? 'SNS subscription: confirming it'
-          : 'SNS subscription: open subscribeUrl once to confirm it (or set WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS=true)');
+        request.log.info(
+          { topic: message.TopicArn, subscribeUrl: url },
+          confirming
+            ? 'SNS subscription: confirming it'
+            : 'SNS subscription: open subscribeUrl once to confirm it (or set WEBHOOK_SES_CONFIRM_SUBSCRIPTIONS=true)',
+        );
         if (confirming) await confirm(url);
         return done(reply, 0);
       }
