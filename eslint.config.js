@@ -26,9 +26,13 @@ export default tseslint.config(
     },
   },
   {
-    // Plain JavaScript (this file, the fixture generator, the page script) is not in the TypeScript project.
-    files: ['**/*.js', '**/*.mjs'],
+    // Plain JavaScript (this file, the fixture generator, the page script, the import rules) is not in the TypeScript project.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
   {
     files: ['templates/web/static/**/*.js'],

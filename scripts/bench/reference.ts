@@ -6,7 +6,7 @@ import { buildMessageTemplate, mailDate, personalize } from '../../src/mail/comp
 import { editionMessage } from '../../src/mail/deliver.js';
 import type { ReferenceJob, ReferenceResult } from './reference-sender.js';
 import { siblingScript } from './sibling.js';
-import { bounceAddress, unsubscribeMailto } from '../../src/bounces/verp.js';
+import { bounceAddress, unsubscribeMailto } from '../../src/links/verp.js';
 import type { LinkConfig } from '../../src/links/urls.js';
 import { personalValues } from '../../src/render/personal.js';
 

@@ -21,6 +21,7 @@ import { deliverQueue } from '../../src/mail/deliver.js';
 import { createDkimSigner } from '../../src/own/dkim.js';
 import { createSmtpMailer, signingMailer } from '../../src/mail/transport.js';
 import { mjmlCompileCount } from '../../src/render/mjml.js';
+import { countHardBounce } from '../../src/subscribers/status.js';
 import { currentCursor } from '../../src/digest/cursor.js';
 import { createEmbeddedDatabase, createServerDatabase, type TestDatabase } from '../../test/helpers/db.js';
 import { sendPrebuilt, type Half, type Sender } from './reference.js';
@@ -237,6 +238,7 @@ async function run(): Promise<RunResult> {
       () =>
         deliverQueue(db, config, mailer, {
           loadEdition: (editionId) => loadOrRender(db, config, editionId),
+          countHardBounce,
         }),
       (s) => s.sent,
     );

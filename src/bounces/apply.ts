@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { BounceAction, BounceKind, BounceSource, SubscriberStatus } from '../db/schema.js';
 import { recordConsent } from '../subscribers/consent.js';
-import { STOPPABLE, STOPPED, hardBounceCounted } from '../subscribers/status.js';
+import { STOPPABLE, STOPPED } from '../subscribers/status.js';
 import { normalizeEmail } from '../subscribers/store.js';
 
 /**
@@ -132,14 +132,6 @@ async function decide(
     case 'unsubscribe':
       return subscriber.status === 'unsubscribed' ? 'none' : 'unsubscribed';
   }
-}
-
-/**
- * A permanent failure at sending time (the SMTP server refused the recipient): counts
- * towards the run of hard bounces that sets the subscriber to bounced (src/subscribers/status.ts).
- */
-export async function countHardBounce(db: Db, subscriberId: number, limit?: number): Promise<void> {
-  await db.updateTable('subscribers').set(hardBounceCounted(limit)).where('id', '=', subscriberId).execute();
 }
 
 interface Target {

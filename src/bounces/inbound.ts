@@ -5,7 +5,7 @@ import type { BounceSource } from '../db/schema.js';
 import { tokenKeys } from '../links/tokens.js';
 import { applyOutcome, type AppliedOutcome, type InboundOutcome } from './apply.js';
 import { classifyParsed, parseMessage, type Classification } from './classify.js';
-import { verifiedTags, type AddressConfig, type AddressToken } from './verp.js';
+import { verifiedTags, type AddressConfig, type AddressToken } from '../links/verp.js';
 
 /**
  * One inbound message, whichever door it came through (`feed-digest inbound` on

@@ -1,21 +1,5 @@
+import type { SmtpEndpoint } from '../own/smtp/connection.js';
 import type { Problem } from '../problem.js';
-
-/**
- * SMTP_URL, read into where and how to connect:
- *   smtp://user:password@host:587   STARTTLS whenever the server offers it
- *   smtps://user:password@host:465  TLS from the first byte
- * with the query options `requireTLS=true` (never send in the clear) and
- * `tls.rejectUnauthorized=false` (accept a self-signed certificate: test servers only).
- */
-export interface SmtpEndpoint {
-  host: string;
-  port: number;
-  implicitTls: boolean;
-  requireTls: boolean;
-  verifyCertificate: boolean;
-  user: string | undefined;
-  password: string | undefined;
-}
 
 const OPTIONS: Record<string, (endpoint: SmtpEndpoint, value: boolean) => void> = {
   requireTLS: (endpoint, value) => {
@@ -26,7 +10,14 @@ const OPTIONS: Record<string, (endpoint: SmtpEndpoint, value: boolean) => void> 
   },
 };
 
-/** The endpoint, or a problem saying what is wrong with the URL. */
+/**
+ * SMTP_URL, read into where and how to connect:
+ *   smtp://user:password@host:587   STARTTLS whenever the server offers it
+ *   smtps://user:password@host:465  TLS from the first byte
+ * with the query options `requireTLS=true` (never send in the clear) and
+ * `tls.rejectUnauthorized=false` (accept a self-signed certificate: test servers only).
+ * Returns the endpoint, or a problem saying what is wrong with the URL.
+ */
 export function parseSmtpUrl(text: string): SmtpEndpoint | Problem {
   let url: URL;
   try {

@@ -7,8 +7,18 @@ import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
-import { acquireDataLock, busyMessage, isAlive, publicSocketName, SOCKET_PORT, type DataLock, type LockHolder } from './embedded-lock.js';
-import type { SocketOptions } from './embedded-socket.js';
+import type { SocketOptions } from '../own/pglite-gate.js';
+import {
+  acquireDataLock,
+  busyMessage,
+  internalSocketName,
+  isAlive,
+  publicSocketName,
+  removeSocketFiles,
+  SOCKET_PORT,
+  type DataLock,
+  type LockHolder,
+} from './embedded-lock.js';
 import type { Database } from './schema.js';
 
 // Counts and bigserial ids fit easily in a double; strings for them would leak everywhere.
@@ -150,7 +160,7 @@ async function openLocked(folder: string, lock: DataLock, socketDir: string | nu
     const [{ PGlite }, { createPgConfig }, { serveOverSocket }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@electric-sql/pglite/node-postgres'),
-      import('./embedded-socket.js'),
+      import('../own/pglite-gate.js'),
     ]);
     tierUpOnlyLongRunningWasm();
     pglite = await PGlite.create(path.join(folder, 'pgdata'), { startParams: [...PGlite.defaultStartParams, ...pgliteSettings] });
@@ -164,7 +174,13 @@ async function openLocked(folder: string, lock: DataLock, socketDir: string | nu
         await lock.release();
       });
     }
-    const service = await serveOverSocket(pglite, socketDir, options);
+    const sockets = {
+      dir: socketDir,
+      publicPath: path.join(socketDir, publicSocketName),
+      internalPath: path.join(socketDir, internalSocketName),
+      remove: () => removeSocketFiles(socketDir),
+    };
+    const service = await serveOverSocket(pglite, sockets, options);
     const opened = pglite;
     // This process goes through the socket too: mixing in-process and socket access loses writes.
     return fromPool(socketPool(socketDir), { mode: 'embedded', access: 'socket', socketDir }, async () => {

@@ -1,12 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inboundDoorOpen, mailDomain, type Config } from '../config/config.js';
-import { bounceAddress, unsubscribeMailto } from '../bounces/verp.js';
+import { bounceAddress, unsubscribeMailto } from '../links/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { personalValues } from '../render/personal.js';
 import type { LinkConfig } from '../links/urls.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
-import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
+import {
+  markFailed,
+  markForRetry,
+  markSent,
+  messageIdKey,
+  releaseClaims,
+  type ClaimedDelivery,
+  type CountHardBounce,
+  type SentMark,
+} from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
 import type { Mailer } from './transport.js';
 
@@ -17,8 +26,8 @@ export interface DeliverOptions {
   /** First retry delay; doubles per attempt up to six hours. */
   retryBaseSeconds?: number;
   maxAttempts?: number;
-  /** Hard bounces in a row before a subscriber is set to bounced (default: HARD_BOUNCES_IN_A_ROW). */
-  bounceLimit?: number;
+  /** Counts a refused recipient against the subscriber (the jobs layer knows the status rules). */
+  countHardBounce: CountHardBounce;
   signal?: AbortSignal;
   /** Called with the seconds each accepted message took, for the send-latency metric. */
   onSent?: (seconds: number) => void;
@@ -149,7 +158,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'handed back';
   }
   const started = performance.now();
-  // VERP: a bounce comes back to an address that names this delivery (src/bounces/verp.ts).
+  // VERP: a bounce comes back to an address that names this delivery (src/links/verp.ts).
   // Past its lease the row may be another instance's: no wait for the server outlasts it.
   const result = await mailer.send({ from: bounceAddress(config, delivery.id), to: delivery.email, chunks, deadline: leaseEnds });
   if (result.ok) {
@@ -158,7 +167,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'sent';
   }
   if (result.permanent) {
-    await markFailed(db, delivery, result.error, { limit: options.bounceLimit });
+    await markFailed(db, delivery, result.error, options.countHardBounce);
     return 'failed';
   }
   // A server that is down is no fault of this message: it waits (backoff capped at six

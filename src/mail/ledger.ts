@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { countHardBounce } from '../bounces/apply.js';
 import type { Db } from '../db/connect.js';
 
 /**
@@ -117,22 +116,21 @@ export async function releaseClaims(
 }
 
 /**
- * A delivery that will not be tried again. A hard bounce also counts against the
- * subscriber, who is set to bounced after `limit` in a row (src/subscribers/status.ts).
+ * Counts a recipient the server refused against its subscriber, in the transaction that
+ * fails the delivery. The status rules are the subscribers' (countHardBounce in
+ * src/subscribers/status.ts); the jobs layer passes them in, so mail imports no stage above it.
  */
-export async function markFailed(
-  db: Db,
-  delivery: ClaimedDelivery,
-  error: string,
-  hardBounce?: { limit: number | undefined },
-): Promise<void> {
+export type CountHardBounce = (db: Db, subscriberId: number) => Promise<void>;
+
+/** A delivery that will not be tried again; a hard bounce (`countHardBounce` given) also counts against the subscriber. */
+export async function markFailed(db: Db, delivery: ClaimedDelivery, error: string, countHardBounce?: CountHardBounce): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('deliveries')
       .set({ status: 'failed', last_error: error, lease_until: null })
       .where('id', '=', delivery.id)
       .execute();
-    if (hardBounce !== undefined) await countHardBounce(trx, delivery.subscriber_id, hardBounce.limit);
+    if (countHardBounce !== undefined) await countHardBounce(trx, delivery.subscriber_id);
   });
 }
 

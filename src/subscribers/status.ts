@@ -76,12 +76,20 @@ export const STOPPED: Record<'bounced' | 'unsubscribed', SubscriberSet> = {
 /** Permanent failures at sending time in a row (no digest accepted between them) that set a subscriber to bounced. */
 export const HARD_BOUNCES_IN_A_ROW = 3;
 
-/** One more permanent failure at sending time; a digest accepted ends the run (markSent in src/mail/ledger.ts). */
-export function hardBounceCounted(limit: number = HARD_BOUNCES_IN_A_ROW): SubscriberSet {
-  return {
-    bounce_count: sql<number>`bounce_count + 1`,
-    status: sql`CASE WHEN bounce_count + 1 >= ${limit} THEN 'bounced' ELSE status END`,
-  };
+/**
+ * A permanent failure at sending time (the SMTP server refused the recipient): one more
+ * in the run that sets the subscriber to bounced; a digest accepted ends the run (markSent
+ * in src/mail/ledger.ts). Mail's markFailed runs this as the function jobs/send.ts hands it.
+ */
+export async function countHardBounce(db: Db, subscriberId: number, limit: number = HARD_BOUNCES_IN_A_ROW): Promise<void> {
+  await db
+    .updateTable('subscribers')
+    .set({
+      bounce_count: sql<number>`bounce_count + 1`,
+      status: sql`CASE WHEN bounce_count + 1 >= ${limit} THEN 'bounced' ELSE status END`,
+    })
+    .where('id', '=', subscriberId)
+    .execute();
 }
 
 /** Sign-ups not confirmed within this many days are deleted, consent records with them. */

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { handleInbound } from '../../src/bounces/inbound.js';
-import { bounceAddress, unsubscribeMailto, verifiedTags } from '../../src/bounces/verp.js';
+import { bounceAddress, unsubscribeMailto, verifiedTags } from '../../src/links/verp.js';
 import { loadConfig } from '../../src/config/config.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/transport.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { bounceAddress } from '../../src/bounces/verp.js';
+import { bounceAddress } from '../../src/links/verp.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
 import type { WebConfig } from '../../src/web/context.js';

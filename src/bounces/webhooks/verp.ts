@@ -1,5 +1,5 @@
 import { tokenKeys } from '../../links/tokens.js';
-import { verifiedTags, type AddressConfig } from '../verp.js';
+import { verifiedTags, type AddressConfig } from '../../links/verp.js';
 
 /** The delivery an envelope sender names by its signed VERP tag; undefined for any other address. */
 export type DeliveryOfSender = (envelopeSender: string | undefined) => number | undefined;

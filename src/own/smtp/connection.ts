@@ -11,9 +11,21 @@ import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
 import { domainToASCII } from 'node:url';
-import type { SmtpEndpoint } from '../../config/smtp-url.js';
 import { smtpData } from './data.js';
 import { ReplyReader, type Reply } from './replies.js';
+
+/** Where and how to connect (SMTP_URL, read by src/config/smtp-url.ts). */
+export interface SmtpEndpoint {
+  host: string;
+  port: number;
+  /** smtps://: TLS from the first byte; otherwise STARTTLS whenever the server offers it. */
+  implicitTls: boolean;
+  /** Never send in the clear. */
+  requireTls: boolean;
+  verifyCertificate: boolean;
+  user: string | undefined;
+  password: string | undefined;
+}
 
 /**
  * Time limits, each a deadline for a whole step rather than a wait for the next byte,

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { mac, sameMac, type TokenKeys } from '../links/tokens.js';
+import { mac, sameMac, type TokenKeys } from './tokens.js';
 
 /**
  * Signed, tagged addresses (VERP): each digest's envelope sender is

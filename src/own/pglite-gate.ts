@@ -1,13 +1,8 @@
-import { chmod, lstat, mkdir } from 'node:fs/promises';
-import net from 'node:net';
-import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { internalSocketName, publicSocketName, removeSocketFiles } from './embedded-lock.js';
-
-/**
+/*
  * Serves an open PGlite over the Postgres wire protocol on a Unix socket, for
- * `feed-digest serve` and every other process on the same data folder.
+ * `feed-digest serve` and every other process on the same data folder. A gate of our
+ * own in front of PGlite's socket server, because that library alone lets one
+ * client's query run on another's statement.
  *
  * What @electric-sql/pglite-socket 0.2.17 does (read in its source and measured):
  * - It accepts `maxConnections` clients (default 1; extra ones get a plain-text
@@ -35,10 +30,25 @@ import { internalSocketName, publicSocketName, removeSocketFiles } from './embed
  * Left shared, as on any pooled connection: session settings (SET) and named
  * prepared statements; feed-digest uses neither.
  */
+import { chmod, lstat, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import type { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface SocketService {
-  socketDir: string;
   close(): Promise<void>;
+}
+
+/** Where the two sockets live; their names and their clean-up are the caller's (src/db/embedded-lock.ts). */
+export interface GateSockets {
+  /** The folder of both, made this user's alone (0700). */
+  dir: string;
+  /** Where clients connect. */
+  publicPath: string;
+  /** Where the library listens; only the gate connects there. */
+  internalPath: string;
+  /** Removes both socket files: a killed server leaves them behind, and listening on them again would fail. */
+  remove(): Promise<void>;
 }
 
 export interface SocketOptions {
@@ -274,11 +284,11 @@ function listen(server: net.Server, file: string): Promise<void> {
   });
 }
 
-export async function serveOverSocket(pglite: PGlite, socketDir: string, options: SocketOptions = {}): Promise<SocketService> {
-  await privateDirectory(socketDir);
-  await removeSocketFiles(socketDir); // left by a killed server; the caller holds the lock
-  await privateDirectory(socketDir);
-  const internalPath = path.join(socketDir, internalSocketName);
+export async function serveOverSocket(pglite: PGlite, sockets: GateSockets, options: SocketOptions = {}): Promise<SocketService> {
+  const { dir, publicPath, internalPath } = sockets;
+  await privateDirectory(dir);
+  await sockets.remove(); // left by a killed server; the caller holds the lock
+  await privateDirectory(dir);
   // Only the gate connects here, one connection per client: the limit is the gate's to keep.
   const library = new PGLiteSocketServer({ db: pglite, path: internalPath, maxConnections: 10_000 });
   await library.start();
@@ -292,18 +302,16 @@ export async function serveOverSocket(pglite: PGlite, socketDir: string, options
     sessions.add(session);
     client.on('close', () => sessions.delete(session));
   });
-  const publicPath = path.join(socketDir, publicSocketName);
   await listen(server, publicPath);
   await chmod(publicPath, 0o600);
 
   return {
-    socketDir,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.destroy();
       await closed;
       await library.stop();
-      await removeSocketFiles(socketDir);
+      await sockets.remove();
     },
   };
 }
