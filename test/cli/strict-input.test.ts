@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** Issue 11, items 10, 12 and 15 as the operator meets them: the CLI refuses what it cannot use. */
 let work: string;
@@ -14,12 +14,7 @@ let database: TestDatabase | undefined;
 
 before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-strict-'));
-  if (serverUrl !== undefined) {
-    database = await createTestDatabase();
-    env = { ...database.env, SECRET: 'strict-test-secret-'.padEnd(48, 'z') };
-  } else {
-    env = { DATA_DIR: path.join(work, 'data') };
-  }
+  ({ env, database } = await cliDatabase(work, 'strict-test-secret-'.padEnd(48, 'z')));
   const made = await runCli(['categories', 'add', 'news'], env);
   assert.equal(made.code, 0, made.stderr);
 });

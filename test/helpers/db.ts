@@ -86,9 +86,12 @@ async function embeddedTemplate(): Promise<string> {
   return template;
 }
 
-/** A migrated PGlite data folder that nothing has open, for tests that start processes on it. */
-export async function createEmbeddedFolder(): Promise<string> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-test-'));
+/**
+ * A migrated PGlite data folder that nothing has open, for tests that start processes on
+ * it: `into` (which must not exist yet), else a new temporary folder.
+ */
+export async function createEmbeddedFolder(into?: string): Promise<string> {
+  const dataDir = into ?? (await mkdtemp(path.join(os.tmpdir(), 'feed-digest-test-')));
   await cp(await embeddedTemplate(), dataDir, { recursive: true });
   await rm(path.join(dataDir, 'ready'), { recursive: true, force: true });
   return dataDir;
@@ -109,10 +112,13 @@ export async function createEmbeddedDatabase(): Promise<TestDatabase> {
 
 /**
  * Where a CLI test's commands keep their data: a fresh database on the server named by
- * TEST_DATABASE_URL (which needs a SECRET), else a data folder the first command makes.
+ * TEST_DATABASE_URL (which needs a SECRET), else a data folder in `work` copied from the
+ * migrated template. Making the folder is the first command's job for an operator, and
+ * costs it seconds of CPU (initdb): `demo` and the embedded `serve` test start
+ * on an empty folder and prove that.
  */
 export async function cliDatabase(work: string, secret: string): Promise<{ env: Record<string, string>; database?: TestDatabase }> {
-  if (serverUrl === undefined) return { env: { DATA_DIR: path.join(work, 'data') } };
+  if (serverUrl === undefined) return { env: { DATA_DIR: await createEmbeddedFolder(path.join(work, 'data')) } };
   const database = await createTestDatabase();
   return { env: { ...database.env, SECRET: secret }, database };
 }

@@ -61,6 +61,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     disableReverseLookup: true,
     logger: false,
     size: 50 * 1024 * 1024,
+    // close() waits this long for clients to leave before it drops them (default 30 s): a
+    // test that closes the sink before its mailer, which keeps idle connections, would wait.
+    closeTimeout: 100,
     ...options.server,
     onRcptTo(address, _session, callback) {
       const reply = options.onRecipient?.(address.address);

@@ -8,6 +8,7 @@ import { sendDueDigests } from '../../src/jobs/send.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
 import { browserSkipReason, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
+import { createEmbeddedFolder } from '../helpers/db.js';
 import { startWeb } from '../web/harness.js';
 import { seedBusyDay } from '../digest/busy-day.js';
 
@@ -71,6 +72,8 @@ async function screenshots(html: string, name: string): Promise<Record<number, n
 }
 
 test('screenshots of the demo digest', { skip }, async () => {
+  // The demo's data folder, migrated already: making one is the CLI test's to prove.
+  await createEmbeddedFolder(path.join(work, 'data'));
   const result = await runCli(['demo'], { PATH: process.env.PATH ?? '' }, work);
   assert.equal(result.code, 0, result.stderr);
   const name = (await readdir(path.join(work, 'outbox'))).find((n) => /^digest-\d+\.html$/.test(n))!;
