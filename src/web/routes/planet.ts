@@ -71,6 +71,8 @@ export function registerPlanetRoutes(app: FastifyInstance, ctx: WebContext): voi
   app.get<{ Querystring: Query }>('/editions', (request, reply) => {
     const raw = request.query.before;
     if (raw !== undefined && !/^\d{1,10}$/.test(raw)) return sendNotFound(ctx, reply);
-    return serve(request, reply, () => buildEditions(ctx.db, site, raw === undefined ? undefined : Number(raw)));
+    return serve(request, reply, () =>
+      buildEditions(ctx.db, site, { beforeId: raw === undefined ? undefined : Number(raw), pageNumber: 1 }),
+    );
   });
 }
