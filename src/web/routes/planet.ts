@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseCursor } from '../../planet/river.js';
+import { parseCursor, planetVersion } from '../../planet/river.js';
 import { sendNotFound, type WebContext } from '../context.js';
 import {
   buildEditions,
@@ -29,7 +29,7 @@ function pageNumberOf(query: Query): number {
 export function registerPlanetRoutes(app: FastifyInstance, ctx: WebContext): void {
   const { config } = ctx;
   const site: PlanetSite = { ...ctx.site, timezone: config.siteTimezone };
-  const cache = new ResponseCache(config.planetCacheSeconds);
+  const cache = new ResponseCache(config.planetCacheSeconds, () => planetVersion(ctx.db));
   // BASE_URL is read per build: the test harness learns its port after start.
   const options = (): PlanetBuildOptions => ({ pageSize: config.planetPageSize, baseUrl: config.baseUrl });
 
