@@ -38,6 +38,8 @@ import { internalSocketName, publicSocketName, removeSocketFiles } from './embed
 
 export interface SocketService {
   socketDir: string;
+  /** How many times a client has been given the gate: each exchange or transaction is one. */
+  turns: () => number;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ const ROLLBACK = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 13]), Bu
 class Gate {
   private owner: Session | undefined;
   private readonly waiting: Session[] = [];
+  turns = 0;
 
   constructor(readonly idleInTransactionMs: number) {}
 
@@ -85,6 +88,7 @@ class Gate {
   }
 
   private grant(session: Session): void {
+    this.turns++;
     this.owner = session;
     session.forward();
   }
@@ -298,6 +302,7 @@ export async function serveOverSocket(pglite: PGlite, socketDir: string, options
 
   return {
     socketDir,
+    turns: () => gate.turns,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.destroy();

@@ -45,6 +45,24 @@ export function sharedFreshRead<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 /**
+ * The content version, read as sharedFreshRead does, except when the database says
+ * nothing ran since the last read but the read itself (`turns`, see OpenDatabase):
+ * then that value still holds, and an idle planet answers from memory alone.
+ */
+export function contentVersion(read: () => Promise<string>, turns: (() => number) | undefined): () => Promise<string> {
+  const shared = sharedFreshRead(async () => {
+    const at = turns?.();
+    return { at, value: await read() };
+  });
+  let last: { at: number | undefined; value: string } | undefined;
+  return async () => {
+    if (last?.at !== undefined && turns?.() === last.at + 1) return last.value;
+    last = await shared();
+    return last.value;
+  };
+}
+
+/**
  * Public pages and feeds, built once and served from memory for `seconds`, with an
  * ETag (a hash of the body, so every instance agrees) and Last-Modified for 304s.
  * An entry holds only while `version()` (the content version) is what it was built
@@ -55,15 +73,12 @@ export function sharedFreshRead<T>(read: () => Promise<T>): () => Promise<T> {
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private readonly building = new Map<string, Promise<Entry | undefined>>();
-  private readonly version: () => Promise<string>;
-
   constructor(
     private readonly seconds: number,
-    version: () => Promise<string>,
+    /** The content version, read for each request (see contentVersion). */
+    private readonly version: () => Promise<string>,
     private readonly maxEntries = 1000,
-  ) {
-    this.version = sharedFreshRead(version);
-  }
+  ) {}
 
   async get(key: string, build: () => Promise<Built | undefined>): Promise<Entry | undefined> {
     // Nothing is kept without a cache time, so there is no version to compare.

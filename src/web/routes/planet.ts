@@ -11,7 +11,7 @@ import {
   type PlanetBuildOptions,
 } from '../planet-build.js';
 import type { PlanetSite } from '../planet-pages.js';
-import { ResponseCache, sendCached } from '../response-cache.js';
+import { contentVersion, ResponseCache, sendCached } from '../response-cache.js';
 
 type Query = { before?: string; page?: string };
 type Params = { name: string };
@@ -29,7 +29,10 @@ function pageNumberOf(query: Query): number {
 export function registerPlanetRoutes(app: FastifyInstance, ctx: WebContext): void {
   const { config } = ctx;
   const site: PlanetSite = { ...ctx.site, timezone: config.siteTimezone };
-  const cache = new ResponseCache(config.planetCacheSeconds, () => planetVersion(ctx.db));
+  const cache = new ResponseCache(
+    config.planetCacheSeconds,
+    contentVersion(() => planetVersion(ctx.db), ctx.turns),
+  );
   // BASE_URL is read per build: the test harness learns its port after start.
   const options = (): PlanetBuildOptions => ({ pageSize: config.planetPageSize, baseUrl: config.baseUrl });
 
