@@ -96,6 +96,7 @@ const buildMs = {
 // The bench's load comes from one address: the per-IP limit would answer it with 429s.
 const app = await buildWebServer({
   db: database.db,
+  turns: database.turns,
   config,
   mailer: createOutboxMailer(path.join(os.tmpdir(), 'feed-digest-web-bench-outbox')),
   limits: { requestsPerMinute: 1_000_000_000 },

@@ -38,6 +38,13 @@ export interface OpenDatabase {
   access: 'server' | 'direct' | 'socket';
   /** The socket directory when this process serves the embedded database. */
   socketDir: string | undefined;
+  /**
+   * How many times a client has been given the database since it opened, when every
+   * client comes through this process (embedded, opened directly or served): while the
+   * count stays the same, nothing ran, so nothing changed. Undefined for a Postgres
+   * server or a socket client, where others write unseen.
+   */
+  turns?: () => number;
   close(): Promise<void>;
 }
 
@@ -73,7 +80,7 @@ export function openServer(connectionString: string, poolSize: number): OpenData
 
 function fromPool(
   pool: pg.Pool,
-  shape: Pick<OpenDatabase, 'mode' | 'access'> & { socketDir?: string },
+  shape: Pick<OpenDatabase, 'mode' | 'access' | 'turns'> & { socketDir?: string },
   after: () => Promise<void> = async () => undefined,
 ): OpenDatabase {
   // An idle connection that the server closes (a restart, an administrator, a dropped
@@ -168,8 +175,10 @@ async function openLocked(folder: string, lock: DataLock, socketDir: string | nu
       // PGlite is one session: a pool of one, through its own pg shim, so the dialect
       // and types are exactly those of a Postgres server.
       const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
+      let turns = 0;
+      pool.on('acquire', () => turns++);
       const opened = pglite;
-      return fromPool(pool, { mode: 'embedded', access: 'direct' }, async () => {
+      return fromPool(pool, { mode: 'embedded', access: 'direct', turns: () => turns }, async () => {
         await opened.close();
         await lock.release();
       });
@@ -183,7 +192,7 @@ async function openLocked(folder: string, lock: DataLock, socketDir: string | nu
     const service = await serveOverSocket(pglite, sockets, options);
     const opened = pglite;
     // This process goes through the socket too: mixing in-process and socket access loses writes.
-    return fromPool(socketPool(socketDir), { mode: 'embedded', access: 'socket', socketDir }, async () => {
+    return fromPool(socketPool(socketDir), { mode: 'embedded', access: 'socket', socketDir, turns: service.turns }, async () => {
       await service.close();
       await opened.close();
       await lock.release();

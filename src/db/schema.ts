@@ -40,6 +40,8 @@ export interface FeedTable {
   disabled_at: Timestamp | null;
   disabled_reason: string | null;
   hidden: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Bumped with each change to what the planet shows of the feed (see bumpPlanetVersion). */
+  planet_version: ColumnType<string, never, string>;
 }
 export type Feed = Selectable<FeedTable>;
 export type NewFeed = Insertable<FeedTable>;

@@ -50,7 +50,9 @@ export async function editCategory(db: Db, name: string, changes: CategoryChange
   };
   if (Object.keys(set).length === 0) return { problem: 'nothing to change: give at least one option (see categories edit --help)' };
   const category = await db.updateTable('categories').set(set).where('name', '=', name).returningAll().executeTakeFirst();
-  return category ?? { problem: `no category ${name}` };
+  if (category === undefined) return { problem: `no category ${name}` };
+  await db.updateTable('feeds').set(bumpPlanetVersion).where('category_id', '=', category.id).execute();
+  return category;
 }
 
 export interface CategoryListing extends Category {
@@ -161,7 +163,11 @@ export async function enableFeed(db: Db, urlOrId: string): Promise<boolean> {
 
 /** A hidden feed is still fetched and mailed, but left out of the public river, feeds and sources. */
 export async function setFeedHidden(db: Db, urlOrId: string, hidden: boolean): Promise<boolean> {
-  const result = await db.updateTable('feeds').set({ hidden }).where(feedKey(urlOrId)).executeTakeFirst();
+  const result = await db
+    .updateTable('feeds')
+    .set({ hidden, ...bumpPlanetVersion })
+    .where(feedKey(urlOrId))
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
@@ -201,9 +207,20 @@ export async function editFeed(db: Db, urlOrId: string, edit: FeedEdit): Promise
     Object.assign(update, { disabled_at: null, disabled_reason: null, consecutive_failures: 0, next_fetch_at: new Date() });
   if (edit.enabled === false) Object.assign(update, { disabled_at: new Date(), disabled_reason: 'disabled by the operator' });
   if (Object.keys(update).length === 0) return { problem: 'nothing to change: give --title, --category, --url, --enable or --disable' };
-  const feed = await db.updateTable('feeds').set(update).where(feedKey(urlOrId)).returningAll().executeTakeFirst();
+  const feed = await db
+    .updateTable('feeds')
+    .set({ ...update, ...bumpPlanetVersion })
+    .where(feedKey(urlOrId))
+    .returningAll()
+    .executeTakeFirst();
   return feed ?? { problem: `no feed ${urlOrId}` };
 }
+
+/**
+ * Set with every change to what the public planet shows of a feed: the web server keeps
+ * its cached pages while the sum over feeds stays the same (see planet/river.ts).
+ */
+export const bumpPlanetVersion = { planet_version: sql<string>`planet_version + 1` };
 
 export function feedKey(urlOrId: string) {
   return /^\d+$/.test(urlOrId) ? sql<boolean>`id = ${Number(urlOrId)}` : sql<boolean>`url = ${urlOrId}`;
@@ -347,5 +364,7 @@ export async function storeItems(
       else outcome.updated++;
     }
   }
+  // In this transaction: a reader sees the new version only together with the posts.
+  if (outcome.inserted + outcome.updated > 0) await db.updateTable('feeds').set(bumpPlanetVersion).where('id', '=', feedId).execute();
   return outcome;
 }

@@ -36,6 +36,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface SocketService {
+  /** How many times a client has been given the gate: each exchange or transaction is one. */
+  turns: () => number;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ const ROLLBACK = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 13]), Bu
 class Gate {
   private owner: Session | undefined;
   private readonly waiting: Session[] = [];
+  turns = 0;
 
   constructor(readonly idleInTransactionMs: number) {}
 
@@ -95,6 +98,7 @@ class Gate {
   }
 
   private grant(session: Session): void {
+    this.turns++;
     this.owner = session;
     session.forward();
   }
@@ -306,6 +310,7 @@ export async function serveOverSocket(pglite: PGlite, sockets: GateSockets, opti
   await chmod(publicPath, 0o600);
 
   return {
+    turns: () => gate.turns,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.destroy();

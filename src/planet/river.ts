@@ -118,6 +118,25 @@ export async function loadRiver(db: Db, options: { categoryId?: number; before?:
   return { posts, older: rows.length > options.limit && last !== undefined ? { date: last.date, id: last.id } : undefined };
 }
 
+/**
+ * What the planet's pages show, as one value that changes whenever a post comes or
+ * changes, a feed is hidden, moved, added or removed, or an edition is made: the sum of
+ * the feeds' planet versions, bumped in the writing transaction (feeds/store.ts), their
+ * count, and the newest edition. One pass over the feeds table (a few thousand rows at
+ * most) and one index lookup.
+ */
+export async function planetVersion(db: Db): Promise<string> {
+  const row = await db
+    .selectFrom('feeds')
+    .select([
+      sql<string>`coalesce(sum(planet_version), 0)`.as('bumps'),
+      sql<string>`count(*)`.as('feeds'),
+      sql<string | null>`(select max(id) from editions)`.as('edition'),
+    ])
+    .executeTakeFirstOrThrow();
+  return `${row.bumps}.${row.feeds}.${row.edition ?? 0}`;
+}
+
 export function hostnameOf(url: string): string {
   try {
     return new URL(url).hostname;

@@ -22,10 +22,12 @@ export interface WebContext {
   config: WebConfig;
   mailer: Mailer;
   site: Site;
+  /** The database's turn count when every client comes through this process (OpenDatabase.turns). */
+  turns?: () => number;
 }
 
-export function createContext(db: Db, config: WebConfig, mailer: Mailer): WebContext {
-  return { db, config, mailer, site: siteOf(config) };
+export function createContext(db: Db, config: WebConfig, mailer: Mailer, turns?: () => number): WebContext {
+  return { db, config, mailer, site: siteOf(config), turns };
 }
 
 export function originOf(request: FastifyRequest, channel: ConsentChannel): RequestOrigin {

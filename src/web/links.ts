@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { formatCursor, type RiverCursor } from '../planet/river.js';
 
 /**
  * Where a page's links point. The server's pages link by path under BASE_URL's path;
  * the static export (site build) links relatively, so the folder works on any host,
- * and sends what needs the server (sign-up, the archive) to BASE_URL.
+ * and sends only what needs the server (sign-up) to BASE_URL.
  */
 export interface Linker {
   river(category?: string): string;
@@ -13,6 +14,8 @@ export interface Linker {
   sources(): string;
   opml(category?: string): string;
   editions(): string;
+  /** An older archive page: by the last edition's id on the server, by number in the export. */
+  olderEditions(beforeId: number, pageNumber: number): string;
   edition(key: string): string;
   subscribe(): string;
   asset(file: string): string;
@@ -29,6 +32,7 @@ export function serverLinker(base: string): Linker {
     sources: () => `${base}/sources`,
     opml: (category) => `${base}${categoryPath(category)}/opml`,
     editions: () => `${base}/editions`,
+    olderEditions: (beforeId) => `${base}/editions?before=${beforeId}`,
     edition: (key) => `${base}/editions/${key}`,
     subscribe: () => `${base}/subscribe`,
     asset: (file) => `${base}/static/${file}`,
@@ -43,22 +47,24 @@ export const staticFiles = {
   feed: (format: 'atom' | 'json', category?: string) => (category === undefined ? `feed.${format}` : `c/${category}/feed.${format}`),
   sources: () => 'sources/index.html',
   opml: (category?: string) => (category === undefined ? 'opml.xml' : `c/${category}/opml.xml`),
+  editions: (pageNumber = 1) => (pageNumber === 1 ? 'editions/index.html' : `editions/page${pageNumber}.html`),
+  edition: (key: string) => `editions/${key}.html`,
   asset: (file: string) => `static/${file}`,
 };
 
-/** Links from the export's file `fromFile` to its other files, and to the server for the rest. */
+/** Links from the export's file `fromFile` to its other files, and to the server for sign-up. */
 export function staticLinker(fromFile: string, baseUrl: string): Linker {
-  const up = '../'.repeat(fromFile.split('/').length - 1);
   // index.html spelled out: the folder also reads from file:// where no server picks an index.
-  const rel = (file: string) => `${up}${file}`;
+  const rel = (file: string) => path.posix.relative(path.posix.dirname(fromFile), file);
   return {
     river: (category) => rel(staticFiles.river(category)),
     olderPage: (category, _cursor, pageNumber) => rel(staticFiles.olderPage(category, pageNumber)),
     feed: (format, category) => rel(staticFiles.feed(format, category)),
     sources: () => rel(staticFiles.sources()),
     opml: (category) => rel(staticFiles.opml(category)),
-    editions: () => `${baseUrl}/editions`,
-    edition: (key) => `${baseUrl}/editions/${key}`,
+    editions: () => rel(staticFiles.editions()),
+    olderEditions: (_beforeId, pageNumber) => rel(staticFiles.editions(pageNumber)),
+    edition: (key) => rel(staticFiles.edition(key)),
     subscribe: () => `${baseUrl}/subscribe`,
     asset: (file) => rel(staticFiles.asset(file)),
   };

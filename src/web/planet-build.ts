@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js';
 import { buildOpml } from '../feeds/opml.js';
-import { listPublicEditions } from '../planet/archive.js';
+import { buildDigestByKey } from '../digest/build.js';
+import { listPublicEditions, type ArchivedEdition } from '../planet/archive.js';
 import { newestChange, writeAtom, writeJsonFeed, type OutFeed } from '../planet/feeds-out.js';
 import {
   findPublicCategory,
@@ -12,7 +13,7 @@ import {
 } from '../planet/river.js';
 import { listPublicSources } from '../planet/sources.js';
 import { serverLinker } from './links.js';
-import { editionsView, riverView, sourcesView, type PlanetSite } from './planet-pages.js';
+import { editionView, editionsView, riverView, sourcesView, type PlanetSite } from './planet-pages.js';
 import { renderPage } from './views.js';
 
 /** A built page or document, before any caching or writing to disk. */
@@ -116,10 +117,29 @@ export async function buildPublicOpml(db: Db, site: PlanetSite, categoryName?: s
 /** Editions shown on one archive page. */
 const EDITIONS_PER_PAGE = 100;
 
-export async function buildEditions(db: Db, site: PlanetSite, beforeId: number | undefined): Promise<Built | undefined> {
-  const { editions, olderId } = await listPublicEditions(db, { beforeId, limit: EDITIONS_PER_PAGE });
-  if (beforeId !== undefined && editions.length === 0) return undefined;
-  const olderHref = olderId === undefined ? undefined : `${site.links.editions()}?before=${olderId}`;
+export interface EditionsBuilt extends Built {
+  editions: ArchivedEdition[];
+  /** The id the next older archive page starts below, when there is one. */
+  olderId: number | undefined;
+}
+
+/** One archive page: editions older than `beforeId`, the newest when undefined; `pageNumber` names it in the export. */
+export async function buildEditions(
+  db: Db,
+  site: PlanetSite,
+  request: { beforeId?: number; pageNumber: number },
+): Promise<EditionsBuilt | undefined> {
+  const { editions, olderId } = await listPublicEditions(db, { beforeId: request.beforeId, limit: EDITIONS_PER_PAGE });
+  if (request.beforeId !== undefined && editions.length === 0) return undefined;
+  const olderHref = olderId === undefined ? undefined : site.links.olderEditions(olderId, request.pageNumber + 1);
   const lastModified = editions[0]?.createdAt ?? new Date(0);
-  return { body: renderPage(site, 'editions', editionsView(site, editions, olderHref)), type: HTML, lastModified };
+  const body = renderPage(site, 'editions', editionsView(site, editions, olderHref));
+  return { body, type: HTML, lastModified, editions, olderId };
+}
+
+/** An edition's web page, by its key. */
+export async function buildEdition(db: Db, site: PlanetSite, key: string, locale: string): Promise<Built | undefined> {
+  const digest = await buildDigestByKey(db, key);
+  if (digest === undefined) return undefined;
+  return { body: renderPage(site, 'edition', editionView(digest, locale)), type: HTML, lastModified: digest.date };
 }

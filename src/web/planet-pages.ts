@@ -1,7 +1,9 @@
 import type { CategoryDisplay } from '../db/schema.js';
+import type { Digest } from '../digest/model.js';
 import type { ArchivedEdition } from '../planet/archive.js';
 import type { PublicCategory, RiverPage, RiverPost } from '../planet/river.js';
 import type { PublicSource } from '../planet/sources.js';
+import { dateFormatter } from '../render/dates.js';
 import type { Site } from './views.js';
 
 /** What the river, sources and archive pages are given: the same on the server and in the export. */
@@ -191,5 +193,35 @@ export function editionsView(site: PlanetSite, editions: ArchivedEdition[], olde
       categories: edition.categoryTitles.join(', '),
     })),
     olderHref,
+  };
+}
+
+/** The web edition's view model (README, "Your own templates"). */
+export function editionView(digest: Digest, locale: string) {
+  const postDate = dateFormatter(locale, digest.timeZone, 'post');
+  return {
+    title: `${digest.postCount} new post${digest.postCount === 1 ? '' : 's'}`,
+    dateLabel: dateFormatter(locale, digest.timeZone, 'long').format(digest.date),
+    postCount: digest.postCount,
+    categories: digest.categories.map((category) => ({
+      title: category.title,
+      anchor: `c-${category.name}`,
+      postCount: category.postCount,
+      display: category.display,
+      sources: category.sources.map((source) => ({
+        title: source.title,
+        siteUrl: source.siteUrl,
+        posts: source.posts.map((post) => ({
+          id: post.id,
+          title: post.title,
+          url: post.url,
+          excerpt: category.display === 'titles' ? '' : post.excerpt,
+          // Post titles are h4 here: the post's own headings go below them.
+          contentHtml: post.contentHtml ? riverBody(post.contentHtml, 4) : post.contentHtml,
+          image: category.display === 'excerpt' ? post.image : null,
+          meta: [post.author, postDate.format(post.date)].filter(Boolean).join(' · '),
+        })),
+      })),
+    })),
   };
 }

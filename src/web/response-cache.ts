@@ -11,37 +11,91 @@ interface Entry {
   lastModified: Date;
   etag: string;
   expires: number;
+  /** The content version it was built at: a newer one makes it stale at once. */
+  version: string;
+}
+
+/**
+ * Reads `read()` for many callers at once, each getting a value read after it asked: a
+ * caller who comes while a read runs waits for the next one, which every caller that
+ * came meanwhile shares. So at most two reads are under way, however many requests.
+ */
+export function sharedFreshRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  let queued: Promise<T> | undefined;
+  const launch = () => {
+    const reading = read();
+    running = reading;
+    const done = () => {
+      if (running === reading) running = undefined;
+    };
+    reading.then(done, done);
+    return reading;
+  };
+  return () => {
+    if (queued !== undefined) return queued;
+    if (running === undefined) return launch();
+    const after = () => {
+      queued = undefined;
+      return launch();
+    };
+    queued = running.then(after, after);
+    return queued;
+  };
+}
+
+/**
+ * The content version, read as sharedFreshRead does, except when the database says
+ * nothing ran since the last read but the read itself (`turns`, see OpenDatabase):
+ * then that value still holds, and an idle planet answers from memory alone.
+ */
+export function contentVersion(read: () => Promise<string>, turns: (() => number) | undefined): () => Promise<string> {
+  const shared = sharedFreshRead(async () => {
+    const at = turns?.();
+    return { at, value: await read() };
+  });
+  let last: { at: number | undefined; value: string } | undefined;
+  return async () => {
+    if (last?.at !== undefined && turns?.() === last.at + 1) return last.value;
+    last = await shared();
+    return last.value;
+  };
 }
 
 /**
  * Public pages and feeds, built once and served from memory for `seconds`, with an
  * ETag (a hash of the body, so every instance agrees) and Last-Modified for 304s.
- * Requests for the same page while it is being built wait for that one build.
+ * An entry holds only while `version()` (the content version) is what it was built
+ * at: the posts of a fetch show on the next request, not a minute later. Requests
+ * for the same page while it is being built wait for that one build.
  * Bounded: the oldest entry goes when it is full (older pages make new keys).
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private readonly building = new Map<string, Promise<Entry | undefined>>();
-
   constructor(
     private readonly seconds: number,
+    /** The content version, read for each request (see contentVersion). */
+    private readonly version: () => Promise<string>,
     private readonly maxEntries = 1000,
   ) {}
 
   async get(key: string, build: () => Promise<Built | undefined>): Promise<Entry | undefined> {
-    const now = Date.now();
+    // Nothing is kept without a cache time, so there is no version to compare.
+    const version = this.seconds > 0 ? await this.version() : '';
     const hit = this.entries.get(key);
-    if (hit !== undefined && hit.expires > now) return hit;
-    let pending = this.building.get(key);
+    if (hit !== undefined && hit.expires > Date.now() && hit.version === version) return hit;
+    const buildKey = `${version} ${key}`;
+    let pending = this.building.get(buildKey);
     if (pending === undefined) {
-      pending = build().then((built) => (built === undefined ? undefined : this.keep(key, built)));
-      this.building.set(key, pending);
-      void pending.finally(() => this.building.delete(key)).catch(() => {});
+      pending = build().then((built) => (built === undefined ? undefined : this.keep(key, built, version)));
+      this.building.set(buildKey, pending);
+      void pending.finally(() => this.building.delete(buildKey)).catch(() => {});
     }
     return pending;
   }
 
-  private keep(key: string, built: Built): Entry {
+  private keep(key: string, built: Built, version: string): Entry {
     const body = Buffer.from(built.body);
     const entry: Entry = {
       body,
@@ -50,6 +104,7 @@ export class ResponseCache {
       lastModified: built.lastModified,
       etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`,
       expires: Date.now() + this.seconds * 1000,
+      version,
     };
     if (this.seconds > 0) {
       this.entries.delete(key);

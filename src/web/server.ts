@@ -31,6 +31,8 @@ export const DEFAULT_WEB_LIMITS: WebLimits = { bodyBytes: 16 * 1024, requestsPer
 
 export interface WebDeps {
   db: Db;
+  /** OpenDatabase.turns: lets cached planet pages hold without a query while nothing ran. */
+  turns?: () => number;
   /** After ensureSecret: links and form tokens are signed with config.secret. */
   config: WebConfig;
   mailer: Mailer;
@@ -48,7 +50,7 @@ function trustProxyOption(value: WebConfig['trustProxy']) {
 /** Sign-up, confirmation, preferences and unsubscribe pages, and /healthz. Not yet listening. */
 export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_WEB_LIMITS, ...deps.limits };
-  const ctx = createContext(deps.db, deps.config, deps.mailer);
+  const ctx = createContext(deps.db, deps.config, deps.mailer, deps.turns);
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     bodyLimit: limits.bodyBytes,

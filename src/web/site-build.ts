@@ -5,7 +5,7 @@ import type { Db } from '../db/connect.js';
 import { templatesDir } from '../paths.js';
 import { listPublicCategories, type RiverCursor } from '../planet/river.js';
 import { staticFiles, staticLinker } from './links.js';
-import { buildFeed, buildPublicOpml, buildRiver, buildSources, type Built } from './planet-build.js';
+import { buildEdition, buildEditions, buildFeed, buildPublicOpml, buildRiver, buildSources, type Built } from './planet-build.js';
 import type { PlanetSite } from './planet-pages.js';
 
 export interface StaticSiteOptions {
@@ -17,9 +17,10 @@ export interface StaticSiteOptions {
 /**
  * The planet as static files in `dir`, for any static host, as Planet Venus writes
  * it: the river and each public category (their newest `pages` pages), their Atom and
- * JSON feeds and OPML, and the sources page. Pages link to each other relatively, so
- * the folder also reads from disk; sign-up and the archive link to BASE_URL, where
- * `serve` runs. Returns the files written, relative to `dir`.
+ * JSON feeds and OPML, the sources page, and the archive with every edition it lists.
+ * Pages link to each other relatively, so the folder reads the same from disk, from a
+ * host's root or from any sub-path; only sign-up, which needs the server, links to
+ * BASE_URL. Returns the files written, relative to `dir`.
  */
 export async function buildStaticSite(db: Db, config: Config, dir: string, options: StaticSiteOptions): Promise<string[]> {
   const written: string[] = [];
@@ -56,10 +57,33 @@ export async function buildStaticSite(db: Db, config: Config, dir: string, optio
     await write(staticFiles.opml(category), await buildPublicOpml(db, siteFor(''), category));
   }
   await write(staticFiles.sources(), await buildSources(db, siteFor(staticFiles.sources()), options.now));
+  await writeArchive(db, config, siteFor, write);
   for (const asset of ['style.css', 'icon.svg']) {
     await mkdir(path.join(dir, 'static'), { recursive: true });
     await copyFile(path.join(templatesDir, 'web', 'static', asset), path.join(dir, staticFiles.asset(asset)));
     written.push(staticFiles.asset(asset));
   }
   return written;
+}
+
+/** Every archive page, and the page of each edition they list (editions hold no personal data). */
+async function writeArchive(
+  db: Db,
+  config: Config,
+  siteFor: (file: string) => PlanetSite,
+  write: (file: string, built: Built | undefined) => Promise<void>,
+): Promise<void> {
+  let beforeId: number | undefined;
+  for (let pageNumber = 1; ; pageNumber += 1) {
+    const file = staticFiles.editions(pageNumber);
+    const archive = await buildEditions(db, siteFor(file), { beforeId, pageNumber });
+    if (archive === undefined) return;
+    await write(file, archive);
+    for (const edition of archive.editions) {
+      const page = staticFiles.edition(edition.key);
+      await write(page, await buildEdition(db, siteFor(page), edition.key, config.digestLocale));
+    }
+    beforeId = archive.olderId;
+    if (beforeId === undefined) return;
+  }
 }

@@ -112,6 +112,7 @@ test('categories edit, feeds hide and show, and site build', async () => {
     'opml.xml',
     'c/thinktime/opml.xml',
     'sources/index.html',
+    'editions/index.html',
     'static/style.css',
     'static/icon.svg',
   ]) {
@@ -123,6 +124,7 @@ test('categories edit, feeds hide and show, and site build', async () => {
   assert.match(index, /href="c\/thinktime\/index\.html"/);
   assert.match(index, /href="sources\/index\.html"/);
   assert.match(index, /href="https:\/\/planet\.example\.org\/subscribe"/, 'sign-up is on the server');
+  assert.match(index, /href="editions\/index\.html"/, 'the archive is in the folder');
   assert.match(index, /Blueprints implemented in Nova/);
   assert.doesNotMatch(index, /Wishing vs\. doing|PostgreSQL 18/, 'no hidden feed, no private category');
   const category = await readFile(path.join(site, 'c/thinktime/index.html'), 'utf8');

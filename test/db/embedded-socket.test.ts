@@ -94,3 +94,17 @@ test('a client idle inside a transaction while others wait is cut off and its wo
   assert.deepEqual(await names('busy'), ['busy']);
   assert.deepEqual(await names('idle'), []);
 });
+
+test("turns count every client's go at the database, so an unchanged count means nothing ran", async () => {
+  const turns = served.turns!;
+  const before = turns();
+  await names('turn-%');
+  assert.equal(turns(), before + 1, 'one query, one turn');
+  const other = await client();
+  const connected = turns();
+  await other.query('begin');
+  await other.query("insert into categories (name, title) values ('turn-a', 'A')");
+  await other.query('commit');
+  assert.ok(turns() > connected, "another process's transaction takes a turn");
+  assert.deepEqual(await names('turn-%'), ['turn-a']);
+});

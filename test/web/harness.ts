@@ -37,7 +37,14 @@ export async function startWeb(options: WebOptions = {}): Promise<WebHarness> {
     ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>', ...options.env }),
     secret: TEST_SECRET,
   };
-  const app = await buildWebServer({ db: database.db, config, mailer, limits: options.limits, webhooks: options.webhooks });
+  const app = await buildWebServer({
+    db: database.db,
+    turns: database.turns,
+    config,
+    mailer,
+    limits: options.limits,
+    webhooks: options.webhooks,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   // Links in mails must point at this server, whose port is known only now.

@@ -25,7 +25,7 @@ export function registerServeCommand(program: Command): void {
           const logger = createLogger(config);
           const mailer = createMailer(config);
           const metrics = new Metrics(db);
-          const app = await buildWebServer({ db, config, mailer, logger });
+          const app = await buildWebServer({ db, config, mailer, logger, turns: database.turns });
           registerMetricsRoute(app, metrics);
           // Listen for the stop signal before anything can announce readiness.
           const stopSignal = new Promise<NodeJS.Signals>((resolve) => {

@@ -9,7 +9,9 @@ export function registerSiteCommands(program: Command): void {
 
   site
     .command('build <dir>')
-    .description('write the river, category pages, Atom and JSON feeds, sources and OPML into DIR, linked relatively, for any static host')
+    .description(
+      'write the river and its older pages, category pages, the archive and its editions, Atom and JSON feeds, sources and OPML into DIR, linked relatively, for any static host',
+    )
     .option('--pages <n>', 'river pages written for the whole site and for each category', '10')
     .action((dir: string, options: { pages: string }) =>
       withContext(async ({ db, config }) => {

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildDigestByKey } from '../../digest/build.js';
-import type { Digest } from '../../digest/model.js';
-import { dateFormatter } from '../../render/dates.js';
 import { sendNotFound, type WebContext } from '../context.js';
-import { riverBody } from '../planet-pages.js';
+import { editionView } from '../planet-pages.js';
 import { sendPage } from '../views.js';
 
 /**
@@ -21,34 +19,4 @@ export function registerEditionRoutes(app: FastifyInstance, ctx: WebContext): vo
     if (typeof policy === 'string') reply.header('content-security-policy', policy.replace(/img-src 'self'/, "img-src 'self' https:"));
     return sendPage(reply, ctx.site, 'edition', editionView(digest, ctx.config.digestLocale));
   });
-}
-
-/** The web edition's view model (README, "Your own templates"). */
-function editionView(digest: Digest, locale: string) {
-  const postDate = dateFormatter(locale, digest.timeZone, 'post');
-  return {
-    title: `${digest.postCount} new post${digest.postCount === 1 ? '' : 's'}`,
-    dateLabel: dateFormatter(locale, digest.timeZone, 'long').format(digest.date),
-    postCount: digest.postCount,
-    categories: digest.categories.map((category) => ({
-      title: category.title,
-      anchor: `c-${category.name}`,
-      postCount: category.postCount,
-      display: category.display,
-      sources: category.sources.map((source) => ({
-        title: source.title,
-        siteUrl: source.siteUrl,
-        posts: source.posts.map((post) => ({
-          id: post.id,
-          title: post.title,
-          url: post.url,
-          excerpt: category.display === 'titles' ? '' : post.excerpt,
-          // Post titles are h4 here: the post's own headings go below them.
-          contentHtml: post.contentHtml ? riverBody(post.contentHtml, 4) : post.contentHtml,
-          image: category.display === 'excerpt' ? post.image : null,
-          meta: [post.author, postDate.format(post.date)].filter(Boolean).join(' · '),
-        })),
-      })),
-    })),
-  };
 }

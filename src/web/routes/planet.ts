@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseCursor } from '../../planet/river.js';
+import { parseCursor, planetVersion } from '../../planet/river.js';
 import { sendNotFound, type WebContext } from '../context.js';
 import {
   buildEditions,
@@ -11,7 +11,7 @@ import {
   type PlanetBuildOptions,
 } from '../planet-build.js';
 import type { PlanetSite } from '../planet-pages.js';
-import { ResponseCache, sendCached } from '../response-cache.js';
+import { contentVersion, ResponseCache, sendCached } from '../response-cache.js';
 
 type Query = { before?: string; page?: string };
 type Params = { name: string };
@@ -29,7 +29,10 @@ function pageNumberOf(query: Query): number {
 export function registerPlanetRoutes(app: FastifyInstance, ctx: WebContext): void {
   const { config } = ctx;
   const site: PlanetSite = { ...ctx.site, timezone: config.siteTimezone };
-  const cache = new ResponseCache(config.planetCacheSeconds);
+  const cache = new ResponseCache(
+    config.planetCacheSeconds,
+    contentVersion(() => planetVersion(ctx.db), ctx.turns),
+  );
   // BASE_URL is read per build: the test harness learns its port after start.
   const options = (): PlanetBuildOptions => ({ pageSize: config.planetPageSize, baseUrl: config.baseUrl });
 
@@ -71,6 +74,8 @@ export function registerPlanetRoutes(app: FastifyInstance, ctx: WebContext): voi
   app.get<{ Querystring: Query }>('/editions', (request, reply) => {
     const raw = request.query.before;
     if (raw !== undefined && !/^\d{1,10}$/.test(raw)) return sendNotFound(ctx, reply);
-    return serve(request, reply, () => buildEditions(ctx.db, site, raw === undefined ? undefined : Number(raw)));
+    return serve(request, reply, () =>
+      buildEditions(ctx.db, site, { beforeId: raw === undefined ? undefined : Number(raw), pageNumber: 1 }),
+    );
   });
 }
