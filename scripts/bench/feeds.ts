@@ -1,6 +1,6 @@
 /**
  * Generated planet-style RSS feeds for the benchmark: `postsPerFeed` posts (20 by default,
- * about 90 KB a feed; 50 give about 215 KB) of 2 to 5 KB of HTML,
+ * about 85 KB a feed; 50 give about 205 KB) of 2 to 5 KB of HTML,
  * titled "Author: Title", all published in the last 20 hours so that a feed's first
  * fetch keeps them mailable (older posts of a first fetch are never mailed). The same
  * id always gives the same feed, so its ETag never changes and a refresh answers 304.
