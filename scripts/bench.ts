@@ -1,7 +1,8 @@
 /**
  * The whole-pipeline benchmark: `npm run bench -- [--feeds N] [--subscribers N]
- * [--combos 12] [--backend pglite|postgres|both] [--dkim] [--json]` (--json: the JSON alone;
- * --dkim: every message DKIM-signed with an RSA-2048 key made for the run).
+ * [--combos 12] [--backend pglite|postgres|both] [--posts-per-feed 20] [--dkim] [--json]` (--json:
+ * the JSON alone; --dkim: every message DKIM-signed with an RSA-2048 key made for the run;
+ * --posts-per-feed: posts in each generated feed, 20 as in issue 17's reference feeds).
  *
  * Each backend runs in a child process of its own (scripts/bench/run.ts), so each peak
  * RSS belongs to one pipeline; Postgres runs when DATABASE_URL is set, in a database the
@@ -41,6 +42,7 @@ const number = (digits: number) => (value: number) =>
 
 const ROWS: Array<[string, (r: RunResult) => string]> = [
   ['feeds / subscribers / combinations', (r) => `${r.options.feeds} / ${r.options.subscribers} / ${r.options.combos}`],
+  ['posts per feed', (r) => String(r.options.postsPerFeed)],
   ['first fetch: feeds/s', (r) => number(1)(r.feedsPerSecondFirstFetch)],
   [
     'rss2email `r2e run --no-send`, same feeds: feeds (s), feeds/s',
@@ -51,6 +53,7 @@ const ROWS: Array<[string, (r: RunResult) => string]> = [
   ],
   ['first fetch / rss2email', (r) => (r.firstFetchVsRss2email === undefined ? '' : `${number(1)(r.firstFetchVsRss2email)}×`)],
   ['first fetch: items stored, items/s', (r) => `${r.itemsStored}, ${number(0)(r.itemsPerSecond)}`],
+  ['first fetch: ms of our CPU per item stored', (r) => number(3)((r.stages[0]!.cpuSeconds * 1000) / r.itemsStored)],
   ['refresh, all 304: feeds/s', (r) => number(1)(r.feedsPerSecondAll304)],
   ['editions / MJML compiles', (r) => `${r.editions} / ${r.mjmlCompiles}`],
   ['ms per compile (render stage / compiles)', (r) => number(0)(r.msPerCompile)],
@@ -102,7 +105,9 @@ if (backends.includes('pglite')) await rm(await createEmbeddedFolder(), { recurs
 
 const results: RunResult[] = [];
 for (const backend of backends) {
-  console.error(`Running on ${backend}: ${options.feeds} feeds, ${options.subscribers} subscribers, ${options.combos} combinations...`);
+  console.error(
+    `Running on ${backend}: ${options.feeds} feeds of ${options.postsPerFeed} posts, ${options.subscribers} subscribers, ${options.combos} combinations...`,
+  );
   results.push(await runBackend(options, backend));
 }
 if (options.json) {

@@ -8,6 +8,8 @@ export interface BenchOptions {
   json: boolean;
   /** Sign every message with DKIM (an RSA-2048 key made for the run). */
   dkim: boolean;
+  /** Posts in each generated feed: 20 by default, the shape of issue 17's reference feeds (about 97 KB). */
+  postsPerFeed: number;
 }
 
 /** A small default that finishes in about a minute on two cores. */
@@ -21,6 +23,7 @@ export function benchOptions(args: string[]): BenchOptions {
       backend: { type: 'string', default: 'both' },
       json: { type: 'boolean', default: false },
       dkim: { type: 'boolean', default: false },
+      'posts-per-feed': { type: 'string', default: '20' },
     },
   });
   const whole = (name: string, raw: string, min: number): number => {
@@ -37,6 +40,7 @@ export function benchOptions(args: string[]): BenchOptions {
     backend: values.backend as BenchOptions['backend'],
     json: values.json,
     dkim: values.dkim,
+    postsPerFeed: whole('posts-per-feed', values['posts-per-feed'], 1),
   };
 }
 
@@ -51,6 +55,8 @@ export function optionArgs(options: BenchOptions, backend: 'pglite' | 'postgres'
     String(options.combos),
     '--backend',
     backend,
+    '--posts-per-feed',
+    String(options.postsPerFeed),
     ...(options.dkim ? ['--dkim'] : []),
   ];
 }

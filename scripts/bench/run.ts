@@ -82,9 +82,9 @@ export interface RunResult {
 const SECRET = 'bench-secret-'.padEnd(48, 'x');
 const TIME_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Melbourne', 'Asia/Tokyo', 'America/Los_Angeles', 'Asia/Kolkata'];
 
-function startServers(generatedAt: Date): Promise<{ child: ChildProcess; ready: ServersReady }> {
+function startServers(generatedAt: Date, postsPerFeed: number): Promise<{ child: ChildProcess; ready: ServersReady }> {
   const script = siblingScript('./servers', import.meta.url);
-  const child = fork(script, [String(generatedAt.getTime())], {
+  const child = fork(script, [String(generatedAt.getTime()), String(postsPerFeed)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -157,7 +157,7 @@ async function run(): Promise<RunResult> {
   const options = benchOptions(process.argv.slice(2));
   const backend = options.backend === 'postgres' ? 'postgres' : 'pglite';
   const now = new Date();
-  const { child: servers, ready } = await startServers(now);
+  const { child: servers, ready } = await startServers(now, options.postsPerFeed);
   // The feeds all live on one local host; real ones come from many, so the per-host limit is lifted.
   const base = loadConfig({ ...process.env, SECRET, BASE_URL: 'https://digest.bench.example', FETCH_ALLOW_PRIVATE: '127.0.0.1' });
   const config = {

@@ -22,6 +22,7 @@ export interface SinkCount {
 }
 
 const generatedAt = new Date(Number(process.argv[2] ?? Date.now()));
+const postsPerFeed = Number(process.argv[3] ?? 20);
 
 const http = createServer((request, response) => {
   const id = Number(/^\/feeds\/(\d+)\.xml$/.exec(request.url ?? '')?.[1]);
@@ -35,7 +36,7 @@ const http = createServer((request, response) => {
     return;
   }
   response.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag });
-  response.end(feedXml(id, generatedAt));
+  response.end(feedXml(id, generatedAt, postsPerFeed));
 });
 
 let messages = 0;

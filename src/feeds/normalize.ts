@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeHTML } from 'entities';
-import { compile } from 'html-to-text';
 import type { Enclosure } from '../db/schema.js';
+import { htmlText } from './html-text.js';
 import { parseFeedDate } from './dates.js';
 import type { RawFeed, RawItem } from './parse.js';
 import { isTrackingPixel, resolveUrl, sanitizeContent } from './sanitize.js';
@@ -226,23 +226,6 @@ function cutAtWord(text: string, length: number): string {
   return `${(space > length * 0.6 ? cut.slice(0, space) : cut.slice(0, length)).replace(/[\s,;:.!?-]+$/, '')}…`;
 }
 
-// Compiled once: html-to-text's convert() rebuilds its selector tables on every call (4x slower).
-const htmlToText = compile({
-  wordwrap: false,
-  selectors: [
-    { selector: 'a', options: { ignoreHref: true } },
-    { selector: 'img', format: 'skip' },
-    // A caption describes a picture the excerpt does not show.
-    { selector: 'figcaption', format: 'skip' },
-    { selector: 'ul', options: { itemPrefix: ' ' } },
-    { selector: 'h1', options: { uppercase: false } },
-    { selector: 'h2', options: { uppercase: false } },
-    { selector: 'h3', options: { uppercase: false } },
-    { selector: 'table', format: 'dataTable' },
-    { selector: 'blockquote', format: 'block' },
-  ],
-});
-
 /**
  * How much of a post's HTML to read for its excerpt: the start first, which nearly
  * always holds enough text, then more for a post whose start is mostly markup. A cut
@@ -252,15 +235,22 @@ const htmlToText = compile({
 const EXCERPT_READS = [EXCERPT_LENGTH * 8, 20_000];
 const CUT_MARGIN = 100;
 
+const ENDS_SENTENCE = /[.!?:;…"'”’)]$/;
+
 /** The post's text on one line, with a sentence break where a paragraph or list item ended. */
 function flowingText(html: string): string {
-  return htmlToText(html)
-    .split(/\s*\n\s*/)
-    .filter(Boolean)
-    .map((block, i, blocks) => (i < blocks.length - 1 && !/[.!?:;…"'”’)]$/.test(block) ? `${block}.` : block))
-    .join(' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const blocks = htmlText(html)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return (
+    blocks
+      .map((block, i) => (i < blocks.length - 1 && !ENDS_SENTENCE.test(block) ? `${block}.` : block))
+      .join(' ')
+      // Every run of whitespace to one space: a single space already is one (most of them).
+      .replace(/\s{2,}|[^\S ]/g, ' ')
+      .trim()
+  );
 }
 
 /** Leading text a reader has already seen: the post's title again, or an "Author: …"/"By …" line. */
