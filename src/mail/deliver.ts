@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inboundDoorOpen, mailDomain, type Config } from '../config/config.js';
-import { bounceAddress, unsubscribeMailto } from '../links/verp.js';
+import { bounceAddress, deliveryTag, unsubscribeMailto } from '../links/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { personalValues } from '../render/personal.js';
@@ -138,6 +138,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     date: mailDate(new Date()),
     messageId,
     unsubscribeMailto: context.mailto ? unsubscribeMailto(config, delivery.subscriber_id) : '',
+    ...(config.webhooks.postmark === undefined ? {} : { deliveryTag: deliveryTag(config, delivery.id) }),
     ...personalValues(config, { id: delivery.subscriber_id, subscribedAt: delivery.subscribed_at, timeZone: delivery.timezone }),
   });
   // Past half its lease (a long batch, a low rate limit) another instance may take this
@@ -195,6 +196,8 @@ export function editionMessage(config: Config, rendered: RenderedDigest, unsubsc
     text: rendered.text,
     listId: `${config.siteName.replace(/[<>"]/g, '')} <digest.${mailDomain(config)}>`,
     slotNonce: rendered.slotNonce,
+    // Sending through Postmark: its webhook events name the delivery only by this metadata.
+    postmarkMetadata: config.webhooks.postmark !== undefined,
   };
 }
 
