@@ -18,10 +18,10 @@ import { isProblem } from '../../src/problem.js';
 import { refreshFeeds } from '../../src/feeds/refresh.js';
 import { loadOrRender, renderPendingEditions } from '../../src/jobs/send.js';
 import { deliverQueue } from '../../src/mail/deliver.js';
+import { refusalRules } from '../../src/bounces/refusal.js';
 import { createDkimSigner } from '../../src/own/dkim.js';
 import { createSmtpMailer, signingMailer } from '../../src/mail/transport.js';
 import { mjmlCompileCount } from '../../src/render/mjml.js';
-import { countHardBounce } from '../../src/subscribers/status.js';
 import { currentCursor } from '../../src/digest/cursor.js';
 import { createEmbeddedDatabase, createServerDatabase, type TestDatabase } from '../../test/helpers/db.js';
 import { sendPrebuilt, type Half, type Sender } from './reference.js';
@@ -238,7 +238,7 @@ async function run(): Promise<RunResult> {
       () =>
         deliverQueue(db, config, mailer, {
           loadEdition: (editionId) => loadOrRender(db, config, editionId),
-          countHardBounce,
+          recipientRefused: refusalRules(config),
         }),
       (s) => s.sent,
     );

@@ -6,11 +6,11 @@ import { STOPPABLE, STOPPED } from '../subscribers/status.js';
 import { normalizeEmail } from '../subscribers/store.js';
 
 /**
- * What one inbound report (a bounce mail, a complaint, a provider's webhook call)
- * says about one recipient, whichever door it came through. Mail identifies the
+ * What one report (a bounce mail, a complaint, a provider's webhook call, a refusal
+ * while we sent) says about one recipient, whichever door it came through. Mail identifies the
  * delivery by its signed VERP token (deliveryId) or the subscriber by a signed
  * unsubscribe token (subscriberId); webhooks, already authenticated by their
- * signature, identify it by address and Message-ID.
+ * signature, identify it by address and Message-ID; a refusal names its delivery.
  */
 export interface InboundOutcome {
   kind: BounceKind | 'not-bounce' | 'unknown';
@@ -51,14 +51,14 @@ export const DEFAULT_BOUNCE_RULES: BounceRules = { bounceSoftLimit: 3, bounceSof
  * unsubscribes at once and is recorded in consents. Every outcome about a known
  * subscriber is recorded in bounce_events with its evidence, in the same transaction
  * as the change it causes. Delivery events and auto-replies change nothing and are
- * not recorded.
+ * not recorded. Inside a transaction (a refusal, with its delivery's mark), in that one.
  */
 export async function applyOutcome(db: Db, outcome: InboundOutcome, rules: BounceRules = DEFAULT_BOUNCE_RULES): Promise<AppliedOutcome> {
   if (outcome.kind === 'not-bounce' || outcome.kind === 'unknown') return { action: 'ignored' };
   // Not a state change, and one a message for delivery events: nothing to record.
   if (outcome.kind === 'delivered' || outcome.kind === 'auto-reply') return { action: 'none' };
   const kind = outcome.kind;
-  return db.transaction().execute(async (trx) => {
+  const apply = async (trx: Db): Promise<AppliedOutcome> => {
     const target = await findTarget(trx, outcome);
     if (target === undefined) return { action: 'ignored' };
     if (outcome.eventKey !== undefined) {
@@ -103,7 +103,8 @@ export async function applyOutcome(db: Db, outcome: InboundOutcome, rules: Bounc
       })
       .execute();
     return { action, subscriberId: subscriber.id, statusBefore: subscriber.status, statusAfter };
-  });
+  };
+  return db.isTransaction ? apply(db) : db.transaction().execute(apply);
 }
 
 async function decide(

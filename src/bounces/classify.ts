@@ -1,6 +1,8 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { field, parseFieldBlocks, typedValue, type FieldBlock } from './fields.js';
 import { judge, replyCodeIn, statusIn, type Reason } from './reasons.js';
+import { readSesNotification } from './ses.js';
+import { valueAt } from './webhooks/json.js';
 
 /**
  * What an inbound message is, read from its structure first and its wording second:
@@ -133,15 +135,7 @@ function feedbackReport(base: Base, report: string): Classification {
   const fields = mergeBlocks(parseFieldBlocks(report));
   const feedbackType = (field(fields, 'feedback-type') ?? 'abuse').toLowerCase();
   const addresses = [...(fields.get('original-rcpt-to') ?? []), ...(fields.get('removal-recipient') ?? [])];
-  const recipients = addresses.map((address) => ({
-    address: bareAddress(address),
-    kind: 'soft' as const,
-    reason: 'feedback' as const,
-    status: undefined,
-    reply: undefined,
-    diagnostic: undefined,
-    delayed: false,
-  }));
+  const recipients = addresses.map((address) => complainant(bareAddress(address)));
   return {
     ...base,
     kind: 'complaint',
@@ -150,6 +144,19 @@ function feedbackReport(base: Base, report: string): Classification {
     feedbackType,
     summary: `ARF feedback report (Feedback-Type: ${feedbackType})`,
   };
+}
+
+/**
+ * Feedback types that are not a person's complaint: DMARC/DKIM failure reports (RFC 6591),
+ * "this was not spam", virus reports (ARF's and SES's alike). Logged, never an unsubscribe.
+ */
+export function notAboutConsent(feedbackType: string | undefined): boolean {
+  return feedbackType === 'auth-failure' || feedbackType === 'not-spam' || feedbackType === 'virus';
+}
+
+/** A complained-of recipient: no bounce, so never hard. */
+function complainant(address: string | undefined): FailedRecipient {
+  return { address, kind: 'soft', reason: 'feedback', status: undefined, reply: undefined, diagnostic: undefined, delayed: false };
 }
 
 function mergeBlocks(blocks: FieldBlock[]): FieldBlock {
@@ -177,7 +184,7 @@ function deliveryStatus(base: Base, dsn: string, human: string): Classification 
     const diagnostic = typedValue(diagnosticCode) ?? '';
     const context = aroundAddress(human, address) ?? human;
     const diagnosticType = /^\s*([A-Za-z0-9-]+)\s*;/.exec(diagnosticCode ?? '')?.[1];
-    failed.push(recipientVerdict(address, status, diagnostic, context, action === 'delayed', false, diagnosticType));
+    failed.push(recipientVerdict(address, status, diagnostic, context, action === 'delayed', diagnosticType));
   }
   if (failed.length === 0) {
     return { ...base, kind: 'not-bounce', basis: 'rfc3464', recipients: [], summary: `delivery notification: ${delivered} delivered` };
@@ -191,10 +198,9 @@ function recipientVerdict(
   diagnostic: string,
   context: string,
   delayed: boolean,
-  temporary = false,
   diagnosticType?: string,
 ): FailedRecipient {
-  const verdict = judge({ status, diagnostic, context, delayed: delayed || temporary, diagnosticType });
+  const verdict = judge({ status, diagnostic, context, delayed, diagnosticType });
   const words = diagnostic.trim() !== '' ? diagnostic : context;
   return {
     address,
@@ -221,58 +227,49 @@ function bounce(base: Base, basis: Classification['basis'], recipients: FailedRe
 
 // --- Amazon SES notifications mailed as JSON ---------------------------------
 
-interface SesRecipient {
-  emailAddress?: string;
-  status?: string;
-  diagnosticCode?: string;
-  action?: string;
-}
-
 function sesNotification(base: Base, text: string): Classification | undefined {
   const start = text.indexOf('{');
   if (start < 0 || !text.includes('notificationType')) return undefined;
-  let parsed: {
-    notificationType?: string;
-    bounce?: { bounceType?: string; bouncedRecipients?: SesRecipient[] };
-    complaint?: { complainedRecipients?: SesRecipient[]; complaintFeedbackType?: string };
-  };
+  let parsed: unknown;
   try {
     // Mailed notifications wrap the one-line JSON, inside strings too.
-    parsed = JSON.parse(text.slice(start, text.lastIndexOf('}') + 1).replace(/\r?\n/g, '')) as typeof parsed;
+    parsed = JSON.parse(text.slice(start, text.lastIndexOf('}') + 1).replace(/\r?\n/g, ''));
   } catch {
     return undefined;
   }
   // Through SNS the notification is a JSON string inside the SNS envelope's Message.
-  const inner = (parsed as { Message?: unknown }).Message;
+  const inner = valueAt(parsed, 'Message');
   if (typeof inner === 'string') {
     try {
-      parsed = JSON.parse(inner) as typeof parsed;
+      parsed = JSON.parse(inner);
     } catch {
       return undefined;
     }
   }
-  const type = parsed.notificationType?.toLowerCase();
-  if (type === 'complaint') {
-    const recipients = (parsed.complaint?.complainedRecipients ?? []).map((r) => ({
-      address: r.emailAddress,
-      kind: 'soft' as const,
-      reason: 'feedback' as const,
-      status: undefined,
-      reply: undefined,
-      diagnostic: undefined,
-      delayed: false,
-    }));
-    const feedbackType = parsed.complaint?.complaintFeedbackType ?? 'abuse';
+  // The same reading as the SES webhook's: one mapping for both doors.
+  const report = readSesNotification(parsed);
+  if (report?.type === 'complaint') {
+    const recipients = report.recipients.map((r) => complainant(r.address));
+    const feedbackType = report.feedbackType ?? 'abuse';
     return { ...base, kind: 'complaint', basis: 'ses-json', recipients, feedbackType, summary: `SES complaint (${feedbackType})` };
   }
-  if (type === 'bounce') {
-    const transient = parsed.bounce?.bounceType !== 'Permanent';
-    const recipients = (parsed.bounce?.bouncedRecipients ?? []).map((r) =>
-      recipientVerdict(r.emailAddress, statusIn(r.status ?? ''), r.diagnosticCode ?? '', '', false, transient),
-    );
-    if (recipients.length > 0) return bounce(base, 'ses-json', recipients);
+  if (report?.type === 'bounce' && report.recipients.length > 0) {
+    const recipients = report.recipients.map((r): FailedRecipient => {
+      const words = r.diagnostic ?? '';
+      return {
+        address: r.address,
+        kind: r.kind === 'hard' ? 'hard' : 'soft',
+        reason: r.reason ?? 'undefined',
+        status: r.status,
+        reply: replyCodeIn(words),
+        diagnostic: words.replace(/\s+/g, ' ').trim().slice(0, 500) || undefined,
+        delayed: false,
+      };
+    });
+    return bounce(base, 'ses-json', recipients);
   }
-  if (type === 'delivery') return { ...base, kind: 'not-bounce', basis: 'ses-json', recipients: [], summary: 'SES delivery notification' };
+  if (report?.type === 'delivery')
+    return { ...base, kind: 'not-bounce', basis: 'ses-json', recipients: [], summary: 'SES delivery notification' };
   return undefined;
 }
 

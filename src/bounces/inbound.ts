@@ -4,7 +4,7 @@ import type { Db } from '../db/connect.js';
 import type { BounceSource } from '../db/schema.js';
 import { tokenKeys } from '../links/tokens.js';
 import { applyOutcome, type AppliedOutcome, type InboundOutcome } from './apply.js';
-import { classifyParsed, parseMessage, type Classification } from './classify.js';
+import { classifyParsed, notAboutConsent, parseMessage, type Classification } from './classify.js';
 import { verifiedTags, type AddressConfig, type AddressToken } from '../links/verp.js';
 
 /**
@@ -78,14 +78,6 @@ export async function readInbound(
     eventKey: classification.messageId === undefined ? undefined : `mail:${classification.messageId}`,
   };
   return { classification, tag, outcome };
-}
-
-/**
- * ARF reports that are not a person's complaint: DMARC/DKIM failure reports (RFC 6591),
- * "this was not spam", virus reports. Logged, never an unsubscribe.
- */
-function notAboutConsent(feedbackType: string | undefined): boolean {
-  return feedbackType === 'auth-failure' || feedbackType === 'not-spam' || feedbackType === 'virus';
 }
 
 export interface InboundResult extends InboundReading {

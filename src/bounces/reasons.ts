@@ -170,6 +170,8 @@ export interface Evidence {
   delayed?: boolean | undefined;
   /** The Diagnostic-Code's type: smtp, or x-unix for a local program's output. */
   diagnosticType?: string | undefined;
+  /** The command the reply answered, when known for certain (our own SMTP client's refusals): else read from the words. */
+  command?: 'rcpt' | 'data' | undefined;
 }
 
 /**
@@ -189,7 +191,7 @@ export function judge(evidence: Evidence): Judgement {
     evidence.delayed === true || status?.startsWith('4') === true || (status === undefined && /^\s*4\d\d\b/.test(words || context));
   // Nothing named: a delay warning is 'expired' (the queue is still trying), as in sisimai.
   const fallback = evidence.delayed === true ? 'expired' : temporary ? 'onhold' : 'undefined';
-  const reason = reasonOf(status, words, context, evidence.diagnosticType) ?? fallback;
+  const reason = reasonOf(status, words, context, evidence.diagnosticType, evidence.command) ?? fallback;
   return { hard: isHardReason(reason), reason, status };
 }
 
@@ -239,13 +241,19 @@ const NO_SUCH_USER =
 /** Where userunknown's phrase stands; before it: refusals of us, a moved address, a domain that takes no mail, no such host. */
 const USER_UNKNOWN_AT = PHRASES.findIndex(([reason]) => reason === 'userunknown');
 
-function reasonOf(status: string | undefined, words: string, context: string, diagnosticType: string | undefined): Reason | undefined {
+function reasonOf(
+  status: string | undefined,
+  words: string,
+  context: string,
+  diagnosticType: string | undefined,
+  knownCommand: 'rcpt' | 'data' | undefined,
+): Reason | undefined {
   const both = `${words} ${context}`;
   if (PHRASES[0]![1].test(words || context)) return 'mailboxfull';
   // A local program's failure (procmail, a Maildir), not a remote server's answer.
   if (diagnosticType !== undefined && /^x-(unix|postfix)$/i.test(diagnosticType) && LOCAL_PROGRAM_FAILED.test(words)) return 'mailererror';
   const userUnknownAt = both.search(PHRASES[USER_UNKNOWN_AT]![1]);
-  const command = userUnknownAt < 0 ? undefined : commandNear(both, userUnknownAt);
+  const command = knownCommand ?? (userUnknownAt < 0 ? undefined : commandNear(both, userUnknownAt));
   // Refused at MAIL FROM: about us, not the address; the words may say why (no PTR, a block list).
   if (command === 'mail' || (command === undefined && AT_MAIL_FROM.test(both))) return softPhrase(words, context) ?? 'rejected';
   const answeredRcpt = command === 'rcpt' || (command === undefined && RCPT_WORDS.test(both));

@@ -111,7 +111,6 @@ export interface SubscriberTable {
   weekly_day: ColumnType<number, number | undefined, number>;
   /** The snapshot ('xmin:xmax:xip,...') of this subscriber's last planning: see src/digest/cursor.ts. */
   items_cursor: string | null;
-  bounce_count: Generated<number>;
   created_at: CreatedAt;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
@@ -197,7 +196,8 @@ export interface SettingTable {
 
 /** What an inbound report says about one delivery (see src/bounces/). */
 export type BounceKind = 'hard' | 'soft' | 'complaint' | 'unsubscribe' | 'auto-reply' | 'delivered';
-export type BounceSource = 'mail' | 'imap' | 'ses' | 'mailgun' | 'postmark';
+/** Where the outcome came from: 'smtp' is a refusal while we sent, the others reports that came back later. */
+export type BounceSource = 'mail' | 'imap' | 'smtp' | 'ses' | 'mailgun' | 'postmark';
 export type BounceAction = 'bounced' | 'unsubscribed' | 'counted' | 'none';
 
 export interface BounceEventTable {

@@ -8,15 +8,11 @@ import type { Mailer } from '../mail/transport.js';
 import { renderDigest, type RenderContext, type RenderedDigest } from '../render/digest.js';
 import { loadRenderedEdition, saveRenderedEdition, unrenderedEditionIds } from '../render/store.js';
 import type { LinkConfig } from '../links/urls.js';
-import { countHardBounce } from '../subscribers/status.js';
+import { refusalRules } from '../bounces/refusal.js';
 
 export type SendConfig = Config & LinkConfig;
 
-export type SendOptions = Omit<DeliverOptions, 'loadEdition' | 'countHardBounce'> & {
-  now?: Date;
-  /** Hard bounces in a row before a subscriber is set to bounced (default: HARD_BOUNCES_IN_A_ROW). */
-  bounceLimit?: number;
-};
+export type SendOptions = Omit<DeliverOptions, 'loadEdition' | 'recipientRefused'> & { now?: Date };
 
 export interface SendSummary {
   planned: PlanSummary;
@@ -66,11 +62,10 @@ export async function sendDueDigests(db: Db, config: SendConfig, mailer: Mailer,
   const now = options.now ?? new Date();
   const planned = await planDeliveries(db, now);
   const rendered = await renderPendingEditions(db, config, now);
-  const { bounceLimit, ...deliverOptions } = options;
   const delivered = await deliverQueue(db, config, mailer, {
-    ...deliverOptions,
+    ...options,
     loadEdition: (editionId) => loadOrRender(db, config, editionId),
-    countHardBounce: (trx, subscriberId) => countHardBounce(trx, subscriberId, bounceLimit),
+    recipientRefused: refusalRules(config),
   });
   return { planned, rendered, delivered };
 }

@@ -25,15 +25,30 @@ function tagMac(secret: string, purpose: AddressPurpose, id: number): string {
     .slice(0, MAC_HEX);
 }
 
+function tag(purpose: AddressPurpose, id: number, secret: string): string {
+  return `${PREFIX[purpose]}${id}-${tagMac(secret, purpose, id)}`;
+}
+
 function tagged(base: string, purpose: AddressPurpose, id: number, secret: string): string {
   const at = base.lastIndexOf('@');
-  return `${base.slice(0, at)}+${PREFIX[purpose]}${id}-${tagMac(secret, purpose, id)}${base.slice(at)}`;
+  return `${base.slice(0, at)}+${tag(purpose, id, secret)}${base.slice(at)}`;
 }
 
 /** The envelope sender of one delivery. */
 export function bounceAddress(config: AddressConfig, deliveryId: number): string {
   return tagged(config.bounceAddress, 'bounce', deliveryId, config.secret);
 }
+
+/**
+ * The delivery's tag alone (`b<id>-<mac>`), for a provider that hands a value of ours back
+ * with its events but not the envelope sender (Postmark's metadata).
+ */
+export function deliveryTag(config: AddressConfig, deliveryId: number): string {
+  return tag('bounce', deliveryId, config.secret);
+}
+
+/** The Postmark metadata key (at most 20 characters) that carries deliveryTag: X-PM-Metadata-fd-delivery. */
+export const POSTMARK_DELIVERY_KEY = 'fd-delivery';
 
 /** The List-Unsubscribe mailto: of one subscriber (RFC 2369; the subject is a courtesy, the address decides). */
 export function unsubscribeMailto(config: AddressConfig, subscriberId: number): string {
@@ -52,12 +67,26 @@ export interface AddressToken {
 export function verifiedTags(keys: TokenKeys, text: string): AddressToken[] {
   const found: AddressToken[] = [];
   for (const match of text.matchAll(TAG)) {
-    const purpose: AddressPurpose = match[1]!.toLowerCase() === 'b' ? 'bounce' : 'unsubscribe';
-    const id = Number(match[2]);
-    if (!Number.isSafeInteger(id) || id <= 0) continue;
-    const given = match[3]!.toLowerCase();
-    const genuine = [keys.current, keys.previous].some((secret) => secret !== undefined && sameMac(given, tagMac(secret, purpose, id)));
-    if (genuine && !found.some((t) => t.purpose === purpose && t.id === id)) found.push({ purpose, id });
+    const token = genuineTag(keys, match);
+    if (token !== undefined && !found.some((t) => t.purpose === token.purpose && t.id === token.id)) found.push(token);
   }
   return found;
+}
+
+/** A bare tag (`b<id>-<mac>`, see deliveryTag) when it is genuine. */
+export function verifiedTag(keys: TokenKeys, value: string): AddressToken | undefined {
+  const match = BARE_TAG.exec(value.trim());
+  return match === null ? undefined : genuineTag(keys, match);
+}
+
+const BARE_TAG = /^([bu])(\d{1,15})-([0-9a-f]{24})$/i;
+
+/** The token a tag's parts (prefix, id, MAC) name, when the MAC is ours (SECRET or SECRET_PREVIOUS). */
+function genuineTag(keys: TokenKeys, [, prefix, digits, givenMac]: RegExpMatchArray | RegExpExecArray): AddressToken | undefined {
+  const purpose: AddressPurpose = prefix!.toLowerCase() === 'b' ? 'bounce' : 'unsubscribe';
+  const id = Number(digits);
+  if (!Number.isSafeInteger(id) || id <= 0) return undefined;
+  const given = givenMac!.toLowerCase();
+  const genuine = [keys.current, keys.previous].some((secret) => secret !== undefined && sameMac(given, tagMac(secret, purpose, id)));
+  return genuine ? { purpose, id } : undefined;
 }

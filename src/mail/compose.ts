@@ -2,6 +2,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { randomBytes } from 'node:crypto';
+import { POSTMARK_DELIVERY_KEY } from '../links/verp.js';
 import { PERSONAL_VALUE_NAMES, placeholders, type PersonalValueName } from '../render/personal.js';
 
 /**
@@ -13,14 +14,15 @@ import { PERSONAL_VALUE_NAMES, placeholders, type PersonalValueName } from '../r
  * bodies are quoted-printable encoded here chunk by chunk, so that a slot never
  * falls inside an encoded line break.
  */
-export type Slot = 'to' | 'date' | 'messageId' | 'unsubscribeMailto' | PersonalValueName;
+export type Slot = 'to' | 'date' | 'messageId' | 'unsubscribeMailto' | 'deliveryTag' | PersonalValueName;
 type Segment = Buffer | { slot: Slot; body: boolean };
 
 export interface MessageTemplate {
   segments: Segment[];
 }
 
-export type SlotValues = Record<Slot, string>;
+/** deliveryTag only for templates that carry it (EditionMessage.postmarkMetadata). */
+export type SlotValues = Record<Exclude<Slot, 'deliveryTag'>, string> & { deliveryTag?: string };
 
 export interface EditionMessage {
   from: string;
@@ -32,6 +34,11 @@ export interface EditionMessage {
   unsubscribeMailto: boolean;
   /** The nonce of the bodies' personal placeholders (see render/personal.ts). */
   slotNonce: string;
+  /**
+   * Carry the delivery's signed tag as Postmark metadata (X-PM-Metadata-*): Postmark hands
+   * it back with every webhook event, and reports neither our envelope sender nor our Message-ID.
+   */
+  postmarkMetadata?: boolean;
 }
 
 function markerPattern(markers: string[]): RegExp {
@@ -52,6 +59,7 @@ function headerMarkers(): { header: Record<string, Slot>; body: Record<string, '
       [`message-id-${nonce}@feed-digest.invalid`]: 'messageId',
       [`FD_UNSUBSCRIBE_URL_${nonce}`]: 'unsubscribeUrl',
       [`FD_UNSUBSCRIBE_MAILTO_${nonce}`]: 'unsubscribeMailto',
+      [`FD_DELIVERY_TAG_${nonce}`]: 'deliveryTag',
     },
     body: { [`FD_TEXT_${nonce}`]: 'text', [`FD_HTML_${nonce}`]: 'html' },
   };
@@ -76,6 +84,7 @@ export async function buildMessageTemplate(message: EditionMessage): Promise<Mes
       'List-Id': message.listId,
       'Auto-Submitted': 'auto-generated',
       Precedence: 'bulk',
+      ...(message.postmarkMetadata === true ? { [`X-PM-Metadata-${POSTMARK_DELIVERY_KEY}`]: marker('deliveryTag') } : {}),
     },
     text: { content: bodyMarker('text'), contentTransferEncoding: 'quoted-printable' },
     html: { content: bodyMarker('html'), contentTransferEncoding: 'quoted-printable' },
@@ -121,7 +130,7 @@ function slotValue(value: string, body: boolean): string {
  */
 export function personalize(template: MessageTemplate, values: SlotValues): Buffer[] {
   return template.segments.map((segment) =>
-    Buffer.isBuffer(segment) ? segment : Buffer.from(slotValue(values[segment.slot], segment.body), 'ascii'),
+    Buffer.isBuffer(segment) ? segment : Buffer.from(slotValue(values[segment.slot] ?? '', segment.body), 'ascii'),
   );
 }
 

@@ -1,23 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inboundDoorOpen, mailDomain, type Config } from '../config/config.js';
-import { bounceAddress, unsubscribeMailto } from '../links/verp.js';
+import { bounceAddress, deliveryTag, unsubscribeMailto } from '../links/verp.js';
 import type { Db } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { personalValues } from '../render/personal.js';
 import type { LinkConfig } from '../links/urls.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
-import {
-  markFailed,
-  markForRetry,
-  markSent,
-  messageIdKey,
-  releaseClaims,
-  type ClaimedDelivery,
-  type CountHardBounce,
-  type SentMark,
-} from './ledger.js';
+import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
-import type { Mailer } from './transport.js';
+import type { Mailer, SmtpRefusal } from './transport.js';
+
+/** Rules for a refused recipient, given a transaction, the delivery and the server's reply. */
+export type RecipientRefused = (db: Db, deliveryId: number, refusal: SmtpRefusal) => Promise<void>;
 
 export interface DeliverOptions {
   /** Renders an edition that has no stored rendering yet (the jobs layer knows how). */
@@ -26,8 +20,11 @@ export interface DeliverOptions {
   /** First retry delay; doubles per attempt up to six hours. */
   retryBaseSeconds?: number;
   maxAttempts?: number;
-  /** Counts a refused recipient against the subscriber (the jobs layer knows the status rules). */
-  countHardBounce: CountHardBounce;
+  /**
+   * What a recipient the server refused does to its subscriber, run in the transaction
+   * that fails the delivery: the bounce rules (src/bounces/), which jobs/send.ts hands in.
+   */
+  recipientRefused: RecipientRefused;
   signal?: AbortSignal;
   /** Called with the seconds each accepted message took, for the send-latency metric. */
   onSent?: (seconds: number) => void;
@@ -141,6 +138,7 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     date: mailDate(new Date()),
     messageId,
     unsubscribeMailto: context.mailto ? unsubscribeMailto(config, delivery.subscriber_id) : '',
+    ...(config.webhooks.postmark === undefined ? {} : { deliveryTag: deliveryTag(config, delivery.id) }),
     ...personalValues(config, { id: delivery.subscriber_id, subscribedAt: delivery.subscribed_at, timeZone: delivery.timezone }),
   });
   // Past half its lease (a long batch, a low rate limit) another instance may take this
@@ -167,13 +165,17 @@ async function deliverOne(context: DeliverContext, delivery: ClaimedDelivery): P
     return 'sent';
   }
   if (result.permanent) {
-    await markFailed(db, delivery, result.error, options.countHardBounce);
+    // Judged and ruled on like a bounce that comes back later, in the same transaction as the mark.
+    await db.transaction().execute(async (trx) => {
+      await markFailed(trx, delivery.id, result.error);
+      await options.recipientRefused(trx, delivery.id, result.refusal);
+    });
     return 'failed';
   }
   // A server that is down is no fault of this message: it waits (backoff capped at six
   // hours) for as long as the outage lasts, and is never given up.
   if (!result.pause && delivery.attempts >= (options.maxAttempts ?? 10)) {
-    await markFailed(db, delivery, `gave up after ${delivery.attempts} attempts: ${result.error}`);
+    await markFailed(db, delivery.id, `gave up after ${delivery.attempts} attempts: ${result.error}`);
     return 'failed';
   }
   await markForRetry(db, delivery.id, result.error, retryDelay(options, delivery.attempts));
@@ -194,6 +196,8 @@ export function editionMessage(config: Config, rendered: RenderedDigest, unsubsc
     text: rendered.text,
     listId: `${config.siteName.replace(/[<>"]/g, '')} <digest.${mailDomain(config)}>`,
     slotNonce: rendered.slotNonce,
+    // Sending through Postmark: its webhook events name the delivery only by this metadata.
+    postmarkMetadata: config.webhooks.postmark !== undefined,
   };
 }
 

@@ -52,7 +52,7 @@ export interface SentMark {
 
 /**
  * Marks deliveries sent in one statement (the sender commits marks in groups, see
- * deliver.ts) and ends the runs of hard bounces of their subscribers (src/subscribers/status.ts).
+ * deliver.ts).
  *
  * On a Postgres server (`waitForFlush` false) without waiting for the WAL flush
  * (synchronous_commit off, for this transaction only): each sender waits for its
@@ -69,16 +69,11 @@ export async function markSent(db: Db, marks: SentMark[], waitForFlush: boolean)
   // set_config(..., true) lasts to the end of this statement's own transaction, so it
   // governs its commit: one round trip, where BEGIN / SET LOCAL / COMMIT took four.
   await sql`
-    WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', ${waitForFlush ? 'on' : 'off'}, true)),
-    sent AS (
-      UPDATE deliveries d SET status = 'sent', sent_at = now(), message_id = m.message_id,
-                              lease_until = NULL, last_error = NULL
-      FROM unnest(${marks.map((m) => m.id)}::bigint[], ${marks.map((m) => m.messageId)}::text[]) AS m(id, message_id)
-      WHERE d.id = m.id AND EXISTS (SELECT 1 FROM async_commit)
-      RETURNING d.subscriber_id
-    )
-    UPDATE subscribers SET bounce_count = 0 FROM sent
-    WHERE subscribers.id = sent.subscriber_id AND subscribers.bounce_count > 0`.execute(db);
+    WITH async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', ${waitForFlush ? 'on' : 'off'}, true))
+    UPDATE deliveries d SET status = 'sent', sent_at = now(), message_id = m.message_id,
+                            lease_until = NULL, last_error = NULL
+    FROM unnest(${marks.map((m) => m.id)}::bigint[], ${marks.map((m) => m.messageId)}::text[]) AS m(id, message_id)
+    WHERE d.id = m.id AND EXISTS (SELECT 1 FROM async_commit)`.execute(db);
 }
 
 export async function markForRetry(db: Db, id: number, error: string, delaySeconds: number): Promise<void> {
@@ -115,23 +110,9 @@ export async function releaseClaims(
     WHERE d.id = c.id AND d.attempts = c.attempts AND d.status = 'sending'`.execute(db);
 }
 
-/**
- * Counts a recipient the server refused against its subscriber, in the transaction that
- * fails the delivery. The status rules are the subscribers' (countHardBounce in
- * src/subscribers/status.ts); the jobs layer passes them in, so mail imports no stage above it.
- */
-export type CountHardBounce = (db: Db, subscriberId: number) => Promise<void>;
-
-/** A delivery that will not be tried again; a hard bounce (`countHardBounce` given) also counts against the subscriber. */
-export async function markFailed(db: Db, delivery: ClaimedDelivery, error: string, countHardBounce?: CountHardBounce): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('deliveries')
-      .set({ status: 'failed', last_error: error, lease_until: null })
-      .where('id', '=', delivery.id)
-      .execute();
-    if (countHardBounce !== undefined) await countHardBounce(trx, delivery.subscriber_id);
-  });
+/** A delivery that will not be tried again. */
+export async function markFailed(db: Db, id: number, error: string): Promise<void> {
+  await db.updateTable('deliveries').set({ status: 'failed', last_error: error, lease_until: null }).where('id', '=', id).execute();
 }
 
 export interface SentDelivery {

@@ -21,11 +21,27 @@ export interface OutgoingMessage {
 }
 
 /**
- * Sending outcomes are values: a 5xx for the recipient is `permanent` (a hard bounce);
- * `pause` means the fault is not the recipient's (the server is down or refuses us, our
- * sender or our message): sending pauses and this message waits; otherwise try again later.
+ * A recipient refused while we sent: a 5xx to RCPT TO, or one about the recipient after
+ * the message (one recipient per transaction, so that reply is about them). Refusals of
+ * us (the sender, the message's size or content, a policy) pause sending instead.
  */
-export type SendResult = { ok: true; response: string } | { ok: false; permanent: boolean; pause: boolean; error: string };
+export interface SmtpRefusal {
+  code: number;
+  /** The reply's lines without their codes, joined by "\n". */
+  text: string;
+  command: 'rcpt' | 'data';
+}
+
+/**
+ * Sending outcomes are values: a 5xx for the recipient is `permanent`, with the reply for
+ * the bounce rules to judge (handed in by jobs/send.ts); `pause` means the fault is not the
+ * recipient's (the server is down or refuses us, our sender or our message): sending
+ * pauses and this message waits; otherwise try again later.
+ */
+export type SendResult =
+  | { ok: true; response: string }
+  | { ok: false; permanent: false; pause: boolean; error: string }
+  | { ok: false; permanent: true; pause: false; error: string; refusal: SmtpRefusal };
 
 export interface Mailer {
   kind: 'smtp' | 'outbox';
@@ -91,7 +107,7 @@ export function createSmtpMailer(smtpUrl: string, poolSize: number, options: Smt
  * A reply as an outcome: sent only when the data went out and the final reply is 2xx.
  * No reply, 421, or anything refused before the recipient (greeting, TLS, login,
  * sender) pauses sending, and so does a 5xx that concerns us or the message rather
- * than the recipient; otherwise 5xx is a bounce and 4xx a retry later.
+ * than the recipient; otherwise 5xx is a refusal of the recipient and 4xx a retry later.
  */
 function sendResult(reply: Reply | TransactionResult): SendResult {
   const transaction = 'step' in reply ? reply : undefined;
@@ -100,12 +116,14 @@ function sendResult(reply: Reply | TransactionResult): SendResult {
   if (transaction === undefined || reply.code < 400 || reply.code === 421 || transaction.step === 'sender') {
     return { ok: false, permanent: false, pause: true, error };
   }
-  if (reply.code >= 500 && !concernsRecipient(transaction)) return { ok: false, permanent: false, pause: true, error };
-  return { ok: false, permanent: reply.code >= 500, pause: false, error };
+  if (reply.code < 500) return { ok: false, permanent: false, pause: false, error };
+  if (!concernsRecipient(transaction)) return { ok: false, permanent: false, pause: true, error };
+  const command = transaction.step === 'recipient' ? 'rcpt' : 'data';
+  return { ok: false, permanent: true, pause: false, error, refusal: { code: reply.code, text: reply.text, command } };
 }
 
 /**
- * Whether a refusal is about the recipient (then a 5xx is their hard bounce) rather
+ * Whether a refusal is about the recipient (then a 5xx is their bounce, hard or soft) rather
  * than our sender, our message (size, content) or the relay's policy. The enhanced
  * status code decides when the server gives one (RFC 3463): addressing (X.1), mailbox
  * (X.2) and routing (X.4) are the recipient's, except the sender's address (X.1.7,

@@ -43,7 +43,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'feed_digest_' });
     new Gauge({
       name: 'feed_digest_bounce_events',
-      help: 'Inbound outcomes recorded (all doors, all instances) by kind and what they did',
+      help: 'Bounce, complaint and unsubscribe outcomes recorded (all doors, refusals while sending too, all instances) by kind and what they did',
       labelNames: ['kind', 'action'],
       registers: [this.registry],
       async collect() {

@@ -29,7 +29,7 @@ const TRANSITIONS: Record<StatusAction, { from: SubscriberStatus[]; set: Subscri
   unsubscribe: { from: ['pending', 'active', 'paused', 'bounced'], set: UNSUBSCRIBED },
   resubscribe: {
     from: ['unsubscribed', 'bounced'],
-    set: { status: 'active', items_cursor: currentCursor, unsubscribed_at: null, bounce_count: 0 },
+    set: { status: 'active', items_cursor: currentCursor, unsubscribed_at: null },
   },
 };
 
@@ -61,7 +61,6 @@ export const CONFIRMED: SubscriberSet = {
   confirmed_at: sql`coalesce(confirmed_at, now())`,
   items_cursor: cursorOnActivation,
   unsubscribed_at: null,
-  bounce_count: 0,
 };
 
 /** The statuses a bounce can still stop: those of people we may still mail. */
@@ -72,25 +71,6 @@ export const STOPPED: Record<'bounced' | 'unsubscribed', SubscriberSet> = {
   bounced: { status: 'bounced' },
   unsubscribed: UNSUBSCRIBED,
 };
-
-/** Permanent failures at sending time in a row (no digest accepted between them) that set a subscriber to bounced. */
-export const HARD_BOUNCES_IN_A_ROW = 3;
-
-/**
- * A permanent failure at sending time (the SMTP server refused the recipient): one more
- * in the run that sets the subscriber to bounced; a digest accepted ends the run (markSent
- * in src/mail/ledger.ts). Mail's markFailed runs this as the function jobs/send.ts hands it.
- */
-export async function countHardBounce(db: Db, subscriberId: number, limit: number = HARD_BOUNCES_IN_A_ROW): Promise<void> {
-  await db
-    .updateTable('subscribers')
-    .set({
-      bounce_count: sql<number>`bounce_count + 1`,
-      status: sql`CASE WHEN bounce_count + 1 >= ${limit} THEN 'bounced' ELSE status END`,
-    })
-    .where('id', '=', subscriberId)
-    .execute();
-}
 
 /** Sign-ups not confirmed within this many days are deleted, consent records with them. */
 export const UNCONFIRMED_RETENTION_DAYS = 7;

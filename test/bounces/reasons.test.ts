@@ -58,6 +58,14 @@ test('a vague "user unknown" is userunknown when it answered RCPT, filtered when
   assert.equal(verdict({ diagnostic: '', context: 'User a (a@example.org) not listed in Domino Directory' }), 'userunknown hard');
 });
 
+test('a command known for certain (our own refusals while sending) decides where the words name none', () => {
+  assert.equal(verdict({ diagnostic: '550 No such user here', command: 'rcpt' }), 'userunknown hard');
+  assert.equal(verdict({ diagnostic: '550 No such user here', command: 'data' }), 'filtered soft');
+  assert.equal(verdict({ diagnostic: '550 No such user here' }), 'filtered soft', 'nothing says it answered RCPT');
+  assert.equal(verdict({ diagnostic: '552 5.2.2 Mailbox full', command: 'rcpt' }), 'mailboxfull soft');
+  assert.equal(verdict({ diagnostic: '550 Client host blocked using Spamhaus', command: 'rcpt' }), 'blocked soft');
+});
+
 test('a local program failing (x-unix) is a mailer error, and an x.1.1 that refuses us is about us', () => {
   assert.equal(
     verdict({

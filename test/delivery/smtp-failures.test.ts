@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
+import { bounceRates, outcomeCounts } from '../../src/bounces/stats.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { createSmtpMailer } from '../../src/mail/transport.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -93,7 +94,26 @@ test('the SMTP server down for long: sending pauses, nothing is given up, and it
   }
 });
 
-test('a 550 for one recipient does not hold up the others; after bounceLimit hard bounces the subscriber is bounced', async () => {
+/** The events recorded about one address: what the rules made of each refusal, with its evidence. */
+async function eventsOf(email: string) {
+  return database.db
+    .selectFrom('bounce_events')
+    .innerJoin('subscribers', 'subscribers.id', 'bounce_events.subscriber_id')
+    .select(['kind', 'source', 'action', 'dsn_status', 'diagnostic', 'evidence', 'delivery_id'])
+    .where('subscribers.email', '=', email)
+    .orderBy('bounce_events.id')
+    .execute();
+}
+
+async function statusOf(email: string): Promise<string> {
+  const row = await database.db.selectFrom('subscribers').select('status').where('email', '=', email).executeTakeFirstOrThrow();
+  return row.status;
+}
+
+// Before issue 16's rules, a refusal while sending counted towards "3 hard bounces in a
+// row" and was recorded nowhere; now it is judged and ruled on like a bounce that comes
+// back later: a hard one stops the address at once.
+test('a 550 for one recipient does not hold up the others; the hard bounce stops the address at once, recorded with the reply', async () => {
   await clearLedger(database.db);
   const { emails, feedId } = await seedAudience(database.db, 12);
   const unknown = emails[0]!;
@@ -101,67 +121,113 @@ test('a 550 for one recipient does not hold up the others; after bounceLimit har
     { onRecipient: (address) => (address === unknown ? { code: 550, message: 'No such user here' } : undefined) },
     async (sink, mailer) => {
       const day = (n: number) => new Date(Date.now() + n * 24 * 3600_000);
-      const bounceLimit = 3;
-      for (let n = 0; n < bounceLimit; n++) {
-        if (n > 0) await seedItem(database.db, feedId, { title: `Day ${n}` });
-        const { delivered } = await sendDueDigests(database.db, config, mailer, { now: day(n), bounceLimit });
-        assert.deepEqual(
-          { sent: delivered.sent, failed: delivered.failed, paused: delivered.paused },
-          { sent: 11, failed: 1, paused: false },
-        );
-        const subscriber = await database.db
-          .selectFrom('subscribers')
-          .select(['status', 'bounce_count'])
-          .where('email', '=', unknown)
-          .executeTakeFirstOrThrow();
-        assert.deepEqual(subscriber, { status: n + 1 < bounceLimit ? 'active' : 'bounced', bounce_count: n + 1 });
-      }
-      assert.equal(sink.received.length, 33, 'the others got every digest');
+      const { delivered } = await sendDueDigests(database.db, config, mailer, { now: day(0) });
+      assert.deepEqual(
+        { sent: delivered.sent, failed: delivered.failed, paused: delivered.paused },
+        { sent: 11, failed: 1, paused: false },
+      );
+      assert.equal(await statusOf(unknown), 'bounced');
       const failed = await database.db
         .selectFrom('deliveries')
         .innerJoin('subscribers', 'subscribers.id', 'deliveries.subscriber_id')
-        .select(['deliveries.status', 'deliveries.last_error', 'deliveries.attempts'])
+        .select(['deliveries.id', 'deliveries.status', 'deliveries.last_error', 'deliveries.attempts'])
         .where('subscribers.email', '=', unknown)
-        .execute();
-      assert.equal(failed.length, bounceLimit);
-      for (const row of failed) {
-        assert.equal(row.status, 'failed');
-        assert.equal(row.attempts, 1, 'a hard bounce is not retried');
-        assert.match(row.last_error ?? '', /^550 /);
-      }
+        .executeTakeFirstOrThrow();
+      assert.deepEqual([failed.status, failed.attempts], ['failed', 1], 'a refusal is not retried');
+      assert.match(failed.last_error ?? '', /^550 /);
+      const events = await eventsOf(unknown);
+      assert.equal(events.length, 1);
+      assert.deepEqual(
+        { ...events[0], evidence: undefined },
+        {
+          kind: 'hard',
+          source: 'smtp',
+          action: 'bounced',
+          dsn_status: '550',
+          diagnostic: '550 No such user here',
+          evidence: undefined,
+          delivery_id: failed.id,
+        },
+      );
+      assert.match(events[0]!.evidence, /userunknown.*RCPT TO: 550 No such user here/);
+      // Counted where every bounce is: status and /metrics read bounce_events.
+      assert.ok((await bounceRates(database.db, 7)).hard >= 1);
+      assert.ok((await outcomeCounts(database.db)).some((c) => c.kind === 'hard' && c.action === 'bounced' && c.n >= 1));
 
-      await seedItem(database.db, feedId, { title: 'After the bounces' });
-      const { delivered, planned } = await sendDueDigests(database.db, config, mailer, { now: day(bounceLimit), bounceLimit });
-      assert.equal(planned.pending, 11, 'a bounced subscriber is not planned');
-      assert.equal(delivered.sent, 11);
+      await seedItem(database.db, feedId, { title: 'After the bounce' });
+      const next = await sendDueDigests(database.db, config, mailer, { now: day(1) });
+      assert.equal(next.planned.pending, 11, 'a bounced subscriber is not planned');
+      assert.equal(next.delivered.sent, 11);
+      assert.equal(sink.received.length, 22, 'the others got every digest');
       assert.equal(copiesPerRecipient(sink).get(unknown), undefined);
     },
   );
 });
 
-test('a message refused for its size or content pauses sending: nobody is counted as bounced, nothing is given up', async () => {
+test('refusals are judged by the same reasons as bounces: a full mailbox is soft and stops the address after BOUNCE_SOFT_LIMIT; a 5.1.1 after DATA is hard', async () => {
+  await clearLedger(database.db);
+  const { emails, feedId } = await seedAudience(database.db, 3);
+  const [full, late] = [emails[0]!, emails[1]!];
+  const rules = { ...config, bounceSoftLimit: 2 };
+  await withSink(
+    {
+      onRecipient: (address) => (address === full ? { code: 552, message: '5.2.2 Mailbox full, try again much later' } : undefined),
+      onMessage: (to) => (to[0] === late ? { code: 550, message: '5.1.1 <recipient> user unknown' } : undefined),
+    },
+    async (_sink, mailer) => {
+      const day = (n: number) => new Date(Date.now() + n * 24 * 3600_000);
+      const first = await sendDueDigests(database.db, rules, mailer, { now: day(0) });
+      assert.deepEqual([first.delivered.sent, first.delivered.failed, first.delivered.paused], [1, 2, false]);
+      assert.equal(await statusOf(full), 'active', 'one soft bounce is counted, not yet enough');
+      assert.deepEqual(
+        (await eventsOf(full)).map((e) => [e.kind, e.action, e.dsn_status]),
+        [['soft', 'counted', '5.2.2']],
+      );
+      assert.equal(await statusOf(late), 'bounced');
+      const [lateEvent] = await eventsOf(late);
+      assert.deepEqual([lateEvent?.kind, lateEvent?.action, lateEvent?.dsn_status], ['hard', 'bounced', '5.1.1']);
+      assert.match(lateEvent?.evidence ?? '', /in reply to DATA/);
+
+      await seedItem(database.db, feedId, { title: 'Day 2' });
+      await sendDueDigests(database.db, rules, mailer, { now: day(1) });
+      assert.equal(await statusOf(full), 'bounced', 'the second soft bounce within BOUNCE_SOFT_DAYS stops it');
+      assert.deepEqual(
+        (await eventsOf(full)).map((e) => [e.kind, e.action]),
+        [
+          ['soft', 'counted'],
+          ['soft', 'bounced'],
+        ],
+      );
+    },
+  );
+});
+
+test('refusals of us (the sender, the message size or content, a policy) pause sending: nobody is bounced or recorded, nothing is given up', async () => {
   await clearLedger(database.db);
   const { emails } = await seedAudience(database.db, 3);
-  const refusals = [
-    { code: 552, message: '5.3.4 Message too big for system' },
-    { code: 554, message: 'Transaction failed: content rejected' },
+  const refusals: SmtpSinkOptions[] = [
+    { onMessage: () => ({ code: 552, message: '5.3.4 Message too big for system' }) },
+    { onMessage: () => ({ code: 554, message: 'Transaction failed: content rejected' }) },
+    { onRecipient: () => ({ code: 550, message: '5.7.1 Relaying denied' }) },
+    {
+      server: { onMailFrom: (_address, _session, callback) => callback(Object.assign(new Error('Sender refused'), { responseCode: 550 })) },
+    },
   ];
   for (const refusal of refusals) {
-    await withSink({ onMessage: () => refusal }, async (_sink, mailer) => {
+    await withSink(refusal, async (_sink, mailer) => {
       for (let run = 0; run < 3; run++) {
-        const { delivered } = await sendDueDigests(database.db, config, mailer, { ...now, bounceLimit: 1 });
+        const { delivered } = await sendDueDigests(database.db, { ...config, bounceSoftLimit: 1 }, mailer, now);
         assert.equal(delivered.paused, true);
-        assert.match(delivered.pauseReason ?? '', new RegExp(`^${refusal.code} `));
+        assert.match(delivered.pauseReason ?? '', /^55\d /);
         assert.equal(delivered.failed, 0);
       }
     });
   }
   assert.deepEqual(await ledgerCounts(database.db), { pending: 3 });
-  const subscribers = await database.db.selectFrom('subscribers').select(['status', 'bounce_count']).where('email', 'in', emails).execute();
-  assert.deepEqual(
-    subscribers,
-    emails.map(() => ({ status: 'active', bounce_count: 0 })),
-  );
+  for (const email of emails) {
+    assert.equal(await statusOf(email), 'active');
+    assert.deepEqual(await eventsOf(email), []);
+  }
 });
 
 test("no wait for the server's reply outlasts the delivery's lease", async () => {

@@ -161,6 +161,7 @@ before(async () => {
     'mg-verp',
     'pm-hard',
     'pm-complaint',
+    'pm-verp',
   ]) {
     const subscriber = await addSubscriber(web.database.db, { email: `${name}@example.net`, categoryNames: ['thinktime'] });
     assert.ok('id' in subscriber);
@@ -170,7 +171,7 @@ before(async () => {
   const feed = await web.database.db.selectFrom('feeds').select('id').where('title', '=', 'Seth Godin').executeTakeFirstOrThrow();
   await seedItem(web.database.db, feed.id);
   const sent = await sendDueDigests(web.database.db, web.config, web.mailer);
-  assert.equal(sent.delivered.sent, 10);
+  assert.equal(sent.delivered.sent, 11);
 });
 after(() => web.close());
 
@@ -410,6 +411,39 @@ describe('Postmark', () => {
     };
     assert.equal((await post('postmark', complaint, auth(POSTMARK.user, POSTMARK.password))).status, 200);
     assert.equal(await status('pm-complaint@example.net'), 'unsubscribed');
+  });
+
+  test('the delivery tag sent as Postmark metadata names the delivery, whatever address the event gives; a forged tag changes nothing', async () => {
+    const delivery = await web.database.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('subscriber_id', '=', ids['pm-verp']!)
+      .executeTakeFirstOrThrow();
+    const digest = web.sink.received.find((m) => m.envelopeTo[0] === 'pm-verp@example.net');
+    const tag = digest?.parsed.headers.get('x-pm-metadata-fd-delivery');
+    assert.ok(
+      typeof tag === 'string' && /^b\d+-[0-9a-f]{24}$/.test(tag),
+      `the digest carries its signed tag as Postmark metadata: ${JSON.stringify(tag)}`,
+    );
+    // The address as the remote server (or a forwarder) gave it: only the metadata says who it was.
+    const bounce = (metadata: string, id: number) => ({
+      RecordType: 'Bounce',
+      ID: id,
+      Type: 'HardBounce',
+      MessageID: `pm-uuid-${id}`,
+      Email: 'forwarded@elsewhere.example',
+      Details: 'smtp;550 5.1.1 unknown',
+      Metadata: { 'fd-delivery': metadata },
+    });
+    const forged = tag.replace(/-[0-9a-f]{24}$/, '-000000000000000000000000');
+    await changesNothing(() => post('postmark', bounce(forged, 4250), auth(POSTMARK.user, POSTMARK.password)), 200);
+    assert.equal((await post('postmark', bounce(tag, 4251), auth(POSTMARK.user, POSTMARK.password))).status, 200);
+    assert.equal(await status('pm-verp@example.net'), 'bounced');
+    const events = (await state()).events.filter((e) => e.subscriber_id === ids['pm-verp']);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.source, e.delivery_id]),
+      [['hard', 'postmark', delivery.id]],
+    );
   });
 
   test('without the right credentials nothing changes', async () => {

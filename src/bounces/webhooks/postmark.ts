@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BounceKind } from '../../db/schema.js';
 import type { InboundOutcome } from '../apply.js';
+import { POSTMARK_DELIVERY_KEY } from '../../links/verp.js';
 import { stringAt, valueAt } from './json.js';
+import type { DeliveryOfTag } from './verp.js';
 
 /**
  * Postmark webhooks. Postmark signs nothing: its documentation secures a webhook with
@@ -31,10 +33,13 @@ const BOUNCE_KINDS: Record<string, BounceKind> = {
 
 /**
  * Bounce, SpamComplaint and Delivery records as outcomes; a SubscriptionChange that
- * suppresses an address at the recipient's request is an unsubscribe. Postmark's
- * MessageID is its own, not ours: the address identifies the subscriber.
+ * suppresses an address at the recipient's request is an unsubscribe. Postmark reports
+ * neither our envelope sender nor our Message-ID (its MessageID is its own), but hands
+ * back the metadata we sent (X-PM-Metadata-fd-delivery, see src/mail/compose.ts): its
+ * signed tag names the delivery. Only an event without a genuine one (a message sent
+ * before the setting, or not a digest) falls back to the address.
  */
-export function postmarkOutcome(body: unknown): InboundOutcome | undefined {
+export function postmarkOutcome(body: unknown, deliveryOf: DeliveryOfTag): InboundOutcome | undefined {
   const record = stringAt(body, 'RecordType');
   const type = stringAt(body, 'Type');
   const email = stringAt(body, 'Email') ?? stringAt(body, 'Recipient');
@@ -54,6 +59,7 @@ export function postmarkOutcome(body: unknown): InboundOutcome | undefined {
   return {
     kind,
     email,
+    deliveryId: deliveryOf(stringAt(body, 'Metadata', POSTMARK_DELIVERY_KEY)),
     diagnostic: details,
     source: 'postmark',
     evidence: `Postmark ${record}${type ? ` ${type}` : ''} for ${email}${details ? `: ${details}` : ''}`,

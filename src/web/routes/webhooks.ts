@@ -3,7 +3,7 @@ import { applyOutcome, type InboundOutcome } from '../../bounces/apply.js';
 import { mailgunOutcome, mailgunVerifier } from '../../bounces/webhooks/mailgun.js';
 import { postmarkAuthorized, postmarkOutcome } from '../../bounces/webhooks/postmark.js';
 import { sesOutcomes } from '../../bounces/webhooks/ses.js';
-import { deliveryOfSender } from '../../bounces/webhooks/verp.js';
+import { deliveryOfSender, deliveryOfTag } from '../../bounces/webhooks/verp.js';
 import {
   certificateCache,
   fetchCertificateOverHttps,
@@ -30,8 +30,9 @@ const WEBHOOK_BODY_BYTES = 256 * 1024;
  * POST /webhooks/<provider>: bounce, complaint and delivery events from Amazon SES
  * (through SNS), Mailgun and Postmark, each verified as the provider documents it and
  * applied through applyOutcome, like bounces that arrive by mail. The delivery is named
- * by our signed VERP envelope sender when the provider reports it, else by our
- * Message-ID, else the subscriber by address. A provider with no settings answers
+ * by our signed VERP envelope sender when the provider reports it (SES, Mailgun), or by
+ * the signed tag we sent as Postmark metadata, else by our Message-ID, else the
+ * subscriber by address. A provider with no settings answers
  * 404, as any unknown page. A forged or stale call is refused before anything is read
  * from it; a replayed one is refused (Mailgun's used token) or acts once (its event key).
  */
@@ -99,12 +100,13 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: WebContext, opt
     });
   }
   if (postmark !== undefined) {
+    const deliveryOfPostmarkTag = deliveryOfTag(ctx.config);
     handlers.set('postmark', async (request, reply) => {
       if (!postmarkAuthorized(request.headers.authorization, postmark.user, postmark.password)) {
         reply.header('www-authenticate', 'Basic realm="feed-digest webhooks"');
         return refuse(request, reply, 401, 'wrong or missing basic auth');
       }
-      const outcome = postmarkOutcome(request.body);
+      const outcome = postmarkOutcome(request.body, deliveryOfPostmarkTag);
       await apply(outcome === undefined ? [] : [outcome]);
       return done(reply, outcome === undefined ? 0 : 1);
     });
