@@ -81,9 +81,16 @@ export class ResponseCache {
   ) {}
 
   async get(key: string, build: () => Promise<Built | undefined>): Promise<Entry | undefined> {
-    // Nothing is kept without a cache time, so there is no version to compare.
-    const version = this.seconds > 0 ? await this.version() : '';
     const hit = this.entries.get(key);
+    let version: string;
+    try {
+      // Nothing is kept without a cache time, so there is no version to compare.
+      version = this.seconds > 0 ? await this.version() : '';
+    } catch (error) {
+      // Database unreachable: the page as last built beats an error page (RFC 5861's stale-if-error).
+      if (hit !== undefined) return hit;
+      throw error;
+    }
     if (hit !== undefined && hit.expires > Date.now() && hit.version === version) return hit;
     const buildKey = `${version} ${key}`;
     let pending = this.building.get(buildKey);
