@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connect.js';
@@ -20,7 +20,9 @@ export interface StaticSiteOptions {
  * JSON feeds and OPML, the sources page, and the archive with every edition it lists.
  * Pages link to each other relatively, so the folder reads the same from disk, from a
  * host's root or from any sub-path; only sign-up, which needs the server, links to
- * BASE_URL. Returns the files written, relative to `dir`.
+ * BASE_URL. A page left from an earlier build in `dir` (a category made private, an
+ * older page no longer needed) is removed; other files there are kept (see MANIFEST).
+ * Returns the files written, relative to `dir`.
  */
 export async function buildStaticSite(db: Db, config: Config, dir: string, options: StaticSiteOptions): Promise<string[]> {
   const written: string[] = [];
@@ -63,7 +65,29 @@ export async function buildStaticSite(db: Db, config: Config, dir: string, optio
     await copyFile(path.join(templatesDir, 'web', 'static', asset), path.join(dir, staticFiles.asset(asset)));
     written.push(staticFiles.asset(asset));
   }
+  await removeLeftovers(dir, written);
   return written;
+}
+
+/**
+ * The files the last build wrote, one per line: only those are ever removed, so a
+ * folder shared with other files (a host's CNAME, a README) keeps them.
+ */
+const MANIFEST = '.feed-digest-site';
+
+async function removeLeftovers(dir: string, written: string[]): Promise<void> {
+  const previous = await readFile(path.join(dir, MANIFEST), 'utf8').catch(() => '');
+  const now = new Set(written);
+  const root = path.resolve(dir) + path.sep;
+  for (const file of previous.split('\n')) {
+    const target = path.resolve(dir, file);
+    // An edited manifest must not reach outside the folder.
+    if (file === '' || now.has(file) || !target.startsWith(root)) continue;
+    await rm(target, { force: true });
+    // A folder it leaves empty (a private category's c/<name>/) goes too; one holding anything stays.
+    await rmdir(path.dirname(target)).catch(() => {});
+  }
+  await writeFile(path.join(dir, MANIFEST), `${written.join('\n')}\n`);
 }
 
 /** Every archive page, and the page of each edition they list (editions hold no personal data). */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/config.js';
+import { editCategory } from '../../src/feeds/store.js';
 import { buildStaticSite } from '../../src/web/site-build.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -199,3 +200,20 @@ test(
     }
   },
 );
+
+test('a rebuild removes the pages the previous build wrote that are no longer public, and keeps files that are not its own', async () => {
+  const { db } = database;
+  await writeFile(path.join(dir, 'CNAME'), 'planet.example.org\n');
+  assert.ok(await isFile(path.join(dir, 'c', 'tech', 'index.html')));
+  assert.ok(await isFile(path.join(dir, 'editions', `${keys.b}.html`)));
+  const made = await editCategory(db, 'tech', { public: false });
+  assert.ok(!('problem' in made));
+  const config = loadConfig({ BASE_URL, SITE_NAME: 'Planet Digest', PLANET_PAGE_SIZE: '10', SITE_TIMEZONE: 'Australia/Sydney' });
+  const rebuilt = await buildStaticSite(db, config, dir, { pages: 100, now: new Date() });
+  assert.ok(!rebuilt.some((file) => file.startsWith('c/tech/')));
+  assert.equal(await isFile(path.join(dir, 'c', 'tech', 'index.html')), false, 'the private category is gone');
+  await assert.rejects(stat(path.join(dir, 'c', 'tech')), 'and its emptied folder');
+  assert.equal(await isFile(path.join(dir, 'editions', `${keys.b}.html`)), false, 'an edition holding it is gone');
+  assert.ok(await isFile(path.join(dir, 'CNAME')), 'a file the build did not write stays');
+  for (const file of rebuilt) assert.ok(await isFile(path.join(dir, file)), file);
+});
