@@ -147,6 +147,18 @@ test('status rates: reports over digests sent in 7 and 30 days, with a warning a
   assert.deepEqual([month.sent, month.complaints], [1000, 1]);
   assert.equal(month.complaintRate, 0.001);
   assert.ok(!describeRates([week, month]).some((line) => line.startsWith('WARNING')), 'exactly 0.1% is not above it');
+  // A digest the server refused while we sent it was handed over too: it counts in the denominator.
+  await db
+    .insertInto('bounce_events')
+    .values([
+      { ...event('hard', 2), source: 'smtp' as const },
+      { ...event('soft', 2), source: 'smtp' as const },
+    ])
+    .execute();
+  const withRefusals = await bounceRates(db, 7);
+  assert.deepEqual([withRefusals.sent, withRefusals.refused, withRefusals.hard, withRefusals.soft], [500, 2, 2, 2]);
+  assert.equal(withRefusals.bounceRate, 4 / 502);
+  assert.match(describeRates([withRefusals])[0]!, /500 sent \(and 2 refused while sending\)/);
   await db.insertInto('bounce_events').values(event('complaint', 3)).execute();
   const lines = describeRates([await bounceRates(db, 7), await bounceRates(db, 30)]);
   assert.deepEqual(
