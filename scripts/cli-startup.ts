@@ -3,7 +3,7 @@
  *
  *   npm run bench:cli [-- --runs 5]     (DATABASE_URL set: Postgres too)
  *
- * Runs the compiled CLI (`dist/src/cli/main.js`) under GNU time (/usr/bin/time) and
+ * Runs the built CLI (`dist/cli/feed-digest.js`, what the package's bin runs) under GNU time (/usr/bin/time) and
  * reports the median and worst wall time, the median CPU time and the peak RSS of
  * `categories list` and `categories add`: on a migrated PGlite folder opened directly, on
  * the same folder through the socket of a running `serve`, and, when DATABASE_URL is
@@ -23,7 +23,7 @@ import { publicSocketName } from '../src/db/embedded-lock.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
-const cli = path.resolve(import.meta.dirname, '../src/cli/main.js');
+const cli = path.resolve(import.meta.dirname, '../cli/feed-digest.js');
 const timeBinary = '/usr/bin/time';
 if (!existsSync(timeBinary)) throw new Error(`${timeBinary} (GNU time, Debian package "time") is needed to measure peak RSS`);
 

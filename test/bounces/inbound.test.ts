@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/transport.js';
 import { addSubscriber, getSubscriber } from '../../src/subscribers/store.js';
-import { nodeArgs } from '../helpers/cli.js';
+import { cliArgs } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { arfComplaint, dsnBounce, unsubscribeMail } from '../helpers/inbound-mail.js';
 import { seedCategory, seedFeed, seedItem } from '../helpers/seed.js';
@@ -226,7 +226,7 @@ test('mail to the List-Unsubscribe address unsubscribes the subscriber its tag n
 });
 
 async function pipe(args: string[], input: Buffer, extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, [...nodeArgs('src/cli/main.ts'), ...args], {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, ...extraEnv },
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -25,6 +25,14 @@ export function nodeArgs(relative: string): string[] {
   return ['--import', tsxLoader, path.join(projectRoot, relative)];
 }
 
+/**
+ * `node` arguments that start the CLI the way this test runs: the bundle that `npm run build`
+ * makes (what the package's bin runs), or the sources through tsx.
+ */
+export function cliArgs(): string[] {
+  return compiled ? [path.join(projectRoot, 'dist/cli/feed-digest.js')] : nodeArgs('src/cli/main.ts');
+}
+
 export interface Cli {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
@@ -38,7 +46,7 @@ const children = new Set<ChildProcess>();
 
 /** `feed-digest <args>` as an operator runs it, with only the given settings. */
 export function startCli(args: string[], env: Record<string, string>, cwd = projectRoot): Cli {
-  const child = spawn(process.execPath, [...nodeArgs('src/cli/main.ts'), ...args], {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
