@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { startDemoFeedServer, type DemoFeedServer } from '../../src/demo/server.js';
 import { demoFeeds } from '../../src/demo/content.js';
 import { runCli } from '../helpers/cli.js';
-import { cliDatabase, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type CliDatabase } from '../helpers/db.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 
 /**
@@ -15,7 +15,7 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
  */
 let work: string;
 let env: Record<string, string>;
-let database: TestDatabase | undefined;
+let database: CliDatabase;
 let feeds: DemoFeedServer;
 let sink: SmtpSink;
 
@@ -24,14 +24,19 @@ before(async () => {
   feeds = await startDemoFeedServer(new Date());
   sink = await startSmtpSink();
   const secret = 'cli-test-secret-'.padEnd(48, 'z');
-  ({ env, database } = await cliDatabase(work, secret));
-  env = { ...env, OUTBOX_DIR: path.join(work, 'outbox'), BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
+  database = await cliDatabase(work, secret);
+  env = {
+    ...database.env,
+    OUTBOX_DIR: path.join(work, 'outbox'),
+    BASE_URL: 'https://digest.example.org',
+    FETCH_ALLOW_PRIVATE: '127.0.0.1',
+  };
 });
 
 after(async () => {
   await sink.close();
   await feeds.close();
-  await database?.close();
+  await database.close();
   await rm(work, { recursive: true, force: true });
 });
 

@@ -4,14 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { cliDatabase, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type CliDatabase } from '../helpers/db.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 import { startServer, type TestServer } from '../feeds/server.js';
 
 /** feeds add (discovery), feeds edit, feeds rules and subscribers import, as an operator runs them. */
 let work: string;
 let env: Record<string, string>;
-let database: TestDatabase | undefined;
+let database: CliDatabase;
 let site: TestServer;
 let sink: SmtpSink;
 
@@ -39,14 +39,14 @@ before(async () => {
   });
   sink = await startSmtpSink();
   const secret = 'cli-test-secret-'.padEnd(48, 'z');
-  ({ env, database } = await cliDatabase(work, secret));
-  env = { ...env, SMTP_URL: sink.url, BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
+  database = await cliDatabase(work, secret, { served: true });
+  env = { ...database.env, SMTP_URL: sink.url, BASE_URL: 'https://digest.example.org', FETCH_ALLOW_PRIVATE: '127.0.0.1' };
 });
 
 after(async () => {
   await sink.close();
   await site.close();
-  await database?.close();
+  await database.close();
   await rm(work, { recursive: true, force: true });
 });
 

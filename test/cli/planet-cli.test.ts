@@ -7,20 +7,20 @@ import { demoFeeds } from '../../src/demo/content.js';
 import { startDemoFeedServer, type DemoFeedServer } from '../../src/demo/server.js';
 import { ingestFeed } from '../../src/feeds/pipeline.js';
 import { runCli } from '../helpers/cli.js';
-import { cliDatabase, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type CliDatabase } from '../helpers/db.js';
 
 /** The planet's admin commands and the static export, as an operator runs them. */
 let work: string;
 let env: Record<string, string>;
-let database: TestDatabase | undefined;
+let database: CliDatabase;
 let feeds: DemoFeedServer;
 
 before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-planet-cli-'));
   feeds = await startDemoFeedServer(new Date());
-  ({ env, database } = await cliDatabase(work, 'cli-test-secret-'.padEnd(48, 'z')));
+  database = await cliDatabase(work, 'cli-test-secret-'.padEnd(48, 'z'), { served: true });
   env = {
-    ...env,
+    ...database.env,
     OUTBOX_DIR: path.join(work, 'outbox'),
     BASE_URL: 'https://planet.example.org',
     SITE_NAME: 'Planet Example',
@@ -30,7 +30,7 @@ before(async () => {
 
 after(async () => {
   await feeds.close();
-  await database?.close();
+  await database.close();
   await rm(work, { recursive: true, force: true });
 });
 

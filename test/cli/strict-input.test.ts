@@ -5,22 +5,23 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
-import { cliDatabase, type TestDatabase } from '../helpers/db.js';
+import { cliDatabase, type CliDatabase } from '../helpers/db.js';
 
 /** Issue 11, items 10, 12 and 15 as the operator meets them: the CLI refuses what it cannot use. */
 let work: string;
 let env: Record<string, string>;
-let database: TestDatabase | undefined;
+let database: CliDatabase;
 
 before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'feed-digest-strict-'));
-  ({ env, database } = await cliDatabase(work, 'strict-test-secret-'.padEnd(48, 'z')));
+  database = await cliDatabase(work, 'strict-test-secret-'.padEnd(48, 'z'), { served: true });
+  env = database.env;
   const made = await runCli(['categories', 'add', 'news'], env);
   assert.equal(made.code, 0, made.stderr);
 });
 
 after(async () => {
-  await database?.close();
+  await database.close();
   await rm(work, { recursive: true, force: true });
 });
 
