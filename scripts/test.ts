@@ -22,26 +22,28 @@ const SERIAL: Record<string, string> = {
 };
 
 /**
- * The longest files start first, so that the short ones fill the gaps beside them: by CPU
- * time measured alone (CLI child processes, Chromium, 1,000 deliveries, the planner run
- * every half hour over days), then by the time they wait (a lease, SpamAssassin, pacing).
+ * The longest files start first, so that the short ones fill the gaps beside them: by their
+ * time measured alone (CLI child processes, Chromium, the kill -9 run, a slow client held
+ * for 15 s, the planner run every half hour over days).
  */
 const LONGEST = [
   'test/cli/cli.test.ts',
-  'test/cli/planet-cli.test.ts',
-  'test/cli/feeds-rules-import.test.ts',
-  'test/delivery/crash.test.ts',
   'test/render/digest-screens.test.ts',
-  'test/cli/strict-input.test.ts',
-  'test/delivery/due.test.ts',
+  'test/delivery/crash.test.ts',
+  'test/web/hostile-input.test.ts',
   'test/cli/embedded-serve.test.ts',
+  'test/delivery/due.test.ts',
+  'test/db/embedded.test.ts',
+  'test/cli/feeds-rules-import.test.ts',
+  'test/cli/planet-cli.test.ts',
+  'test/web/browser.test.ts',
+  'test/web/planet-browser.test.ts',
+  'test/cli/strict-input.test.ts',
   'test/feeds/corpus.test.ts',
   'test/subscribers/import.test.ts',
-  'test/web/browser.test.ts',
-  'test/db/embedded.test.ts',
-  'test/pipeline/spam.test.ts',
-  'test/web/hostile-input.test.ts',
+  'test/web/site-build.test.ts',
   'test/mail/dkim.test.ts',
+  'test/pipeline/spam.test.ts',
 ];
 
 function testFiles(): string[] {
