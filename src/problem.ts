@@ -6,9 +6,9 @@
  *   `T | Problem` and the caller tells them apart with `isProblem` (addFeed,
  *   parseSmtpUrl, parseDkimKey, parseFeed, ...). Not `T | string`, not a `{ kind }`
  *   union with one success and one failure: those were the same thing in other shapes.
- * - A check with nothing to give on success returns `Problem | undefined` (checkRule);
- *   the older checks that return the message itself (`string | undefined`:
- *   urlProblem, feedAddressProblem, checkMailFrom, rejectBytes) are the same idea.
+ * - A check with nothing to give on success returns its message, or undefined when all
+ *   is well: `string | undefined` (checkRule, urlProblem, feedAddressProblem,
+ *   checkMailFrom, rejectBytes). A caller that fails with it wraps it: `{ problem }`.
  * - A step with several expected outcomes that callers handle differently keeps a
  *   union tagged by `kind` (FetchOutcome, DiscoverOutcome, ReadOutcome) or `ok`
  *   (SendResult: a bounce, a pause or a retry are not one message). An SMTP reply with

@@ -60,14 +60,15 @@ function compileRegex(pattern: string): RegExp | Problem {
   return regex;
 }
 
-export function checkRule(input: RuleInput): Problem | undefined {
+/** What is wrong with a rule, in a line, or undefined when it can be saved. */
+export function checkRule(input: RuleInput): string | undefined {
   const pattern = input.pattern.trim();
-  if (pattern === '') return { problem: 'a rule needs a word or a regular expression' };
-  if (pattern.length > MAX_PATTERN) return { problem: `a rule's pattern is at most ${MAX_PATTERN} characters` };
-  if (!RULE_FIELDS.includes(input.field)) return { problem: `--field must be one of ${RULE_FIELDS.join(', ')}` };
+  if (pattern === '') return 'a rule needs a word or a regular expression';
+  if (pattern.length > MAX_PATTERN) return `a rule's pattern is at most ${MAX_PATTERN} characters`;
+  if (!RULE_FIELDS.includes(input.field)) return `--field must be one of ${RULE_FIELDS.join(', ')}`;
   if (input.kind === 'regex') {
     const compiled = compileRegex(pattern);
-    if (!(compiled instanceof RegExp)) return compiled;
+    if (!(compiled instanceof RegExp)) return compiled.problem;
   }
   return undefined;
 }
@@ -135,7 +136,7 @@ export function filterVerdict(rules: CompiledRule[], subject: RuleSubject): stri
 
 export async function addRule(db: Db, input: RuleInput): Promise<FilterRule | Problem> {
   const problem = checkRule(input);
-  if (problem !== undefined) return problem;
+  if (problem !== undefined) return { problem };
   return db
     .insertInto('filter_rules')
     .values({ feed_id: input.feedId, action: input.action, field: input.field, kind: input.kind, pattern: input.pattern.trim() })
