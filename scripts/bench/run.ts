@@ -239,6 +239,7 @@ async function run(): Promise<RunResult> {
         deliverQueue(db, config, mailer, {
           loadEdition: (editionId) => loadOrRender(db, config, editionId),
           recipientRefused: refusalRules(config),
+          databaseMode: database.mode,
         }),
       (s) => s.sent,
     );

@@ -1,8 +1,7 @@
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { ConfigError, loadConfig, type Config, type ConfigWithSecret } from '../config/config.js';
 import { ensureSecret } from '../config/secret.js';
 import { openDatabase, type Db, type OpenDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import type { SendConfig } from '../jobs/send.js';
 
 /**
  * The operator's templates are tried before anything else: a broken one is a configuration
@@ -25,7 +24,7 @@ async function checkTemplates(config: Config): Promise<void> {
 }
 
 export interface CommandContext {
-  config: SendConfig;
+  config: ConfigWithSecret;
   db: Db;
   database: OpenDatabase;
 }

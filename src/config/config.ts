@@ -86,6 +86,9 @@ export interface Config {
   webhooks: WebhookSettings;
 }
 
+/** The configuration with its secret known (ensureSecret): what jobs, pages and mails use. */
+export type ConfigWithSecret = Config & { secret: string };
+
 export interface WebhookSettings {
   /** Amazon SES through SNS: the topics we accept, and whether to confirm a subscription by ourselves. */
   ses: { topicArns: string[]; confirmSubscriptions: boolean } | undefined;

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from './config.js';
+import type { Config, ConfigWithSecret } from './config.js';
 
 /**
  * In embedded mode a new user should not have to invent a secret: one is made on
  * first use and kept in the data folder (mode 0600) so that links stay valid.
  */
-export async function ensureSecret(config: Config): Promise<Config & { secret: string }> {
-  if (config.secret !== undefined) return config as Config & { secret: string };
+export async function ensureSecret(config: Config): Promise<ConfigWithSecret> {
+  if (config.secret !== undefined) return config as ConfigWithSecret;
   const file = path.join(config.dataDir, 'secret');
   try {
     const stored = (await readFile(file, 'utf8')).trim();

@@ -1,16 +1,17 @@
+import type { ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { buildDigestHeadOfItems } from '../digest/build.js';
 import { pendingItemIdsFor } from '../digest/plan.js';
 import { renderDigest, type RenderedDigest } from '../render/digest.js';
 import { fillPersonalValues, personalValues } from '../render/personal.js';
 import { findSubscriberByEmail } from '../subscribers/store.js';
-import { renderContext, type SendConfig } from './send.js';
+import { renderContext } from './send.js';
 
 export type PreviewOutcome =
   { kind: 'digest'; digest: RenderedDigest; postCount: number } | { kind: 'empty' } | { kind: 'unknown-subscriber' };
 
 /** The digest a subscriber would get if it were sent now, with their own links; nothing is written. */
-export async function previewDigest(db: Db, config: SendConfig, email: string, now = new Date()): Promise<PreviewOutcome> {
+export async function previewDigest(db: Db, config: ConfigWithSecret, email: string, now = new Date()): Promise<PreviewOutcome> {
   const subscriber = await findSubscriberByEmail(db, email);
   if (subscriber === undefined) return { kind: 'unknown-subscriber' };
   const itemIds = await pendingItemIdsFor(db, subscriber.id);

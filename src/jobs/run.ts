@@ -1,9 +1,10 @@
+import type { ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { refreshFeeds, type RefreshSummary } from '../feeds/refresh.js';
 import type { Mailer } from '../mail/transport.js';
 import { purgeUnconfirmed } from '../subscribers/purge.js';
 import { finishRun, startRun } from './runs.js';
-import { sendDueDigests, type SendConfig, type SendOptions, type SendSummary } from './send.js';
+import { sendDueDigests, type SendOptions, type SendSummary } from './send.js';
 
 /** Every job records a run row: its summary is what `status` shows. */
 async function recorded<T>(db: Db, kind: string, job: () => Promise<T>): Promise<T> {
@@ -18,11 +19,11 @@ async function recorded<T>(db: Db, kind: string, job: () => Promise<T>): Promise
   }
 }
 
-export function fetchJob(db: Db, config: SendConfig, options: { onlyDue?: boolean; now?: Date } = {}): Promise<RefreshSummary> {
+export function fetchJob(db: Db, config: ConfigWithSecret, options: { onlyDue?: boolean; now?: Date } = {}): Promise<RefreshSummary> {
   return recorded(db, 'fetch', () => refreshFeeds(db, config, options));
 }
 
-export function sendJob(db: Db, config: SendConfig, mailer: Mailer, options: SendOptions = {}): Promise<SendSummary> {
+export function sendJob(db: Db, config: ConfigWithSecret, mailer: Mailer, options: SendOptions = {}): Promise<SendSummary> {
   return recorded(db, 'send', () => sendDueDigests(db, config, mailer, options));
 }
 
@@ -39,7 +40,7 @@ export interface TickSummary {
  * are due (claimed, so instances share them; due times, backoff and Retry-After kept),
  * plan, render and send the digests that are due, then delete stale sign-ups.
  */
-export async function runJob(db: Db, config: SendConfig, mailer: Mailer, options: SendOptions = {}): Promise<TickSummary> {
+export async function runJob(db: Db, config: ConfigWithSecret, mailer: Mailer, options: SendOptions = {}): Promise<TickSummary> {
   const fetched = await fetchJob(db, config, { onlyDue: true, now: options.now });
   if (options.signal?.aborted) return { fetched, sent: undefined, purged: 0 };
   const sent = await sendJob(db, config, mailer, options);

@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.js';
+import type { Config, ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { buildDigestHead, digestHeadReader } from '../digest/build.js';
 import type { Digest } from '../digest/model.js';
@@ -7,10 +7,7 @@ import { deliverQueue, type DeliverOptions, type DeliverSummary } from '../mail/
 import type { Mailer } from '../mail/transport.js';
 import { renderDigest, type RenderContext, type RenderedDigest } from '../render/digest.js';
 import { loadRenderedEdition, saveRenderedEdition, unrenderedEditionIds } from '../render/store.js';
-import type { LinkConfig } from '../links/urls.js';
 import { refusalRules } from '../bounces/refusal.js';
-
-export type SendConfig = Config & LinkConfig;
 
 export type SendOptions = Omit<DeliverOptions, 'loadEdition' | 'recipientRefused'> & { now?: Date };
 
@@ -58,7 +55,7 @@ export async function loadOrRender(db: Db, config: Config, editionId: number): P
 }
 
 /** Plan who is owed a digest, render the editions, then work the delivery queue. */
-export async function sendDueDigests(db: Db, config: SendConfig, mailer: Mailer, options: SendOptions = {}): Promise<SendSummary> {
+export async function sendDueDigests(db: Db, config: ConfigWithSecret, mailer: Mailer, options: SendOptions = {}): Promise<SendSummary> {
   const now = options.now ?? new Date();
   const planned = await planDeliveries(db, now);
   const rendered = await renderPendingEditions(db, config, now);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mailDomain, mailFromAddress, type Config } from '../config/config.js';
+import { mailDomain, mailFromAddress, type ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { composeMessage, type Mailer, type SendResult } from './transport.js';
 import { compileMjml } from '../render/mjml.js';
@@ -9,9 +9,6 @@ import { categoryTitles } from '../feeds/store.js';
 import { CONFIRM_LINK_HOURS, confirmUrl, preferencesUrl } from '../links/urls.js';
 
 const CONFIRMATION_SEND_MS = 60_000;
-
-/** The whole config, with the secret resolved by ensureSecret. */
-export type MailConfig = Config & { secret: string };
 
 export interface ConfirmationRequest {
   subscriberId: number;
@@ -32,7 +29,7 @@ export interface RenderedMail {
 
 export async function renderConfirmationMail(
   db: Db,
-  config: MailConfig,
+  config: ConfigWithSecret,
   request: ConfirmationRequest,
   now: Date = new Date(),
 ): Promise<RenderedMail> {
@@ -60,7 +57,12 @@ export async function renderConfirmationMail(
   return { subject, html, text };
 }
 
-export async function sendConfirmationMail(db: Db, mailer: Mailer, config: MailConfig, request: ConfirmationRequest): Promise<SendResult> {
+export async function sendConfirmationMail(
+  db: Db,
+  mailer: Mailer,
+  config: ConfigWithSecret,
+  request: ConfirmationRequest,
+): Promise<SendResult> {
   const mail = await renderConfirmationMail(db, config, request);
   const raw = await composeMessage({
     from: config.mailFrom,

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inboundDoorOpen, mailDomain, type Config } from '../config/config.js';
+import { inboundDoorOpen, mailDomain, type Config, type ConfigWithSecret } from '../config/config.js';
 import { bounceAddress, deliveryTag, unsubscribeMailto } from '../links/verp.js';
-import type { Db } from '../db/connect.js';
+import type { Db, OpenDatabase } from '../db/connect.js';
 import type { RenderedDigest } from '../render/digest.js';
 import { personalValues } from '../render/personal.js';
-import type { LinkConfig } from '../links/urls.js';
 import { buildMessageTemplate, mailDate, personalize, type MessageTemplate } from './compose.js';
 import { markFailed, markForRetry, markSent, messageIdKey, releaseClaims, type ClaimedDelivery, type SentMark } from './ledger.js';
 import { claimAhead, groupCommit } from './queue.js';
@@ -28,6 +27,11 @@ export interface DeliverOptions {
   signal?: AbortSignal;
   /** Called with the seconds each accepted message took, for the send-latency metric. */
   onSent?: (seconds: number) => void;
+  /**
+   * The open database's mode (OpenDatabase.mode). On a Postgres server a sent mark need
+   * not wait for its WAL flush (see markSent); unknown is treated as embedded, which waits.
+   */
+  databaseMode?: OpenDatabase['mode'];
 }
 
 export interface DeliverSummary {
@@ -59,7 +63,7 @@ const MAX_CLAIM = 500;
  * at most that many (their Message-ID is stable, so receivers can drop the copies).
  * Claims are taken ahead, so no sender waits for one.
  */
-export async function deliverQueue(db: Db, config: LinkConfig & Config, mailer: Mailer, options: DeliverOptions): Promise<DeliverSummary> {
+export async function deliverQueue(db: Db, config: ConfigWithSecret, mailer: Mailer, options: DeliverOptions): Promise<DeliverSummary> {
   const summary: DeliverSummary = { sent: 0, retried: 0, failed: 0, paused: false };
   const templates = new Map<number, Promise<MessageTemplate>>();
   const inFlight = config.smtpPoolSize;
@@ -83,7 +87,7 @@ export async function deliverQueue(db: Db, config: LinkConfig & Config, mailer: 
     mailto,
     messageIdEnd: `${await messageIdKey(db)}@${mailDomain(config)}`,
     pace: pacer(config.sendRateLimit),
-    markSent: groupCommit((marks: SentMark[]) => markSent(db, marks, config.databaseUrl === undefined)),
+    markSent: groupCommit((marks: SentMark[]) => markSent(db, marks, options.databaseMode !== 'server')),
     template: (editionId: number) => {
       let template = templates.get(editionId);
       if (template === undefined) {
@@ -121,7 +125,7 @@ interface DeliverContext {
   mailto: boolean;
   /** The Message-ID's end (this install's key @ our domain): the same for every message of the run. */
   messageIdEnd: string;
-  config: LinkConfig & Config;
+  config: ConfigWithSecret;
   mailer: Mailer;
   options: DeliverOptions;
   pace: () => Promise<void>;

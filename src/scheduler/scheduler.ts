@@ -1,18 +1,20 @@
+import type { ConfigWithSecret } from '../config/config.js';
 import schedule from 'node-schedule';
-import type { Db } from '../db/connect.js';
+import type { Db, OpenDatabase } from '../db/connect.js';
 import { pollMailbox } from '../bounces/imap.js';
 import { runJob } from '../jobs/run.js';
-import type { SendConfig } from '../jobs/send.js';
 import type { Logger } from '../log/logger.js';
 import type { Mailer } from '../mail/transport.js';
 import type { Metrics } from './metrics.js';
 
 export interface SchedulerDeps {
   db: Db;
-  config: SendConfig;
+  config: ConfigWithSecret;
   mailer: Mailer;
   logger: Logger;
   metrics?: Metrics;
+  /** OpenDatabase.mode, handed to each send (see DeliverOptions). */
+  databaseMode?: OpenDatabase['mode'];
 }
 
 export interface RunningScheduler {
@@ -29,13 +31,14 @@ export interface RunningScheduler {
  * lock and SKIP LOCKED claims make the work shared, never duplicated.
  */
 export function startScheduler(deps: SchedulerDeps): RunningScheduler {
-  const { db, config, mailer, logger, metrics } = deps;
+  const { db, config, mailer, logger, metrics, databaseMode } = deps;
   const stopping = new AbortController();
   let running: Promise<void> | undefined;
 
   async function work(): Promise<void> {
     const { fetched, sent, purged } = await runJob(db, config, mailer, {
       signal: stopping.signal,
+      databaseMode,
       onSent: (seconds) => metrics?.sendLatency.observe(seconds),
     });
     metrics?.recordFetch(fetched);

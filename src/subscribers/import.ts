@@ -1,12 +1,12 @@
 import { parse } from 'csv-parse';
 import { sql } from 'kysely';
 import type { Readable } from 'node:stream';
-import { isTimeZone } from '../config/config.js';
+import { isTimeZone, type ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import { currentCursor } from '../digest/cursor.js';
 import type { Frequency, SubscriberStatus } from '../db/schema.js';
 import type { Mailer } from '../mail/transport.js';
-import { sendConfirmationMail, type MailConfig } from '../mail/confirmation.js';
+import { sendConfirmationMail } from '../mail/confirmation.js';
 import type { Preferences } from './preferences.js';
 import { normalizeEmail } from './store.js';
 
@@ -265,7 +265,7 @@ export interface ConfirmationReport {
 export async function sendImportConfirmations(
   db: Db,
   mailer: Mailer,
-  config: MailConfig,
+  config: ConfigWithSecret,
   ids: number[],
   pace: () => Promise<void>,
 ): Promise<ConfirmationReport> {

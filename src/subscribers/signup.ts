@@ -1,7 +1,8 @@
+import type { ConfigWithSecret } from '../config/config.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Subscriber } from '../db/schema.js';
-import { sendConfirmationMail, type MailConfig } from '../mail/confirmation.js';
+import { sendConfirmationMail } from '../mail/confirmation.js';
 import type { Mailer } from '../mail/transport.js';
 import { recordConsent, type RequestOrigin } from './consent.js';
 import { applyPreferences, type Preferences } from './preferences.js';
@@ -100,7 +101,7 @@ export interface PendingConfirmation {
 export async function signUp(
   db: Db,
   mailer: Mailer,
-  config: MailConfig,
+  config: ConfigWithSecret,
   email: { raw: string; normalized: string },
   prefs: Preferences,
   origin: RequestOrigin,

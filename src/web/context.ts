@@ -1,6 +1,6 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../config/config.js';
+import type { ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { ConsentChannel, Subscriber } from '../db/schema.js';
 import type { Mailer } from '../mail/transport.js';
@@ -14,19 +14,17 @@ import { checkFormToken, FORM_COOKIE, isFormCookie, issueFormToken, newFormCooki
 import { asFormBody, field, type FieldErrors } from './forms.js';
 import { sendPage, siteOf, type Site } from './views.js';
 
-export type WebConfig = Config & { secret: string };
-
 /** What every route needs, built once per server. */
 export interface WebContext {
   db: Db;
-  config: WebConfig;
+  config: ConfigWithSecret;
   mailer: Mailer;
   site: Site;
   /** The database's turn count when every client comes through this process (OpenDatabase.turns). */
   turns?: () => number;
 }
 
-export function createContext(db: Db, config: WebConfig, mailer: Mailer, turns?: () => number): WebContext {
+export function createContext(db: Db, config: ConfigWithSecret, mailer: Mailer, turns?: () => number): WebContext {
   return { db, config, mailer, site: siteOf(config), turns };
 }
 

@@ -4,9 +4,10 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { Config, ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Mailer } from '../mail/transport.js';
-import { createContext, sendNotFound, type WebConfig } from './context.js';
+import { createContext, sendNotFound } from './context.js';
 import { parseMultipartFields } from '../own/multipart.js';
 import { registerConfirmRoutes } from './routes/confirm.js';
 import { registerEditionRoutes } from './routes/edition.js';
@@ -34,7 +35,7 @@ export interface WebDeps {
   /** OpenDatabase.turns: lets cached planet pages hold without a query while nothing ran. */
   turns?: () => number;
   /** After ensureSecret: links and form tokens are signed with config.secret. */
-  config: WebConfig;
+  config: ConfigWithSecret;
   mailer: Mailer;
   /** The process's pino logger; none when absent. */
   logger?: FastifyBaseLogger;
@@ -43,7 +44,7 @@ export interface WebDeps {
 }
 
 /** A hop count trusts that many proxies in front of us (Fastify types lack the number form). */
-function trustProxyOption(value: WebConfig['trustProxy']) {
+function trustProxyOption(value: Config['trustProxy']) {
   return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
 }
 

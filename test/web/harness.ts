@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, type ConfigWithSecret } from '../../src/config/config.js';
 import { createSmtpMailer, type Mailer } from '../../src/mail/transport.js';
-import type { WebConfig } from '../../src/web/context.js';
 import type { WebhookOptions } from '../../src/web/routes/webhooks.js';
 import { buildWebServer, type WebLimits } from '../../src/web/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -13,7 +12,7 @@ export interface WebHarness {
   database: TestDatabase;
   sink: SmtpSink;
   mailer: Mailer;
-  config: WebConfig;
+  config: ConfigWithSecret;
   app: FastifyInstance;
   baseUrl: string;
   close(): Promise<void>;
@@ -33,7 +32,7 @@ export async function startWeb(options: WebOptions = {}): Promise<WebHarness> {
   const database = await createTestDatabase();
   const sink = await startSmtpSink(options.sink);
   const mailer = createSmtpMailer(sink.url, 1);
-  const config: WebConfig = {
+  const config: ConfigWithSecret = {
     ...loadConfig({ SECRET: TEST_SECRET, SITE_NAME: 'Planet Digest', MAIL_FROM: 'Planet Digest <digest@digest.example>', ...options.env }),
     secret: TEST_SECRET,
   };

@@ -1,3 +1,4 @@
+import type { ConfigWithSecret } from '../../src/config/config.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes, sign } from 'node:crypto';
@@ -8,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import { bounceAddress } from '../../src/links/verp.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
-import type { WebConfig } from '../../src/web/context.js';
 import { buildWebServer } from '../../src/web/server.js';
 import { seedItem } from '../helpers/seed.js';
 import { seedCatalog, startWeb, type WebHarness } from './harness.js';
@@ -455,7 +455,7 @@ describe('Postmark', () => {
 });
 
 /** Another server on the same database, with other webhook settings. */
-async function withServer(webhooks: WebConfig['webhooks'], work: (url: string) => Promise<void>) {
+async function withServer(webhooks: ConfigWithSecret['webhooks'], work: (url: string) => Promise<void>) {
   const server = await buildWebServer({
     db: web.database.db,
     config: { ...web.config, webhooks },

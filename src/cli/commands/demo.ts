@@ -84,14 +84,16 @@ export function registerDemoCommand(program: Command): void {
     // The demo's feeds are served from 127.0.0.1: it allows that address, and only that, for itself.
     .action(() =>
       withContext(
-        async ({ db, config }) => {
+        async ({ db, config, database }) => {
           const server = await startDemoFeedServer(await demoAnchor(config.dataDir));
           const mailer = createMailer(config);
           const started = new Date();
           try {
             await ensureDemoData(db, server);
-            console.log(`Demo feeds served at ${server.origin}; database in ${config.databaseUrl ? 'DATABASE_URL' : config.dataDir}.`);
-            const summary = await runJob(db, config, mailer);
+            console.log(
+              `Demo feeds served at ${server.origin}; database in ${database.mode === 'server' ? 'DATABASE_URL' : config.dataDir}.`,
+            );
+            const summary = await runJob(db, config, mailer, { databaseMode: database.mode });
             describeTick(summary, mailer).forEach((line) => console.log(line));
             if (mailer.kind === 'outbox' && (summary.sent?.delivered.sent ?? 0) > 0) {
               const preview = await writeHtmlPreview(db, config, config.outboxDir, started);

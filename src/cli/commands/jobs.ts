@@ -53,7 +53,9 @@ export function registerJobCommands(program: Command): void {
     .action(() =>
       withContext((context) =>
         withMailer(context, async (mailer) => {
-          describeSend(await sendJob(context.db, context.config, mailer), mailer).forEach((l) => console.log(l));
+          describeSend(await sendJob(context.db, context.config, mailer, { databaseMode: context.database.mode }), mailer).forEach((l) =>
+            console.log(l),
+          );
         }),
       ),
     );
@@ -64,7 +66,7 @@ export function registerJobCommands(program: Command): void {
     .action(() =>
       withContext((context) =>
         withMailer(context, async (mailer) => {
-          const summary = await runJob(context.db, context.config, mailer);
+          const summary = await runJob(context.db, context.config, mailer, { databaseMode: context.database.mode });
           describeTick(summary, mailer).forEach((l) => console.log(l));
           // Failed feeds and bounces are recorded and shown by status; only a mail server
           // that cannot be reached makes the run incomplete (EX_TEMPFAIL, for cron).

@@ -33,7 +33,9 @@ export function registerServeCommand(program: Command): void {
             process.once('SIGINT', () => resolve('SIGINT'));
           });
           const address = await app.listen({ host: config.host, port: config.port });
-          const scheduler = options.scheduler ? startScheduler({ db, config, mailer, logger, metrics }) : undefined;
+          const scheduler = options.scheduler
+            ? startScheduler({ db, config, mailer, logger, metrics, databaseMode: database.mode })
+            : undefined;
           logger.info(
             {
               address,
