@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { ConfigError, loadConfig, type Config } from '../../src/config/config.js';
+import { ConfigError, loadConfig, type Config, type ConfigWithSecret } from '../../src/config/config.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { createDkimSigner, dkimDnsRecord } from '../../src/own/dkim.js';
 import { createMailer, createSmtpMailer, signingMailer } from '../../src/mail/transport.js';
@@ -18,6 +18,7 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js';
 
 const secret = 'dkim-test-secret-'.padEnd(40, 'x');
 const keyDir = mkdtempSync(path.join(tmpdir(), 'fd-dkim-'));
+after(() => rmSync(keyDir, { recursive: true, force: true }));
 
 function keyFile(name: string, key: KeyObject): string {
   const file = path.join(keyDir, name);
@@ -25,7 +26,7 @@ function keyFile(name: string, key: KeyObject): string {
   return file;
 }
 
-function dkimConfig(file: string, selector: string, extra: Record<string, string> = {}): Config & { secret: string } {
+function dkimConfig(file: string, selector: string, extra: Record<string, string> = {}): ConfigWithSecret {
   return {
     ...loadConfig({
       BASE_URL: 'https://digest.example.org',

@@ -2,7 +2,7 @@ import type { ConfigWithSecret } from '../../src/config/config.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,7 +40,9 @@ function makeCertificate(): { key: string; cert: string } {
     ],
     { stdio: 'ignore' },
   );
-  return { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+  const made = { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+  rmSync(dir, { recursive: true, force: true });
+  return made;
 }
 const sns = makeCertificate();
 const certificateRequests: string[] = [];
