@@ -1,5 +1,5 @@
-import type { ConfigWithSecret } from '../config/config.js';
 import schedule from 'node-schedule';
+import type { ConfigWithSecret } from '../config/config.js';
 import type { Db, OpenDatabase } from '../db/connect.js';
 import { pollMailbox } from '../bounces/imap.js';
 import { runJob } from '../jobs/run.js';

@@ -1,5 +1,5 @@
-import type { ConfigWithSecret } from '../config/config.js';
 import { sql } from 'kysely';
+import type { ConfigWithSecret } from '../config/config.js';
 import type { Db } from '../db/connect.js';
 import type { Subscriber } from '../db/schema.js';
 import { sendConfirmationMail } from '../mail/confirmation.js';
