@@ -18,8 +18,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../src/paths.js';
 
-/** Three on this 2-core machine: the tests wait on sockets and child processes now and then; four measured no faster. */
-const WORKERS = 3;
+/**
+ * Two on this 2-core machine. The CLI processes and Chromium that the tests start run beside
+ * them, and a third worker only made them all slower: 244 s and 346 to 375 s of CPU for the
+ * suite, against 204 s and 297 s with two.
+ */
+const WORKERS = 2;
 
 /**
  * Files that need the machine to themselves, and why. (The kill -9 test does not: the
