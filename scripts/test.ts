@@ -134,7 +134,7 @@ const together = run(
 );
 // Workers that all died early (a test that exits the process) leave files nobody ran.
 const neverRun = readdirSync(path.join(queue, 'waiting')).length;
-if (neverRun > 0) console.error(`npm test: ${neverRun} test files were never run: every worker stopped before the queue was empty`);
+if (neverRun > 0) console.error(`npm test: every worker stopped before the queue was empty; test files never run: ${neverRun}`);
 rmSync(queue, { recursive: true, force: true });
 const alone = run(files.filter((file) => file in SERIAL).map(compiled), 1);
 process.exitCode = together && neverRun === 0 && alone ? 0 : 1;

@@ -1,4 +1,3 @@
-import type { ConfigWithSecret } from '../../src/config/config.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes, sign } from 'node:crypto';
@@ -6,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { ConfigWithSecret } from '../../src/config/config.js';
 import { bounceAddress } from '../../src/links/verp.js';
 import { sendDueDigests } from '../../src/jobs/send.js';
 import { addSubscriber } from '../../src/subscribers/store.js';
